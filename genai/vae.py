@@ -1,0 +1,109 @@
+"""A convolutional variational autoencoder (Kingma & Welling 2014).
+
+Notation:
+    x            an image in [-1, 1]; the likelihood models its pixels p = (x + 1) / 2 as Bernoulli
+    mu, logvar   the encoder's Gaussian q(z | x) = N(mu, exp(logvar))          (B, latent_dim)
+    z            a latent code; the prior is p(z) = N(0, I)
+    eps          the noise of the reparameterization trick, z = mu + exp(logvar / 2) * eps
+
+The loss is the negative ELBO, per image, in nats:
+    recon = -log p(x | z) = BCE(decoder logits, p) summed over the 784 pixels
+    kl    = KL(q(z | x) || p(z)) = -1/2 * sum(1 + logvar - mu^2 - exp(logvar))
+    loss  = recon + beta * kl          (beta = 1 is the true ELBO; beta-VAE otherwise)
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .checks import check_count, check_images, check_seed
+from .images import to_uint8
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    latent_dim: int = 16
+    width: int = 32         # channels of the first conv; the second has twice as many
+    beta: float = 1.0       # weight of the KL term; > 1 trades sharpness for a smoother latent space
+
+
+class VAE(nn.Module):
+    family = "vae"
+
+    def __init__(self, cfg: VAEConfig = VAEConfig()):
+        super().__init__()
+        self.config = cfg
+        C, L = cfg.width, cfg.latent_dim
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, C, 4, 2, 1), nn.SiLU(),            # (B, C, 14, 14)
+            nn.Conv2d(C, 2 * C, 4, 2, 1), nn.SiLU(),        # (B, 2C, 7, 7)
+            nn.Flatten(), nn.Linear(2 * C * 49, 256), nn.SiLU(),
+            nn.Linear(256, 2 * L),                          # (B, 2L): mu and logvar
+        )
+        self.decoder = nn.Sequential(
+            nn.Linear(L, 256), nn.SiLU(), nn.Linear(256, 2 * C * 49), nn.SiLU(),
+            nn.Unflatten(1, (2 * C, 7, 7)),
+            nn.ConvTranspose2d(2 * C, C, 4, 2, 1), nn.SiLU(),   # (B, C, 14, 14)
+            nn.ConvTranspose2d(C, 1, 4, 2, 1),                  # (B, 1, 28, 28): Bernoulli logits
+        )
+        self.eval()
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """q(z | x): returns (mu, logvar), each (B, latent_dim)."""
+        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        return mu, logvar.clamp(-12, 8)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoder's mean image in [-1, 1] for latent codes z."""
+        return torch.sigmoid(self.decoder(z)) * 2 - 1
+
+    @staticmethod
+    def reparameterize(mu, logvar, generator: torch.Generator | None = None) -> torch.Tensor:
+        """z = mu + sigma * eps, eps ~ N(0, I): a sample that gradients flow through."""
+        eps = torch.randn(mu.shape, generator=generator).to(mu)
+        return mu + torch.exp(0.5 * logvar) * eps
+
+    def loss_terms(self, x: torch.Tensor, generator: torch.Generator | None = None):
+        """Per-image (recon, kl) in nats, each (B,)."""
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar, generator)
+        target = (x + 1) / 2
+        recon = F.binary_cross_entropy_with_logits(self.decoder(z), target, reduction="none").sum((1, 2, 3))
+        kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+        return recon, kl
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-image (recon, kl): the two terms of the negative ELBO."""
+        return self.loss_terms(x)
+
+    def loss(self, x: torch.Tensor) -> torch.Tensor:
+        """Mean negative ELBO (with beta) over the batch: what training minimises."""
+        recon, kl = self.loss_terms(x)
+        return (recon + self.config.beta * kl).mean()
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Decode the mean code of each image: the VAE's best guess of it."""
+        return self.decode(self.encode(check_images(x))[0])
+
+    @torch.no_grad()
+    def evaluate(self, x: torch.Tensor, seed: int = 0) -> dict[str, torch.Tensor]:
+        """Per-image terms for display: recon and kl (nats), elbo = -(recon + kl), and mu."""
+        x = check_images(x)
+        recon, kl = self.loss_terms(x, torch.Generator().manual_seed(seed))
+        return {"recon": recon, "kl": kl, "elbo": -(recon + kl), "mu": self.encode(x)[0]}
+
+    def latents(self, n: int, seed: int = 0) -> torch.Tensor:
+        """n codes from the prior N(0, I)."""
+        n, seed = check_count(n), check_seed(seed)
+        return torch.randn(n, self.config.latent_dim, generator=torch.Generator().manual_seed(seed))
+
+    @torch.no_grad()
+    def generate(self, n: int = 1, seed: int = 0, labels=None) -> np.ndarray:
+        """uint8 (n, 28, 28) digits decoded from prior samples. The VAE is unconditional."""
+        if labels is not None:
+            raise ValueError("the VAE is unconditional: call generate(n=..., seed=...) without labels")
+        return to_uint8(self.decode(self.latents(n, seed)))

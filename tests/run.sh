@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Install what the tests need, then run the whole suite: bash tests/run.sh [pytest args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python -m pip install -q -r requirements-test.txt
+if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then
+    (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null || echo "could not install chromium: browser tests will be skipped"
+fi
+export GRADIO_ANALYTICS_ENABLED=False
+python -m pytest "$@"
