@@ -1,0 +1,39 @@
+"""genai playground: feel how GANs, VAEs and diffusion models make digits.
+
+    python app.py          # http://127.0.0.1:7860
+
+This file only assembles the tabs (ui/) and launches; the models live in genai/.
+"""
+
+import os
+
+import gradio as gr
+
+from ui import common, diffusion_tab, gan_tab, vae_tab
+
+TITLE = "genai playground"
+INTRO = ("Three ways a computer learns to write digits. **GAN**: a forger and a critic. "
+         "**VAE**: squeeze every digit into a few numbers, then paint from them. "
+         "**Diffusion**: learn to remove noise, then start from pure noise.")
+CSS = """
+.gradio-container { max-width: 1400px !important; }
+img { image-rendering: pixelated; }
+"""
+
+with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
+    gr.Markdown(f"# 🎨 {TITLE}\n{INTRO}")
+    with gr.Tabs() as tabs:
+        built = [gan_tab.build(), vae_tab.build(), diffusion_tab.build()]
+    restore, fields = common.restore_from_url(built)
+    demo.load(restore, None, [tabs, *fields], api_visibility="private", show_progress="hidden")
+
+demo.queue(default_concurrency_limit=2, max_size=int(os.environ.get("GENAI_QUEUE_SIZE", "200")))
+
+
+if __name__ == "__main__":
+    # Spaces sets GRADIO_SERVER_NAME (0.0.0.0); everywhere else only this machine can connect.
+    demo.launch(
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        share=False, css=CSS, theme=gr.themes.Soft(),
+    )

@@ -1,0 +1,166 @@
+"""What every tab shares: cached models, pictures, drawings, errors, seeds and links."""
+
+import functools
+import inspect
+import json
+import secrets
+from dataclasses import dataclass, field
+
+import gradio as gr
+import numpy as np
+import torch
+
+import genai
+from genai.images import grid, prepare_digit, upscale
+
+SEED_MAX = 2**31 - 1      # what the seed boxes offer; the package accepts up to 2**63 - 1
+SCALE = 8                 # 28 px -> 224 px, nearest neighbour: every model pixel a crisp square
+
+
+@functools.cache
+def model(name: str):
+    """A shipped model, loaded once per process and only ever read (never trained in place:
+    fine-tuning works on per-session copies)."""
+    m = genai.load(name, device="cuda" if torch.cuda.is_available() else "cpu")
+    for p in m.parameters():
+        p.requires_grad_(False)
+    return m
+
+
+def picture(images: np.ndarray, scale: int = SCALE, cols: int | None = None) -> np.ndarray:
+    """uint8 (H, W) or (B, H, W) -> one upscaled uint8 picture (a grid when B > 1)."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[0] if len(images) == 1 else grid(images, cols=cols)
+    return upscale(images, scale)
+
+
+def image_output(label: str, **kwargs) -> gr.Image:
+    """An output image that stays crisp: PNG (not WebP), no download clutter."""
+    kwargs.setdefault("buttons", ["download"])
+    return gr.Image(label=label, format="png", type="numpy", interactive=False, **kwargs)
+
+
+def sketchpad(label: str, **kwargs) -> gr.Sketchpad:
+    """A 280x280 canvas with a thick white brush, the size MNIST digits were written at."""
+    return gr.Sketchpad(label=label, canvas_size=(280, 280), type="numpy", image_mode="RGBA",
+                        brush=gr.Brush(default_size=18, colors=["#ffffff"], color_mode="fixed"),
+                        **kwargs)
+
+
+def drawing_to_digit(value) -> np.ndarray:
+    """A Sketchpad value, an uploaded image or an array -> a (28, 28) uint8 digit.
+    Raises gr.Error for a blank or unreadable picture."""
+    if isinstance(value, dict):
+        value = value.get("composite")
+    if value is None:
+        raise gr.Error("Nothing drawn yet: draw a digit (or upload one) first.")
+    try:
+        return prepare_digit(np.asarray(value) if not hasattr(value, "mode") else value)
+    except (ValueError, TypeError) as e:
+        raise gr.Error(f"Could not read the drawing: {e}") from None
+
+
+def new_seed() -> int:
+    """A fresh random seed for the 🎲 buttons."""
+    return secrets.randbelow(SEED_MAX + 1)
+
+
+def friendly(fn):
+    """Turn the package's ValueError/TypeError into a gr.Error the visitor can read,
+    for plain handlers and streaming (generator) handlers alike."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except (ValueError, TypeError, genai.CheckpointError) as e:
+                raise gr.Error(str(e)) from None
+        return gen
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, TypeError, genai.CheckpointError) as e:
+            raise gr.Error(str(e)) from None
+    return wrapper
+
+
+# ----------------------------------------------------------------------------- shareable links
+
+@dataclass
+class Tab:
+    """What a tab's build() returns: its id and the components a URL can set, by query key."""
+    id: str
+    url_fields: dict[str, gr.components.Component] = field(default_factory=dict)
+
+
+def link_button(tab_id: str, fields: dict[str, gr.components.Component]) -> None:
+    """A 🔗 button and a box showing a URL that restores this tab's current settings;
+    the button also copies it to the clipboard. Runs in the browser only."""
+    with gr.Row():
+        button = gr.Button("🔗 Copy link to this view", size="sm", scale=0, min_width=220)
+        box = gr.Textbox(show_label=False, placeholder="the link appears here", scale=3,
+                         interactive=False, buttons=["copy"], elem_id=f"{tab_id}-link")
+    keys = json.dumps(list(fields))
+    js = f"""(...values) => {{
+        const url = new URL(window.location.href);
+        url.search = "";
+        url.searchParams.set("tab", "{tab_id}");
+        {keys}.forEach((key, i) => url.searchParams.set(key, values[i]));
+        const link = url.toString();
+        navigator.clipboard?.writeText(link).catch(() => {{}});
+        return link;
+    }}"""
+    button.click(None, inputs=list(fields.values()), outputs=box, js=js, api_visibility="private")
+
+
+def parse_query_value(component, raw: str):
+    """A query-string value -> a valid value for `component`, or None if it does not fit.
+    Never trusts the URL: numbers are clipped to the widget's range, choices checked."""
+    try:
+        if isinstance(component, gr.Slider):
+            value = float(raw)
+            if not np.isfinite(value):
+                return None
+            value = min(max(value, component.minimum), component.maximum)
+            return int(round(value)) if float(component.step).is_integer() and float(component.minimum).is_integer() else value
+        if isinstance(component, gr.Number):
+            value = float(raw)
+            if not np.isfinite(value):
+                return None
+            lo = component.minimum if component.minimum is not None else -np.inf
+            hi = component.maximum if component.maximum is not None else np.inf
+            value = min(max(value, lo), hi)
+            return int(value) if component.precision == 0 else value
+        if isinstance(component, gr.Checkbox):
+            return raw.lower() in ("1", "true", "yes", "on")
+        if isinstance(component, (gr.Dropdown, gr.Radio)):
+            choices = [c[1] if isinstance(c, (tuple, list)) else c for c in component.choices]
+            for c in choices:
+                if str(c) == raw:
+                    return c
+            return None
+        if isinstance(component, gr.Textbox):
+            return raw[:200]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return None
+
+
+def restore_from_url(tabs: list[Tab]):
+    """Build the page-load handler: query parameters -> (selected tab, every url field)."""
+    fields = [(key, comp) for tab in tabs for key, comp in tab.url_fields.items()]
+    tab_ids = [tab.id for tab in tabs]
+
+    def restore(request: gr.Request):
+        params = dict(request.query_params) if request is not None else {}
+        tab = params.get("tab")
+        updates = [gr.Tabs(selected=tab) if tab in tab_ids else gr.Tabs()]
+        for key, comp in fields:
+            value = parse_query_value(comp, params[key]) if key in params else None
+            updates.append(gr.update() if value is None else value)
+        return updates
+
+    return restore, [comp for _, comp in fields]
