@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import check_count, check_images, check_seed
+from .checks import check_count, check_images, check_range, check_seed
 from .images import to_uint8
 
 
@@ -107,3 +107,52 @@ class VAE(nn.Module):
         if labels is not None:
             raise ValueError("the VAE is unconditional: call generate(n=..., seed=...) without labels")
         return to_uint8(self.decode(self.latents(n, seed)))
+
+
+# ----------------------------------------------------------------------------- exploring the latent space
+
+@torch.no_grad()
+def decode_latents(vae: VAE, z) -> np.ndarray:
+    """uint8 (B, 28, 28) digits painted by the decoder from codes z, shape (latent_dim,) or (B, latent_dim)."""
+    L = vae.config.latent_dim
+    try:
+        z = torch.as_tensor(np.asarray(z, np.float32))
+    except (TypeError, ValueError):
+        raise ValueError(f"z must be numbers, {L} per code; got {z!r:.60}") from None
+    z = z.reshape(1, -1) if z.ndim == 1 else z
+    if z.ndim != 2 or z.shape[1] != L:
+        raise ValueError(f"z must have shape ({L},) or (B, {L}) for this VAE, got {tuple(z.shape)}")
+    check_count(z.shape[0])
+    if not torch.isfinite(z).all():
+        raise ValueError("z contains NaN or infinity")
+    return to_uint8(vae.decode(z.to(next(vae.parameters()).device)))
+
+
+def latent_grid_points(n: int = 15, span: float = 3.0) -> torch.Tensor:
+    """(n*n, 2) points of an n x n grid over [-span, span]^2, row by row from the top left:
+    z1 grows to the right, z2 grows upwards (the usual way to draw a plane)."""
+    n = check_range("grid size n", n, 2, 32, integer=True)
+    span = check_range("span", span, 0.1, 10)
+    ticks = torch.linspace(-span, span, n)
+    z2, z1 = torch.meshgrid(ticks.flip(0), ticks, indexing="ij")
+    return torch.stack([z1.reshape(-1), z2.reshape(-1)], dim=1)
+
+
+def latent_grid(vae: VAE, n: int = 15, span: float = 3.0) -> np.ndarray:
+    """uint8 (n*n, 28, 28): what a 2-D VAE's decoder paints at each point of an n x n grid
+    over [-span, span]^2 (see latent_grid_points for the order). The classic VAE map."""
+    if vae.config.latent_dim != 2:
+        raise ValueError(f"latent_grid needs a VAE with a 2-D latent (vae2d), this one has {vae.config.latent_dim}")
+    return decode_latents(vae, latent_grid_points(n, span))
+
+
+@torch.no_grad()
+def interpolate(vae: VAE, x0: torch.Tensor, x1: torch.Tensor, steps: int = 8) -> np.ndarray:
+    """uint8 (steps, 28, 28): decode `steps` codes evenly spaced on the straight line from
+    mu(x0) to mu(x1), both ends included. x0, x1: (1, 1, 28, 28) images in [-1, 1]."""
+    steps = check_range("steps", steps, 2, 64, integer=True)
+    device = next(vae.parameters()).device
+    mu0 = vae.encode(check_images(x0).to(device))[0][:1]             # (1, latent_dim)
+    mu1 = vae.encode(check_images(x1).to(device))[0][:1]
+    t = torch.linspace(0, 1, steps).to(mu0).unsqueeze(1)            # (steps, 1)
+    return to_uint8(vae.decode((1 - t) * mu0 + t * mu1))            # (steps, 28, 28)
