@@ -67,6 +67,16 @@ class NoiseSchedule:
         return [round(self.T - i * self.T / steps) - 1 for i in range(steps)]
 
 
+def q_sample(schedule: NoiseSchedule, x0: torch.Tensor, t: int, seed: int = 0):
+    """Draw x_t ~ q(x_t | x_0) (DDPM eq. 4) with the noise eps drawn from `seed`; returns
+    (x_t, eps). With the same seed, x_t is exactly where `sample_steps(x_start=x0,
+    t_start=t, seed=seed)` starts its image-to-image run."""
+    x0 = check_images(x0)
+    t = check_range("t", t, 0, schedule.T - 1, integer=True)
+    eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(check_seed(seed)))
+    return schedule.add_noise(x0, eps, torch.full((x0.shape[0],), t)), eps
+
+
 # ----------------------------------------------------------------------------- steps
 
 def predict_x0(x_t, eps_pred, alpha_bar_t: float):
