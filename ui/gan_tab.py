@@ -1,11 +1,343 @@
-"""The gan tab (placeholder until it is written)."""
+"""The GAN tab: a generator G turns noise z into a digit; a critic D judges it.
+
+Seed, digit and truncation pick z; six sliders push G's first-layer features along
+GANSpace directions; a walk between two seeds shows the latent space is smooth; and
+D gives its verdict on any digit, a drawn one too. The math lives in genai/gan.py.
+"""
+
+import functools
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
 
 import gradio as gr
+import numpy as np
+import torch
+from PIL import Image
+
+from genai.gan import MAX_FRAMES, PATHS, describe_directions, feature_directions, interpolate
+from genai.images import from_uint8, prepare_digit, to_uint8
 
 from . import common
 
+INTRO = ("A generator **G** turns noise **z** (64 random numbers, fixed by the seed) into a digit; "
+         "a critic **D** learns to tell real digits from G's fakes, and G learns to fool it. "
+         "Change the seed for new noise, drag the sliders to steer G, ask D what it thinks.")
+N_PCS = 6                  # latent sliders
+PC_RANGE = 3.0             # slider range, in standard deviations of each direction
+TRUNC_MAX = 1.5
+DIGITS = list(range(10))
+DEFAULTS = {"seed": 42, "digit": 7, "trunc": 0.8, "frames": 8, "mode": "spherical"}
+NEIGHBOURS, NEIGHBOUR_COLS, NEIGHBOUR_SCALE = 8, 4, 3
+GIF_SCALE, GIF_MS = 6, 120
+MAX_PIXELS = 4096 * 4096  # largest picture /gan_discriminate reads
+SAME = "same"              # the "to digit" choice that keeps the first digit
+PRESETS = [                # seed, digit, truncation, pc1..pc6
+    ([42, 7, 0.8] + [0.0] * N_PCS, "a 7, ψ 0.8"),
+    ([3, 3, 0.0] + [0.0] * N_PCS, "the average 3 (ψ 0)"),
+    ([2024, 5, 1.5] + [0.0] * N_PCS, "a wild 5 (ψ 1.5)"),
+    ([8, 8, 0.7, 2.5] + [0.0] * (N_PCS - 1), "an 8 pushed along PC1"),
+    ([1234, 2, 0.8, 0.0, -2.5, 2.0] + [0.0] * (N_PCS - 3), "a 2, PC2 and PC3"),
+]
+
+
+# ----------------------------------------------------------------------------- checking values
+# These raise ValueError; common.friendly turns it into the gr.Error the visitor reads.
+
+def _whole(name: str, value, low: int, high: int) -> int:
+    """A whole number in low..high (whole floats such as 7.0 are fine)."""
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number in {low}-{high}, got {value!r:.40}")
+    return int(value)
+
+
+def _label(name: str, value) -> int:
+    """A digit 0-9; the API lists labels as "0".."9", so digit strings count too."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return _whole(name, value, 0, 9)
+
+
+def _number(name: str, value, low: float, high: float) -> float:
+    """A finite number in low..high."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not (ok and math.isfinite(value) and low <= value <= high):
+        raise ValueError(f"{name} must be a number in {low:g} to {high:g}, got {value!r:.40}")
+    return float(value)
+
+
+def _settings(seed, label, truncation, amounts=(), seed_name="seed"):
+    """Checked (seed, label, truncation, amounts) from widget or API values."""
+    seed = _whole(seed_name, seed, 0, common.SEED_MAX)
+    label = _label("label (the digit)", label)
+    truncation = _number("truncation ψ", truncation, 0.0, TRUNC_MAX)
+    amounts = tuple(_number(f"pc{i + 1}", a, -PC_RANGE, PC_RANGE) for i, a in enumerate(amounts))
+    return seed, label, truncation, amounts
+
+
+# ----------------------------------------------------------------------------- model calls (cached)
+
+@functools.cache
+def _directions() -> tuple[torch.Tensor, torch.Tensor]:
+    """The first N_PCS GANSpace directions of G's first layer and their stds, once per process."""
+    return feature_directions(common.model("gan"), k=N_PCS)
+
+
+@functools.cache
+def _direction_names() -> tuple[str, ...]:
+    """What each direction does to the digits, measured once per process (about a second)."""
+    return tuple(describe_directions(common.model("gan"), *_directions()))
+
+
+@functools.lru_cache(maxsize=1024)
+def _digit(seed: int, label: int, truncation: float, amounts: tuple[float, ...] = ()) -> np.ndarray:
+    """uint8 (28, 28): G(z, y) with the features moved `amounts` stds along the directions."""
+    gan = common.model("gan")
+    z = gan.latents(1, seed, truncation)
+    if not any(amounts):
+        return to_uint8(gan.render(z, [label]))[0]
+    directions, stds = _directions()
+    return to_uint8(gan.render(z, [label], directions, torch.tensor([amounts]) * stds))[0]
+
+
+@functools.lru_cache(maxsize=256)
+def _neighbours(seed: int, label: int, truncation: float) -> np.ndarray:
+    """A picture of the digits for seeds seed+1 .. seed+8."""
+    digits = [_digit(seed + i, label, truncation) for i in range(1, NEIGHBOURS + 1)]
+    return common.picture(np.stack(digits), scale=NEIGHBOUR_SCALE, cols=NEIGHBOUR_COLS)
+
+
+def _realness(digit: np.ndarray, label: int) -> float:
+    """D's probability that a uint8 (28, 28) digit is a real `label`."""
+    return float(common.model("gan").realness(from_uint8(digit), [label])[0])
+
+
+def _verdict(p: float, label: int, what: str) -> str:
+    return (f"**D(x) = {p:.0%}**: the critic's probability that {what} is a real "
+            f"handwritten {label}, not one of G's fakes.")
+
+
+def _gif(frames: np.ndarray) -> str:
+    """Write frames as a looping GIF (there and back) into a temp file; returns its path.
+    GIFs older than an hour are removed, so the folder never grows without bound."""
+    folder = Path(os.environ.get("GRADIO_TEMP_DIR") or tempfile.gettempdir()) / "genai-gan"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("walk-*.gif"):
+        if time.time() - old.stat().st_mtime > 3600:
+            old.unlink(missing_ok=True)
+    pictures = [Image.fromarray(common.picture(f, scale=GIF_SCALE)) for f in frames]
+    loop = pictures + pictures[-2:0:-1]
+    with tempfile.NamedTemporaryFile(dir=folder, prefix="walk-", suffix=".gif", delete=False) as f:
+        loop[0].save(f, format="GIF", save_all=True, append_images=loop[1:], duration=GIF_MS, loop=0)
+    return f.name
+
+
+def _image_file(path) -> np.ndarray:
+    """An uploaded file -> a (28, 28) digit, or a ValueError saying what is accepted."""
+    if not isinstance(path, (str, Path)):
+        raise ValueError("image must be an image file (PNG, JPEG, WebP, ...), uploaded with handle_file(...)")
+    try:
+        with Image.open(path) as im:
+            size = im.size
+            if size[0] * size[1] <= MAX_PIXELS:        # read only what is small enough to handle
+                im.load()
+                picture = im.copy()
+    except Exception as e:          # PIL raises many kinds: UnidentifiedImageError, OSError, bombs...
+        raise ValueError(f"image must be a readable image file (PNG, JPEG, WebP, ...): {e}") from None
+    if size[0] * size[1] > MAX_PIXELS:
+        raise ValueError(f"image must have at most {MAX_PIXELS:,} pixels, got {size[0]}x{size[1]}")
+    return prepare_digit(picture)   # ValueError for a blank picture
+
+
+# ----------------------------------------------------------------------------- public API
+
+@common.friendly
+def gan_generate(seed, label=DEFAULTS["digit"], truncation=DEFAULTS["trunc"]):
+    """One digit G(z, y) for a seed, a label 0-9 and a truncation ψ in 0-1.5 (224x224 PNG)."""
+    seed, label, truncation, _ = _settings(seed, label, truncation)
+    return common.picture(_digit(seed, label, truncation))
+
+
+@common.friendly
+def gan_edit(seed, label=DEFAULTS["digit"], truncation=DEFAULTS["trunc"],
+             pc1=0.0, pc2=0.0, pc3=0.0, pc4=0.0, pc5=0.0, pc6=0.0):
+    """The digit with its features moved along the six GANSpace directions (amounts in
+    stds, -3 to 3; names via the tab's slider labels)."""
+    seed, label, truncation, amounts = _settings(seed, label, truncation, (pc1, pc2, pc3, pc4, pc5, pc6))
+    return common.picture(_digit(seed, label, truncation, amounts))
+
+
+@common.friendly
+def gan_interpolate(seed_a, seed_b=DEFAULTS["seed"] + 1, label=DEFAULTS["digit"], frames=DEFAULTS["frames"],
+                    mode=DEFAULTS["mode"], label_b=SAME, truncation=DEFAULTS["trunc"]):
+    """A walk from seed_a to seed_b, "linear" or "spherical" in z: a strip of `frames`
+    (2-32) digits and a looping GIF. label_b: another digit 0-9 to morph into, or "same"."""
+    seed_a, label, truncation, _ = _settings(seed_a, label, truncation, seed_name="seed_a")
+    seed_b = _whole("seed_b", seed_b, 0, common.SEED_MAX)
+    frames = _whole("frames", frames, 2, MAX_FRAMES)
+    if mode not in PATHS:
+        raise ValueError(f"mode must be one of {', '.join(map(repr, PATHS))}, got {mode!r:.40}")
+    label_b = label if label_b in (SAME, None) else _label('label_b (a digit, or "same")', label_b)
+    walk = interpolate(common.model("gan"), seed_a, seed_b, label, label_b, frames, mode, truncation)
+    return common.picture(walk, scale=4, cols=frames), _gif(walk)
+
+
+@common.friendly
+def gan_discriminate(image, label=DEFAULTS["digit"]):
+    """D's probability (0-1) that an uploaded picture is a real handwritten `label` (0-9).
+    Any image file; it is cropped, scaled and centred like MNIST first."""
+    label = _label("label (the digit)", label)
+    return round(_realness(_image_file(image), label), 4)
+
+
+# ----------------------------------------------------------------------------- page handlers
+
+@common.friendly
+def _show(seed, label, truncation, *amounts):
+    """Main image and verdict for the widgets' values (a cleared seed box changes nothing)."""
+    if seed is None:
+        return gr.update(), gr.update()
+    seed, label, truncation, amounts = _settings(seed, label, truncation, amounts)
+    digit = _digit(seed, label, truncation, amounts)
+    return common.picture(digit), _verdict(_realness(digit, label), label, "this picture")
+
+
+@common.friendly
+def _show_all(seed, label, truncation, *amounts):
+    """Main image, verdict and the neighbouring seeds."""
+    image, verdict = _show(seed, label, truncation, *amounts)
+    if seed is None:
+        return image, verdict, gr.update()
+    seed, label, truncation, _ = _settings(seed, label, truncation)
+    return image, verdict, _neighbours(seed, label, truncation)
+
+
+def _pick_neighbour(seed, evt: gr.SelectData):
+    """A click on the neighbours picture -> that neighbour's seed."""
+    if seed is None or not evt.index:
+        return gr.update()
+    x, y = evt.index[:2]
+    cell = (28 + 2) * NEIGHBOUR_SCALE                 # a digit plus the grid's padding
+    col = min(max(int(x) // cell, 0), NEIGHBOUR_COLS - 1)
+    row = min(max(int(y) // cell, 0), NEIGHBOURS // NEIGHBOUR_COLS - 1)
+    return min(int(seed) + 1 + row * NEIGHBOUR_COLS + col, common.SEED_MAX)
+
+
+@common.friendly
+def _judge_drawing(sketch, label):
+    """D's verdict on the visitor's drawing; a blank canvas just gets a hint."""
+    try:
+        digit = common.drawing_to_digit(sketch)
+    except gr.Error:
+        return "Draw a digit on the canvas, pick which digit it is, and D judges it."
+    label = _label("digit", label)
+    return _verdict(_realness(digit, label), label, "your drawing")
+
+
+def _slider_labels() -> list[str]:
+    return [f"PC{i + 1} · → {name}" for i, name in enumerate(_direction_names())]
+
+
+# ----------------------------------------------------------------------------- layout
 
 def build() -> common.Tab:
-    with gr.Tab("gan", id="gan"):
-        gr.Markdown("coming soon")
-    return common.Tab("gan")
+    with gr.Tab("GAN", id="gan"):
+        gr.Markdown(INTRO)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=280):
+                with gr.Row():
+                    seed = gr.Number(DEFAULTS["seed"], label="Seed (picks the noise z)", precision=0,
+                                     minimum=0, maximum=common.SEED_MAX, elem_id="gan-seed", scale=4)
+                    dice = gr.Button("🎲", elem_id="gan-dice", scale=1, min_width=50)
+                digit = gr.Radio(DIGITS, value=DEFAULTS["digit"], label="Digit y", elem_id="gan-digit")
+                trunc = gr.Slider(0.0, TRUNC_MAX, value=DEFAULTS["trunc"], step=0.05, elem_id="gan-trunc",
+                                  label="Truncation ψ — lower = more typical digits")
+                neighbours = common.image_output("Neighbours: seeds +1 … +8 (click one)", height=190,
+                                                 elem_id="gan-neighbours")
+            with gr.Column(scale=3, min_width=280):
+                image = common.image_output("G(z, y)", height=330, elem_id="gan-image")
+                verdict = gr.Markdown(elem_id="gan-verdict")
+            with gr.Column(scale=3, min_width=280):
+                pcs = [gr.Slider(-PC_RANGE, PC_RANGE, value=0.0, step=0.1, label=f"PC{i + 1}",
+                                 elem_id=f"gan-pc{i + 1}") for i in range(N_PCS)]
+                reset = gr.Button("Reset sliders", size="sm", elem_id="gan-reset")
+                gr.Markdown("Sliders move G's first-layer features along the directions they vary most "
+                            "(GANSpace PCA), in standard deviations; → says what dragging right did most "
+                            "to 50 sample digits.")
+
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                gr.Markdown("### Walk between two seeds\nFrom this seed and digit to another: "
+                            "a straight line in z, or an arc that keeps z as long as typical noise is.")
+                with gr.Row():
+                    seed_b = gr.Number(DEFAULTS["seed"] + 1, label="To seed", precision=0, minimum=0,
+                                       maximum=common.SEED_MAX, elem_id="gan-seed-b", min_width=120)
+                    dice_b = gr.Button("🎲", scale=0, min_width=50)
+                    label_b = gr.Dropdown([("same digit", SAME)] + [(str(d), d) for d in DIGITS], value=SAME,
+                                          label="To digit", elem_id="gan-to-digit", min_width=110)
+                    frames = gr.Slider(2, MAX_FRAMES, value=DEFAULTS["frames"], step=1, label="Frames",
+                                       elem_id="gan-frames", min_width=140)
+                    mode = gr.Radio(list(PATHS), value=DEFAULTS["mode"], label="Path", elem_id="gan-mode",
+                                    min_width=180)
+                walk_button = gr.Button("Walk", variant="primary", elem_id="gan-walk")
+                strip = common.image_output("The walk, frame by frame", elem_id="gan-strip")
+                gif = common.image_output("As an animation (GIF)", height=200, elem_id="gan-gif")
+            with gr.Column(scale=2):
+                gr.Markdown("### Ask the critic\nDraw a digit: D says how real it looks, as a digit you name.")
+                sketch = common.sketchpad("Your digit", elem_id="gan-sketch")
+                drawn_label = gr.Radio(DIGITS, value=DEFAULTS["digit"], label="I drew a", elem_id="gan-drawn-digit")
+                sketch_verdict = gr.Markdown("Draw a digit on the canvas, pick which digit it is, and D judges it.",
+                                             elem_id="gan-sketch-verdict")
+
+        # API-only inputs and outputs (never shown).
+        api_file = gr.File(visible=False, type="filepath", label="image")
+        api_label = gr.Number(DEFAULTS["digit"], visible=False, label="label")
+        api_probability = gr.Number(visible=False, label="probability")
+
+        gr.Examples([values for values, _ in PRESETS], inputs=[seed, digit, trunc, *pcs],
+                    outputs=[image, verdict, neighbours], fn=_show_all, cache_examples=True,
+                    cache_mode="lazy", example_labels=[name for _, name in PRESETS], label="Try these",
+                    api_name="gan_example", api_visibility="private")
+        fields = {"seed": seed, "digit": digit, "trunc": trunc, **{f"pc{i + 1}": s for i, s in enumerate(pcs)}}
+        common.link_button("gan", fields)
+
+    # ------------------------------------------------------------------------- events
+    settings = [seed, digit, trunc, *pcs]
+    live = dict(trigger_mode="always_last", show_progress="hidden", api_visibility="private")
+
+    @common.friendly
+    def first_view(request: gr.Request):
+        """Slider names, and the view for the URL's settings (or the defaults): the same
+        values app.py restores, so whichever answer lands last shows the same picture."""
+        params = dict(request.query_params) if request is not None else {}
+        values = []
+        for key, comp in fields.items():
+            parsed = common.parse_query_value(comp, params[key]) if key in params else None
+            values.append(comp.value if parsed is None else parsed)
+        labels = [gr.Slider(label=text) for text in _slider_labels()]
+        return *labels, *_show_all(*values)
+
+    # No triggers and no inputs: runs once when the page loads.
+    gr.on(None, first_view, None, [*pcs, image, verdict, neighbours], show_progress="hidden",
+          api_visibility="private")
+    gr.on([seed.change, digit.change, trunc.change], _show_all, settings, [image, verdict, neighbours], **live)
+    gr.on([s.input for s in pcs] + [s.change for s in pcs], _show, settings, [image, verdict], **live)
+    dice.click(common.new_seed, None, seed, api_visibility="private")
+    dice_b.click(common.new_seed, None, seed_b, api_visibility="private")
+    reset.click(lambda: [0.0] * N_PCS, None, pcs, api_visibility="private")
+    neighbours.select(_pick_neighbour, seed, seed, api_visibility="private")
+    gr.on([sketch.change, drawn_label.change], _judge_drawing, [sketch, drawn_label], sketch_verdict, **live)
+
+    # Public endpoints. preprocess=False hands the raw values to the handlers, which check
+    # them all and answer bad ones with a gr.Error naming what is allowed.
+    walk_inputs = [seed, seed_b, digit, frames, mode, label_b, trunc]
+    walk_button.click(gan_interpolate, walk_inputs, [strip, gif], api_name="gan_interpolate", preprocess=False)
+    gr.on([], gan_generate, [seed, digit, trunc], image, api_name="gan_generate", preprocess=False)
+    gr.on([], gan_edit, settings, image, api_name="gan_edit", preprocess=False)
+    # (here the file is preprocessed: Gradio checks it was uploaded; the hidden label box passes any value)
+    gr.on([], gan_discriminate, [api_file, api_label], api_probability, api_name="gan_discriminate")
+    return common.Tab("gan", url_fields=fields)

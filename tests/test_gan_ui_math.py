@@ -1,0 +1,105 @@
+"""The math the GAN tab uses: lerp/slerp, interpolation walks, the fast GANSpace PCA,
+image statistics and direction names. Tiny untrained models, milliseconds each."""
+
+import numpy as np
+import pytest
+import torch
+
+from genai.gan import (GAN, GANConfig, STAT_WORDS, describe_directions, feature_directions,
+                       image_stats, interpolate, lerp, slerp)
+
+
+@pytest.fixture(scope="module")
+def gan():
+    torch.manual_seed(0)
+    return GAN(GANConfig(z_dim=8, width=8))
+
+
+def test_slerp_and_lerp_start_and_end_at_their_inputs():
+    z0, z1 = torch.randn(16), torch.randn(16)
+    for path in (lerp, slerp):
+        assert torch.allclose(path(z0, z1, 0.0), z0, atol=1e-6)
+        assert torch.allclose(path(z0, z1, 1.0), z1, atol=1e-5)
+        ends = path(z0, z1, torch.tensor([0.0, 1.0]))
+        assert ends.shape == (2, 16)
+        assert torch.allclose(ends[0], z0, atol=1e-6) and torch.allclose(ends[1], z1, atol=1e-5)
+
+
+def test_slerp_keeps_the_norm_where_lerp_cuts_through_the_middle():
+    g = torch.Generator().manual_seed(1)
+    z0, z1 = torch.randn(64, generator=g), torch.randn(64, generator=g)
+    z1 = z1 * z0.norm() / z1.norm()                     # equal norms
+    t = torch.linspace(0, 1, 11)
+    arc, line = slerp(z0, z1, t).norm(dim=1), lerp(z0, z1, t).norm(dim=1)
+    assert torch.allclose(arc, torch.full_like(arc, z0.norm().item()), rtol=1e-4)
+    assert line[5] < 0.9 * z0.norm()                    # near-orthogonal: the middle is short
+
+
+def test_slerp_of_parallel_vectors_is_the_line():
+    z = torch.randn(8)
+    assert torch.allclose(slerp(z, 2 * z, 0.5), 1.5 * z, atol=1e-5)
+
+
+def test_slerp_with_unequal_norms_moves_the_norm_monotonically():
+    z0, z1 = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 3.0])
+    norms = slerp(z0, z1, torch.linspace(0, 1, 9)).norm(dim=1)
+    assert (norms.diff() > 0).all()
+
+
+def test_interpolate_shapes_ends_and_determinism(gan):
+    frames = interpolate(gan, 1, 2, 3, frames=6, mode="linear")
+    assert frames.shape == (6, 28, 28) and frames.dtype == np.uint8
+    assert np.array_equal(frames[0], gan.generate([3], seed=1)[0])
+    assert np.array_equal(frames[-1], gan.generate([3], seed=2)[0])
+    assert np.array_equal(frames, interpolate(gan, 1, 2, 3, frames=6, mode="linear"))
+    morph = interpolate(gan, 1, 1, 3, 8, frames=4, mode="spherical")
+    assert np.array_equal(morph[0], gan.generate([3], seed=1)[0])
+    assert np.array_equal(morph[-1], gan.generate([8], seed=1)[0])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"mode": "cubic"}, "linear, spherical"),
+    ({"frames": 1}, "frames must be a whole number in 2-32"),
+    ({"frames": 2.5}, "frames"),
+    ({"label_b": 10}, "digits 0-9"),
+    ({"truncation": float("nan")}, "truncation"),
+])
+def test_interpolate_rejects_bad_values_by_name(gan, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        interpolate(gan, 1, 2, 3, **kwargs)
+
+
+def test_fast_directions_match_principal_directions(gan):
+    V, S = gan.principal_directions(k=4, n=128, seed=3)
+    V_fast, S_fast = feature_directions(gan, k=4, n=128, seed=3)
+    assert torch.allclose(S, S_fast, rtol=1e-3)
+    cos = (V * V_fast).sum(1).abs()                     # each direction up to its sign
+    assert (cos > 0.999).all()
+
+
+def test_image_stats_measure_what_they_say():
+    def bar(rows, cols):
+        x = -torch.ones(1, 1, 28, 28)
+        x[..., rows, cols] = 1.0
+        return x
+    thin, thick = image_stats(bar(slice(4, 24), slice(13, 15))), image_stats(bar(slice(4, 24), slice(11, 17)))
+    assert thick["ink"] > thin["ink"] and thick["width"] > thin["width"]
+    assert torch.allclose(thin["height"], thick["height"])
+    right = image_stats(bar(slice(4, 24), slice(20, 22)))
+    assert right["x"] > thin["x"] and torch.allclose(right["y"], thin["y"])
+    lean = -torch.ones(1, 1, 28, 28)
+    for r in range(4, 24):                               # top to the right: "/"
+        lean[..., r, 24 - r // 2 - 4:24 - r // 2 - 2] = 1.0
+    assert image_stats(lean)["slant"] > 0.3 and abs(thin["slant"].item()) < 1e-5
+
+
+def test_describe_directions_names_each_direction(gan):
+    V, S = feature_directions(gan, k=3, n=256)
+    names = describe_directions(gan, V, S, n=20)
+    words = {w for pair in STAT_WORDS.values() for w in pair} | {"subtle change"}
+    assert len(names) == 3 and set(names) <= words
+    assert names == describe_directions(gan, V, S, n=20)          # deterministic
+    flipped = describe_directions(gan, -V, S, n=20)
+    for a, b in zip(names, flipped):                                # the opposite way, the opposite word
+        pair = next((p for p in STAT_WORDS.values() if a in p), None)
+        assert b == a if pair is None else b == pair[1 - pair.index(a)]
