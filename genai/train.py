@@ -162,8 +162,8 @@ def train(family: str, arch, cfg: TrainConfig, data: tuple[torch.Tensor, torch.T
     g = torch.Generator().manual_seed(cfg.seed + rank)
     steps_per_epoch = max(1, len(x_all) // (cfg.batch_size * world))
     total = steps_per_epoch * cfg.epochs if not cfg.max_steps else min(cfg.max_steps, steps_per_epoch * cfg.epochs)
-    history = {"losses": [], "snapshots": []}
-    grids = []
+    history, grids, before = _previous_run(cfg.init_from)     # continue the curves of --init-from
+    step0, seconds0 = before.get("steps", 0), before.get("seconds", 0.0)
     start, n_step, losses = time.time(), 0, {}
     stop = False
     for epoch in range(cfg.epochs):
@@ -175,23 +175,19 @@ def train(family: str, arch, cfg: TrainConfig, data: tuple[torch.Tensor, torch.T
             if cfg.augment:
                 x = augment(x, g)
             losses = step(family, model, nets, opts, x.to(device), y.to(device), g)
-            if cfg.ema > 0 and family in ("gan", "diffusion"):
-                part = "G" if family == "gan" else "unet"
-                ema_update(model.generator if family == "gan" else model.unet, nets[part],
-                           min(cfg.ema, (1 + n_step) / (10 + n_step)))   # warm-up: early steps count more
-            elif family in ("gan", "diffusion") and cfg.ema == 0:
-                ema_update(model.generator if family == "gan" else model.unet,
-                           nets["G" if family == "gan" else "unet"], 0.0)
+            if family in ("gan", "diffusion"):      # the shipped weights average the trained ones
+                shipped, trained = (model.generator, nets["G"]) if family == "gan" else (model.unet, nets["unet"])
+                ema_update(shipped, trained, min(cfg.ema, (1 + n_step) / (10 + n_step)))   # warm-up: early steps count more
             n_step += 1
             seconds = time.time() - start
-            history["losses"].append({"step": n_step, "seconds": round(seconds, 2),
+            history["losses"].append({"step": step0 + n_step, "seconds": round(seconds0 + seconds, 2),
                                       **{k: round(v, 5) for k, v in losses.items()}})
-            if rank == 0 and (n_step % cfg.snapshot_every == 0 or n_step == 1):
+            if rank == 0 and (n_step % cfg.snapshot_every == 0 or (n_step == 1 and not step0)):
                 image = snapshot(family, model)
                 for m in nets.values():
                     m.train()
                 if image is not None:
-                    grids.append((n_step, round(seconds, 2), image))
+                    grids.append((step0 + n_step, round(seconds0 + seconds, 2), image))
             stop = n_step >= total or (cfg.minutes and seconds > cfg.minutes * 60)
             stop = _agree(stop, world, device)
             yield {"step": n_step, "total": total, "epoch": epoch, "seconds": seconds, **losses}
@@ -204,16 +200,33 @@ def train(family: str, arch, cfg: TrainConfig, data: tuple[torch.Tensor, torch.T
     if rank == 0:
         image = snapshot(family, model)
         if image is not None:
-            grids.append((n_step, round(seconds, 2), image))
+            grids.append((step0 + n_step, round(seconds0 + seconds, 2), image))
         if cfg.out:
-            save_run(cfg.out, family, model, cfg, history, grids, n_step, seconds, world)
+            save_run(cfg.out, family, model, cfg, history, grids, step0 + n_step, seconds0 + seconds, world,
+                     earlier_runs=before.get("runs", []) + ([before["training"]] if before else []))
     if world > 1:
         dist.destroy_process_group()
     yield {"step": n_step, "total": total, "seconds": seconds, "done": True, "model": model, **losses}
 
 
-def save_run(out, family, model, cfg, history, grids, n_step, seconds, world=1) -> Path:
-    """Write the checkpoint folder: weights, config.json, history.json and history/*.png."""
+def _previous_run(folder: str):
+    """History, snapshot grids and config of the checkpoint a run continues from (or empty)."""
+    if not folder:
+        return {"losses": [], "snapshots": []}, [], {}
+    from PIL import Image
+    old = checkpoint.read_history(folder)
+    grids = []
+    for snap in old.get("snapshots", []):
+        path = Path(folder) / snap["image"]
+        if path.is_file():
+            with Image.open(path) as im:
+                grids.append((snap["step"], snap["seconds"], np.asarray(im.convert("L"))))
+    return {"losses": old.get("losses", []), "snapshots": []}, grids, checkpoint.read_config(folder)
+
+
+def save_run(out, family, model, cfg, history, grids, n_step, seconds, world=1, earlier_runs=()) -> Path:
+    """Write the checkpoint folder: weights, config.json, history.json and history/*.png.
+    n_step and seconds count every run, including those continued with --init-from."""
     from PIL import Image
     out = Path(out)
     (out / "history").mkdir(parents=True, exist_ok=True)
@@ -234,6 +247,7 @@ def save_run(out, family, model, cfg, history, grids, n_step, seconds, world=1) 
         "steps": n_step,
         "seconds": round(seconds, 1),
         "metrics": metrics,
+        "runs": list(earlier_runs),                      # training settings of earlier --init-from runs
         "torch": torch.__version__,
     }
     # Thin the loss curve to at most 2,000 points so the history stays small.
