@@ -52,8 +52,9 @@ class NoiseSchedule:
         self.alpha_bar = torch.cumprod(1 - self.betas, 0)
 
     def add_noise(self, x0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """Sample q(x_t | x_0): sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) noise (t per image)."""
-        a = self.alpha_bar.to(x0.device)[t].float().view(-1, 1, 1, 1)
+        """Sample q(x_t | x_0): sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) noise, one t per
+        sample; x0 of any shape (B, ...): images (B, 1, 28, 28) or points (B, 2)."""
+        a = self.alpha_bar.to(x0.device)[t].float().view(-1, *[1] * (x0.ndim - 1))
         return a.sqrt() * x0 + (1 - a).sqrt() * noise
 
     def alpha_bar_at(self, t: int) -> float:

@@ -30,6 +30,12 @@ class VAEConfig:
     beta: float = 1.0       # weight of the KL term; > 1 trades sharpness for a smoother latent space
 
 
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, I)) per sample, (B,): the kl term of VAE.loss_terms,
+    for a latent of any size (the 2-D playground's VAE uses it too)."""
+    return -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+
+
 class VAE(nn.Module):
     family = "vae"
 
