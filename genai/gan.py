@@ -254,13 +254,14 @@ def image_stats(x: torch.Tensor) -> dict[str, torch.Tensor]:
 @torch.no_grad()
 def describe_directions(gan: GAN, directions: torch.Tensor, stds: torch.Tensor,
                         n: int = 50, step: float = 2.0, seed: int = 0) -> list[str]:
-    """Name each feature direction by the statistic it changes most.
+    """Name each feature direction by the statistics it changes most, e.g. "thicker strokes"
+    or "leans right, wider".
 
     For n random digits, move h by -step and +step stds along the direction and measure
     image_stats; each change is divided by how much that statistic varies between digits,
-    so ink and slant compete on equal terms. The largest wins; its sign picks the word in
-    STAT_WORDS ("thicker strokes"). A direction that moves nothing by a fifth of that
-    spread is called a "subtle change"."""
+    so ink and slant compete on equal terms. The largest effect names the direction (its
+    sign picks the word in STAT_WORDS); the runner-up joins it when at least half as
+    large. A direction that moves nothing by a fifth of that spread is a "subtle change"."""
     z = torch.randn(n, gan.config.z_dim, generator=torch.Generator().manual_seed(seed))
     y = torch.arange(n) % gan.config.n_classes
     G = gan.generator
@@ -270,6 +271,8 @@ def describe_directions(gan: GAN, directions: torch.Tensor, stds: torch.Tensor,
     for d, s in zip(directions, stds):
         plus, minus = image_stats(G.body(h + step * s * d)), image_stats(G.body(h - step * s * d))
         effect = {k: ((plus[k] - minus[k]).mean() / spread[k]).item() for k in STAT_WORDS}
-        best = max(effect, key=lambda k: abs(effect[k]))
-        names.append(STAT_WORDS[best][effect[best] > 0] if abs(effect[best]) >= 0.2 else "subtle change")
+        first, second = sorted(effect, key=lambda k: -abs(effect[k]))[:2]
+        words = [STAT_WORDS[k][effect[k] > 0] for k in (first, second)
+                 if abs(effect[k]) >= max(0.2, abs(effect[first]) / 2)]
+        names.append(", ".join(words) or "subtle change")
     return names
