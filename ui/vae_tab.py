@@ -37,6 +37,7 @@ FRAMES = 8           # default interpolation length; the UI and the API allow 2.
 MAX_FRAMES = 16
 EXAMPLES = Path(__file__).resolve().parent / "examples" / "vae"
 DEFAULT_A, DEFAULT_B = EXAMPLES / "three.png", EXAMPLES / "seven.png"   # what the API encodes when given no image
+MAX_PIXELS = 4096 * 4096   # largest upload read
 
 # Geometry of the map picture: a title band, then two square panels side by side,
 # the decoded grid (left) and the scatter of real digits (right), on the same axes.
@@ -86,7 +87,9 @@ def digit_from_file(path) -> np.ndarray:
         raise ValueError("image must be a picture file (PNG, JPEG, GIF, BMP, WebP...) of one digit")
     try:
         with Image.open(path) as im:
-            return prepare_digit(ImageOps.exif_transpose(im))
+            if im.width * im.height > MAX_PIXELS:       # before any pixel is decoded
+                raise ValueError(f"it has {im.width}x{im.height} pixels; at most {MAX_PIXELS:,} are allowed")
+            return prepare_digit(ImageOps.exif_transpose(im))     # phone photos: honour their rotation
     except ValueError as e:        # blank, too large: prepare_digit says why
         raise ValueError(f"Could not use this picture: {e}") from None
     except Exception:              # not an image, truncated, a decompression bomb...
@@ -262,19 +265,16 @@ def decode_code(seed: int = 0, z1=None, z2=None, z3=None, z4=None, z5=None, z6=N
 
 # ----------------------------------------------------------------------------- your digit
 
-def describe(digit: np.ndarray):
-    """A digit -> (as the model sees it, 16-D reconstruction, marked map, loss terms, 2-D point)."""
+def encode_digit(digit: np.ndarray) -> dict:
+    """A digit -> its place on the 2-D map, its 16-D reconstruction (a picture) and the two
+    terms of the 16-D VAE's loss in nats (recon uses one sample of z, seeded, so it is repeatable)."""
     x = _as_model_input(digit)
     vae, vae2d = common.model("vae"), common.model("vae2d")
     terms = vae.evaluate(x, seed=0)
-    recon, kl = terms["recon"].item(), terms["kl"].item()
     with torch.no_grad():
-        z1, z2 = vae2d.encode(x)[0][0].tolist()
-    text = (f"**Reconstruction** {recon:.1f} nats + **KL** {kl:.1f} nats = {recon + kl:.1f} nats, so "
-            f"ELBO = −(recon + KL) = {-(recon + kl):.1f}. *Recon*: how surprised the decoder is by your "
-            f"pixels; *KL*: how far your code strays from N(0, I). On the 2-D map: ({z1:.2f}, {z2:.2f}).")
-    reconstruction = common.picture(to_uint8(vae.reconstruct(x)))
-    return common.picture(digit), reconstruction, marked_map(z1, z2), text, (z1, z2), (recon, kl)
+        point = vae2d.encode(x)[0][0].tolist()
+    return {"point": point, "recon": terms["recon"].item(), "kl": terms["kl"].item(),
+            "reconstruction": common.picture(to_uint8(vae.reconstruct(x)))}
 
 
 DIGIT_HINT = "Draw a digit (or upload one) to see how the VAE encodes it."
@@ -284,8 +284,12 @@ def _digit_outputs(digit):
     """What the "your digit" widgets show for a digit, or for none yet."""
     if digit is None:
         return None, None, None, None, DIGIT_HINT
-    seen, reconstruction, place, text, _, _ = describe(digit)
-    return digit, seen, reconstruction, place, text
+    code = encode_digit(digit)
+    (z1, z2), recon, kl = code["point"], code["recon"], code["kl"]
+    text = (f"**Reconstruction** {recon:.1f} nats + **KL** {kl:.1f} nats = {recon + kl:.1f} nats, so "
+            f"ELBO = −(recon + KL) = {-(recon + kl):.1f}. *Recon*: how surprised the decoder is by your "
+            f"pixels; *KL*: how far your code strays from N(0, I). On the 2-D map: ({z1:.2f}, {z2:.2f}).")
+    return digit, common.picture(digit), code["reconstruction"], marked_map(z1, z2), text
 
 
 @common.friendly
@@ -316,9 +320,9 @@ def code_to_sliders(digit):
 def encode_file(image=None):
     """API: an image file -> its 2-D point (x, y), its 16-D reconstruction (224x224 PNG), and the
     reconstruction and KL terms of the 16-D VAE in nats. No image: a held-out 3 from the test set."""
-    digit = digit_from_file(DEFAULT_A if image is None else image)
-    _, reconstruction, _, _, (z1, z2), (recon, kl) = describe(digit)
-    return round(z1, 4), round(z2, 4), reconstruction, round(recon, 3), round(kl, 3)
+    code = encode_digit(digit_from_file(DEFAULT_A if image is None else image))
+    (z1, z2), recon, kl = code["point"], code["recon"], code["kl"]
+    return round(z1, 4), round(z2, 4), code["reconstruction"], round(recon, 3), round(kl, 3)
 
 
 # ----------------------------------------------------------------------------- interpolation
@@ -333,19 +337,22 @@ def strip(digit_a: np.ndarray, digit_b: np.ndarray, frames) -> np.ndarray:
 @common.friendly
 def on_interpolate(digit_a, digit_b, frames):
     """Redraw the strip whenever either digit or the number of frames changes."""
-    if digit_a is None or digit_b is None:
-        missing = " and ".join(n for n, d in (("the first digit (above)", digit_a), ("the second digit", digit_b)) if d is None)
-        return None, f"Draw {missing} to walk between their codes."
-    return strip(digit_a, digit_b, frames), "Left: the first digit's code. Right: the second's. Between: points on the straight line."
+    if digit_a is None:
+        return None, "Draw the first digit (above) too, to walk between the two codes."
+    if digit_b is None:
+        return None, "Draw a second digit to walk from the first one's code to its code."
+    return strip(digit_a, digit_b, frames), ("Left: the first digit's code. Right: the second's. "
+                                             "Between: evenly spaced points on the straight line.")
 
 
-@common.friendly
 def on_drawing_b(value):
+    """Sketchpad B changed: the second digit (None while blank)."""
     return digit_from_drawing(value)
 
 
 @common.friendly
 def on_upload_b(path):
+    """Upload B changed: the second digit."""
     return gr.update() if path is None else digit_from_file(path)
 
 
@@ -397,7 +404,8 @@ def build() -> common.Tab:
                                       format="png", type="numpy", interactive=False, height=420,
                                       buttons=["download"], elem_id="vae-map")
                 with gr.Row():
-                    x = gr.Slider(-SPAN, SPAN, 0.0, step=0.01, label="x = z₁ (click the map or drag)", elem_id="vae-x")
+                    x = gr.Slider(-SPAN, SPAN, 0.0, step=0.01, label="x = z₁ (click the map or drag)",
+                                  elem_id="vae-x")
                     y = gr.Slider(-SPAN, SPAN, 0.0, step=0.01, label="y = z₂", elem_id="vae-y")
             with gr.Column(scale=1, min_width=240):
                 decoded2d = common.image_output("Decoded at (x, y)", elem_id="vae-decoded2d", height=240,
