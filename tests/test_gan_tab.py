@@ -171,6 +171,7 @@ SLOW = 120_000      # ms: an upper bound for a busy 2-core machine, not a speed 
 
 
 def open_gan(page, url):
+    page.set_default_timeout(SLOW)
     page.goto(url)
     page.get_by_role("tab", name="GAN").click()
     image = page.locator("#gan-image img")
@@ -196,6 +197,7 @@ def test_a_latent_slider_changes_the_image_while_moving(page, app_url, artifacts
 
 def test_a_link_restores_seed_and_digit(page, app_url):
     from playwright.sync_api import expect
+    page.set_default_timeout(SLOW)
     page.goto(app_url + "?tab=gan&seed=1234&digit=3&pc2=1.5")
     expect(page.locator("#gan-seed input")).to_have_value("1234", timeout=SLOW)
     expect(page.locator("#gan-digit input[value='3']")).to_be_checked(timeout=SLOW)
