@@ -69,6 +69,20 @@ def test_handlers_reject_nan_and_infinity():
             gan_tab.gan_interpolate(1, 2, 3, bad)
 
 
+def test_clicking_a_neighbour_picks_its_seed():
+    import gradio as gr
+    from ui import gan_tab
+    cell = 30 * gan_tab.NEIGHBOUR_SCALE                  # a 28 px digit and 2 px of grid, scaled
+
+    def click(x, y, seed=100):
+        return gan_tab._pick_neighbour(seed, gr.SelectData(None, {"index": [x, y], "value": None}))
+    assert click(cell // 2, cell // 2) == 101              # top left: seed + 1
+    assert click(3 * cell + cell // 2, cell // 2) == 104   # top right
+    assert click(cell // 2, cell + cell // 2) == 105       # second row
+    assert click(10_000, 10_000) == 108                    # outside: the last one
+    assert click(5, 5, seed=2**31 - 1) == 2**31 - 1        # never past the largest seed
+
+
 # ----------------------------------------------------------------------------- /gan_edit
 
 def test_edit_at_zero_is_the_plain_digit_and_sliders_change_it(client):
