@@ -183,6 +183,7 @@ def test_unit_parse_label():
 # ----------------------------------------------------------------------------- in the browser
 
 def open_diffusion(page, app_url, query=""):
+    page.set_default_timeout(120_000)          # generous: CI machines can be slow (not an assertion)
     page.goto(app_url + query)
     page.get_by_role("tab", name="Diffusion").click()
 
@@ -223,13 +224,12 @@ def test_a_run_streams_frames_then_replays(page, app_url, artifacts):
     }""")
     page.locator("#diffusion-generate").click()
     page.wait_for_function(
-        f"() => document.querySelector('#diffusion-status textarea').value.startsWith('step {STEPS}/{STEPS}')",
-        timeout=120_000)
+        f"() => document.querySelector('#diffusion-status textarea').value.startsWith('step {STEPS}/{STEPS}')")
     frames = page.evaluate("window.diffusionFrames")
     assert len(set(frames)) >= 3, f"only {len(set(frames))} distinct frames streamed"
     # Afterwards the slider replays stored steps and the GIF is offered.
     page.wait_for_function("() => { const b = document.querySelector('#diffusion-gif');"
-                           " return b && !b.disabled && !b.querySelector('button:disabled'); }", timeout=60_000)
+                           " return b && !b.disabled && !b.querySelector('button:disabled'); }")
     scrub = page.locator("#diffusion-scrub [data-testid=range-input]")
     page.wait_for_function("() => !document.querySelector('#diffusion-scrub [data-testid=range-input]').disabled")
     last = page.locator("#diffusion-xt img").get_attribute("src")
@@ -243,9 +243,26 @@ def test_a_run_streams_frames_then_replays(page, app_url, artifacts):
     page.screenshot(path=str(artifacts / "diffusion.png"))
 
 
-def test_a_link_restores_the_reverse_view(page, app_url):
+def test_stop_keeps_what_was_computed(page, app_url):
+    open_diffusion(page, app_url, "?tab=diffusion&dview=reverse&sampler=ddpm&steps=1000")
+    page.wait_for_function("() => document.querySelector('#diffusion-steps [data-testid=number-input]').value === '1000'")
+    page.locator("#diffusion-generate").click()
+    page.wait_for_function("() => document.querySelector('#diffusion-status textarea').value.startsWith('step ')")
+    page.locator("#diffusion-stop").click()
+    page.wait_for_function("() => !document.querySelector('#diffusion-scrub [data-testid=range-input]').disabled")
+    shown = int(page.locator("#diffusion-status textarea").input_value().split()[1].split("/")[0])
+    stored = int(page.locator("#diffusion-scrub [data-testid=range-input]").get_attribute("max"))
+    assert 1 <= shown <= stored <= 1000     # the replay holds every step computed before Stop
+
+
+def test_a_link_restores_the_view_it_was_made_on(page, app_url):
     open_diffusion(page, app_url, "?tab=diffusion&dview=reverse&dseed=42&steps=12&sampler=ddpm")
     page.locator("#diffusion-generate").wait_for(state="visible")
     page.wait_for_function("() => document.querySelector('#diffusion-seed input').value === '42'")
     assert page.locator("#diffusion-steps [data-testid=number-input]").input_value() == "12"
-    page.locator("#diffusion-link").wait_for()
+    page.get_by_role("tab", name="③ Side by side").click()
+    page.get_by_role("button", name="Copy link to this view").click()
+    link = page.locator("#diffusion-link textarea, #diffusion-link input").first
+    page.wait_for_function("() => document.querySelector('#diffusion-link textarea, #diffusion-link input')"
+                           ".value.includes('dview=compare')")
+    assert "dseed=42" in link.input_value() and "steps=12" in link.input_value()

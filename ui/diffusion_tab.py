@@ -224,6 +224,11 @@ def start(steps):
     return gr.Slider(minimum=0, maximum=total, value=0, interactive=False), gr.DownloadButton(value=None, interactive=False)
 
 
+def forget_run():
+    """A preset replaced the pictures: the stored run no longer matches them."""
+    return gr.Slider(minimum=0, value=0, interactive=False), gr.DownloadButton(value=None, interactive=False), None
+
+
 def finish(run):
     """After a run, or Stop: let the slider replay the stored steps and offer the GIF."""
     if not run or not run["x_t"]:
@@ -285,8 +290,8 @@ def img2img(image, t_start: int = 600, label="3", seed: int = 0, steps: int = 50
 
 
 def show_view(view: str):
-    """A link's dview=... selects the sub-tab it was made on."""
-    return gr.Tabs(selected=view) if view in VIEWS else gr.Tabs()
+    """A link's dview=... selects the sub-tab it was made on (and the next link remembers it)."""
+    return (gr.Tabs(selected=view), view) if view in VIEWS else (gr.Tabs(), gr.skip())
 
 
 # ----------------------------------------------------------------------------- layout
@@ -309,7 +314,10 @@ def _seed_box(elem_id: str, label: str = "Seed — the starting noise") -> tuple
 def build() -> common.Tab:
     with gr.Tab("Diffusion", id="diffusion"):
         gr.Markdown(INTRO)
-        view = gr.Textbox("forward", visible=False)
+        # The sub-tab in links: tab clicks write `view_shown` (which the link reads); a link's
+        # dview writes `view_asked`, which selects the tab. Two boxes, so no event loops back.
+        view_shown = gr.Textbox("forward", visible=False)
+        view_asked = gr.Textbox("", visible=False)
         with gr.Tabs(elem_id="diffusion-views") as views:
             # -------------------------------------------------------------- forward
             with gr.Tab("① Forward: add noise", id="forward") as tab_forward:
@@ -366,7 +374,7 @@ def build() -> common.Tab:
                         scrubber = gr.Slider(0, 50, value=0, step=1, interactive=False, elem_id="diffusion-scrub",
                                              label="Step — after a run, drag to replay every stored step")
                 run = gr.State(None)
-                gr.Examples(
+                presets = gr.Examples(
                     [["3", 0, "ddim", 50, 0.0, 3.0], ["7", 1, "ddim", 10, 0.0, 3.0], ["none", 2, "ddim", 50, 0.0, 3.0],
                      ["5", 3, "ddim", 50, 0.0, 0.0], ["2", 4, "ddim", 50, 0.0, 8.0], ["4", 5, "ddim", 50, 1.0, 3.0],
                      ["8", 6, "ddpm", 1000, 0.0, 3.0], ["1", 7, "ddpm", 20, 0.0, 3.0]],
@@ -420,15 +428,16 @@ def build() -> common.Tab:
                 api_image = gr.Image(type="pil", image_mode=None, visible=False)   # /diffusion_img2img's input
                 api_trigger = gr.Button(visible=False)
 
-        fields = {"dview": view, "dindex": index, "t": t, "ddigit": digit, "dseed": seed, "sampler": sampler,
+        fields = {"dindex": index, "t": t, "ddigit": digit, "dseed": seed, "sampler": sampler,
                   "steps": steps, "eta": eta, "guidance": guidance}
-        common.link_button("diffusion", fields)
+        common.link_button("diffusion", {"dview": view_shown, **fields})
 
     # ------------------------------------------------------------------ events
     for tab, name in ((tab_forward, "forward"), (tab_reverse, "reverse"), (tab_compare, "compare"),
                       (tab_img2img, "img2img")):
-        tab.select(None, None, view, js=f"() => '{name}'", api_visibility="private")
-    view.change(show_view, view, views, api_visibility="private", queue=False, show_progress="hidden")
+        tab.select(None, None, view_shown, js=f"() => '{name}'", api_visibility="private")
+    view_asked.change(show_view, view_asked, [views, view_shown], api_visibility="private", queue=False,
+                      show_progress="hidden")
 
     # Forward: runs on page load and on every change of index or t (dragging, 🎲, a link).
     gr.on(None, forward, [index, t], [x_t_image, alpha_bar, plot], api_name="diffusion_forward",
@@ -447,6 +456,8 @@ def build() -> common.Tab:
                             show_progress="minimal", **SAMPLE_LANE)
     running.then(finish, run, [scrubber, gif], api_visibility="private", show_progress="hidden")
     stop.click(finish, run, [scrubber, gif], cancels=[running], api_visibility="private", show_progress="hidden")
+    presets.load_input_event.then(forget_run, None, [scrubber, gif, run], api_visibility="private", queue=False,
+                                  show_progress="hidden")
     scrubber.input(replay, [scrubber, run], [x_t_live, x0_live, status], api_visibility="private",
                    trigger_mode="always_last", show_progress="hidden")
 
@@ -459,4 +470,4 @@ def build() -> common.Tab:
     api_trigger.click(img2img, [api_image, *img2img_inputs], [start_image, result_image],
                       api_name="diffusion_img2img", **SAMPLE_LANE)
 
-    return common.Tab("diffusion", url_fields=fields)
+    return common.Tab("diffusion", url_fields={"dview": view_asked, **fields})
