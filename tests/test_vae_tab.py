@@ -145,6 +145,8 @@ def test_interpolate_rejects_a_blank_picture(client, pictures):
 # ----------------------------------------------------------------------------- in a browser
 
 def open_tab(page, app_url, query=""):
+    """Load the whole app and select the VAE tab (waits are generous: a busy 2-core CI is slow)."""
+    page.set_default_timeout(90_000)
     page.goto(app_url + query)
     page.get_by_role("tab", name="VAE").click()
     page.locator("#vae-map img").wait_for()
@@ -160,8 +162,8 @@ def test_map_click_and_16d_slider_change_the_digits(page, app_url, artifacts):
     before = src(page, "vae-decoded2d")
     box = page.locator("#vae-map img").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.8)   # lower left of the grid
-    expect(page.locator("#vae-x [data-testid=number-input]")).not_to_have_value("0", timeout=20_000)
-    expect(page.locator("#vae-decoded2d img")).not_to_have_attribute("src", before, timeout=20_000)
+    expect(page.locator("#vae-x [data-testid=number-input]")).not_to_have_value("0", timeout=60_000)
+    expect(page.locator("#vae-decoded2d img")).not_to_have_attribute("src", before, timeout=60_000)
     assert float(page.locator("#vae-x [data-testid=number-input]").input_value()) < 0
     assert float(page.locator("#vae-y [data-testid=number-input]").input_value()) < 0
     # Other tabs' start-up errors (a missing checkpoint while models train) would cover the picture.
@@ -170,7 +172,7 @@ def test_map_click_and_16d_slider_change_the_digits(page, app_url, artifacts):
 
     before = src(page, "vae-decoded16")
     page.locator("#vae-z1 [data-testid=range-input]").fill("-4")
-    expect(page.locator("#vae-decoded16 img")).not_to_have_attribute("src", before, timeout=20_000)
+    expect(page.locator("#vae-decoded16 img")).not_to_have_attribute("src", before, timeout=60_000)
 
 
 def test_drawing_shows_its_reconstruction(page, app_url):
@@ -185,13 +187,13 @@ def test_drawing_shows_its_reconstruction(page, app_url):
     page.mouse.move(left + 0.75 * w, top + 0.2 * h, steps=4)
     page.mouse.move(left + 0.45 * w, top + 0.8 * h, steps=6)
     page.mouse.up()
-    expect(page.locator("#vae-recon img")).to_have_count(1, timeout=30_000)
-    expect(page.locator("#vae-input img")).to_have_count(1, timeout=30_000)
-    expect(page.locator("#vae-terms")).to_contain_text("nats", timeout=30_000)
+    expect(page.locator("#vae-recon img")).to_have_count(1, timeout=60_000)
+    expect(page.locator("#vae-input img")).to_have_count(1, timeout=60_000)
+    expect(page.locator("#vae-terms")).to_contain_text("nats", timeout=60_000)
 
 
 def test_a_link_restores_the_point_and_the_code(page, app_url):
     from playwright.sync_api import expect
     open_tab(page, app_url, "?tab=vae&x=1.5&y=-2&z1=3.25")
-    expect(page.locator("#vae-x [data-testid=number-input]")).to_have_value("1.5", timeout=20_000)
-    expect(page.locator("#vae-z1 [data-testid=number-input]")).to_have_value("3.25", timeout=20_000)
+    expect(page.locator("#vae-x [data-testid=number-input]")).to_have_value("1.5", timeout=60_000)
+    expect(page.locator("#vae-z1 [data-testid=number-input]")).to_have_value("3.25", timeout=60_000)
