@@ -1,0 +1,457 @@
+"""The Fine-tune panel: teach a model your own handwriting, in the browser.
+
+A tab mounts it with one line, inside its `with gr.Tab(...)` block:
+
+    ft_state = finetune.panel("gan")          # or "vae", "vae2d", "diffusion"
+
+Visitors draw a few digits (or pick built-in ones), press Start and watch the loss
+fall and the samples change; Stop keeps what was learned, Reset goes back to the
+pretrained weights, Download gives a checkpoint folder as a zip. The tuned weights
+belong to the visitor's session alone (a gr.State of CPU tensors, freed when the
+session ends); the shared pretrained model is never trained. `session_model(state,
+family)` gives a tab the model its visitor should see. The training itself is
+genai.finetune; this file only turns widgets into its inputs and its progress into
+pictures.
+"""
+
+import functools
+import html
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+import torch
+from PIL import Image
+
+from genai import finetune as ft
+from genai.checks import check_range
+from genai.images import from_uint8, grid, prepare_digit
+from ui import common
+
+# Hosting limits, read once when the app starts (GENAI_FT_* environment variables).
+MAX_STEPS = int(os.environ.get("GENAI_FT_MAX_STEPS", "1000"))
+MAX_SECONDS = float(os.environ.get("GENAI_FT_MAX_SECONDS", "120"))
+CONCURRENCY = int(os.environ.get("GENAI_FT_CONCURRENCY", "1"))
+ZERO_GPU = os.environ.get("SPACES_ZERO_GPU") == "true"
+
+MAX_EXAMPLES = 32             # drawings per session
+BUILTIN_PER_CLASS = 100       # built-in digits per chosen class
+SESSION_TTL = 2 * 3600        # seconds a session's tuned model lives after its last change
+TICK = 0.5                    # seconds between streamed updates of the curve and progress line
+PREVIEW_EVERY = {"gan": 2.0, "vae": 2.0, "vae2d": 2.0, "diffusion": 8.0}   # seconds between sample grids
+PREVIEW_SEED = 1234
+PREVIEW_STEPS = 20            # DDIM steps of the diffusion previews
+LR_RANGE = (1e-5, 1e-2)
+DIGITS = list(range(10))
+BLACKBOARD = np.zeros((280, 280, 4), np.uint8) + np.array([0, 0, 0, 255], np.uint8)   # white ink shows on it
+SOURCES = [("My drawings", "drawings"), ("Built-in digits", "builtin")]
+LOSS_NAMES = {"loss": "loss", "loss_d": "D", "loss_g": "G"}      # the GAN has two players
+PARAM_CHOICES = [("All weights", "all"), ("Last layers only", "last"), ("LoRA adapter (rank 4)", "lora")]
+
+
+def _gpu(fn):
+    """spaces.GPU on Hugging Face ZeroGPU (imported only there); elsewhere the function itself."""
+    if not ZERO_GPU:
+        return fn
+    import spaces
+    return spaces.GPU(duration=int(MAX_SECONDS) + 30)(fn)
+
+
+# ----------------------------------------------------------------------------- per-session state
+
+@dataclass
+class Session:
+    """One visitor's fine-tuning. Lives in a gr.State, never in a module-level object."""
+    examples: list = field(default_factory=list)      # (28, 28) uint8 drawings
+    weights: dict | None = None                       # tuned weights as CPU tensors; None = pretrained
+    model: torch.nn.Module | None = None              # built from `weights`, for sampling
+    previews: dict = field(default_factory=dict)      # label -> picture of the tuned model's samples
+    running: bool = False                             # a fine-tune is training now
+    waiting: float | None = None                      # when Start was pressed, until its turn in the queue
+    stop: threading.Event = field(default_factory=threading.Event)
+    folder: str | None = None                         # where the download zip is written
+
+    def forget(self):
+        """Back to the pretrained weights."""
+        self.weights, self.model, self.previews = None, None, {}
+
+
+def _free(session) -> None:
+    """gr.State's delete_callback: stop a run still going and drop the weights and files."""
+    if isinstance(session, Session):
+        session.stop.set()
+        session.forget()
+        session.examples = []
+        if session.folder:
+            shutil.rmtree(session.folder, ignore_errors=True)
+
+
+def _session(value) -> Session:
+    """The visitor's Session, created on first use (gr.State starts at None: a callable
+    initial value would add a public endpoint)."""
+    return value if isinstance(value, Session) else Session()
+
+
+def session_model(session, family: str):
+    """The model this visitor sees: their fine-tuned one, or the shared pretrained one."""
+    if isinstance(session, Session) and session.model is not None:
+        return session.model
+    return common.model(family)
+
+
+def _build(family: str, weights: dict) -> torch.nn.Module:
+    """A model of the family with these weights, on the device the shared models use."""
+    base = common.model(family)
+    model = type(base)(base.config)
+    model.load_state_dict(weights)
+    model.checkpoint_config = getattr(base, "checkpoint_config", {})
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model.to(next(base.parameters()).device).eval()
+
+
+# ----------------------------------------------------------------------------- pictures
+
+def samples(model, family: str, label: int = 1) -> np.ndarray:
+    """The fixed-seed sample grid of the before/after views, uint8. Conditional models: the
+    digits 0-9, then ten of the taught class; the VAE: twenty prior samples."""
+    if family in ft.CONDITIONAL:
+        labels = DIGITS + [int(label)] * 10
+        kwargs = {"steps": PREVIEW_STEPS} if family == "diffusion" else {}
+        images = model.generate(labels=labels, seed=PREVIEW_SEED, **kwargs)
+    else:
+        images = model.generate(n=20, seed=PREVIEW_SEED)
+    return grid(images, cols=10)
+
+
+@functools.cache
+def _before(family: str, label: int) -> np.ndarray:
+    return common.picture(samples(common.model(family), family, label), scale=3)
+
+
+def _after(session: Session, family: str, label: int) -> np.ndarray:
+    if session.model is None:
+        return _before(family, label)
+    if label not in session.previews:
+        session.previews[label] = common.picture(samples(session.model, family, label), scale=3)
+    return session.previews[label]
+
+
+def _thumbnails(session: Session) -> list:
+    return [common.picture(d, scale=4) for d in session.examples]
+
+
+def _curve(history: list[dict]) -> pd.DataFrame:
+    """The loss curve as long-form rows (step, loss, series), at most ~400 points per series."""
+    keep = max(1, len(history) // 400)
+    rows = [{"step": p["step"], "loss": v, "series": LOSS_NAMES[k]}
+            for p in history[::keep] for k, v in p.items() if k.startswith("loss")]
+    return pd.DataFrame(rows, columns=["step", "loss", "series"])
+
+
+def _progress(p: dict | None = None, note: str = "") -> str:
+    """The progress bar and line: step, steps/s, time left, losses."""
+    if p is None:
+        return f"<div class='ft-progress'>{html.escape(note)}</div>"
+    losses = ", ".join(f"{LOSS_NAMES[k]} {v:.3f}" for k, v in p.items() if k.startswith("loss"))
+    line = (f"Step {p['step']} / {p['total']} · {p['steps_per_second']:.1f} steps/s · "
+            f"{p['seconds']:.0f} s" + ("" if p.get("done") else f" · about {p['seconds_left']:.0f} s left")
+            + (f" · {losses}" if losses else ""))
+    return (f"<div class='ft-progress'><progress value='{p['step']}' max='{p['total']}' "
+            f"style='width:100%'></progress><div>{html.escape(line)}"
+            + (f"<br>{html.escape(note)}" if note else "") + "</div></div>")
+
+
+# ----------------------------------------------------------------------------- checks
+
+def _strokes(sketch):
+    """The visitor's strokes as ink: the drawing layers' opacity, whatever the colours."""
+    if isinstance(sketch, dict) and sketch.get("layers"):
+        layers = [np.asarray(layer) for layer in sketch["layers"] if layer is not None]
+        if layers and all(layer.ndim == 3 and layer.shape[-1] == 4 for layer in layers):
+            return np.max([layer[..., 3] for layer in layers], axis=0)
+    return sketch
+
+
+def _read_file(path) -> np.ndarray:
+    """An uploaded picture (any mode, any size) -> a (28, 28) uint8 digit."""
+    if not path:
+        raise gr.Error("No picture given: pass an image file of one digit.")
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return prepare_digit(im)
+    except ValueError as e:         # blank, too large: prepare_digit says why
+        raise gr.Error(f"Could not use this picture: {e}") from None
+    except Exception:               # not an image, truncated, a decompression bomb...
+        raise gr.Error("Could not read this file as a picture: give a PNG, JPEG, GIF, BMP or "
+                       "WebP image of one digit.") from None
+
+
+def _settings(family: str, label, steps, lr, params, seconds) -> ft.FinetuneConfig:
+    """Widget values -> a FinetuneConfig, or a gr.Error naming the allowed range."""
+    steps = check_range("steps", steps, 1, MAX_STEPS, integer=True)
+    seconds = check_range("time cap (seconds)", seconds, 1, MAX_SECONDS)
+    try:
+        lr = check_range("learning rate", lr, *LR_RANGE)
+    except ValueError:
+        raise gr.Error(f"Learning rate must be a number from 0.00001 to 0.01; got {lr!r}.") from None
+    if params not in ft.PARAMS:
+        raise gr.Error(f"Which weights train must be one of {', '.join(ft.PARAMS)}; got {params!r}.")
+    label = check_range("the class your examples teach", label, 0, 9, integer=True) \
+        if family in ft.CONDITIONAL else ft.FinetuneConfig.label
+    return ft.default_config(family, steps=steps, seconds=seconds, lr=lr, params=params, label=label)
+
+
+def _examples(session: Session, source, classes) -> torch.Tensor:
+    """The examples to learn from, (N, 1, 28, 28) in [-1, 1], or a gr.Error saying what is missing."""
+    if source == "drawings":
+        if not session.examples:
+            raise gr.Error("No examples yet: draw a digit and press “Add example” (three or more work "
+                           "best), or choose “Built-in digits”.")
+        return from_uint8(np.stack(session.examples))
+    if source == "builtin":
+        if not isinstance(classes, (list, tuple)) or not classes:
+            raise gr.Error("Tick at least one digit (0-9) whose built-in examples to use.")
+        picked = [check_range("built-in digit", c, 0, 9, integer=True) for c in classes]
+        x, y = ft.builtin_digits()
+        return torch.cat([x[y == c][:BUILTIN_PER_CLASS] for c in sorted(set(picked))])
+    raise gr.Error(f"Examples must come from one of: drawings, builtin; got {source!r}.")
+
+
+# ----------------------------------------------------------------------------- training
+
+@_gpu
+def _train(family: str, base: torch.nn.Module, x: torch.Tensor, cfg: ft.FinetuneConfig, stop=None):
+    """Run genai.finetune on the GPU when there is one; yield its progress without the live
+    model, plus "weights" (plain CPU tensors) every preview interval and at the end."""
+    last = -np.inf
+    for p in ft.finetune(base, family, x, None, cfg, stop=stop):
+        model = p.pop("model")
+        if p.get("done") or p["seconds"] - last >= PREVIEW_EVERY[family]:
+            p["weights"] = ft.plain_state_dict(model)
+            last = p["seconds"]
+        yield p
+
+
+def panel(family: str) -> gr.State:
+    """Build the Fine-tune accordion inside the current Blocks context; returns the
+    per-session gr.State that `session_model(state, family)` reads."""
+    if family not in ft.FAMILIES:
+        raise ValueError(f"family must be one of {', '.join(ft.FAMILIES)}; got {family!r}")
+    conditional = family in ft.CONDITIONAL
+    defaults = ft.default_config(family)
+    prefix = f"{family}-ft"
+
+    with gr.Accordion("Fine-tune: teach it your handwriting", open=False, elem_id=prefix):
+        gr.Markdown(
+            "Draw a few digits (or pick built-in ones), press **Start** and watch the model learn them. "
+            + ("Choose which class your examples teach: teach class 1 with 7s and its 1s turn into 7s, "
+               "while built-in digits of the other classes keep them working. " if conditional else
+               "Teach it only 3s, and most of what it draws becomes a 3. ")
+            + "Only you see the result; the shared model never changes. "
+            f"*This server allows up to {MAX_STEPS} steps and {MAX_SECONDS:g} s per fine-tune, "
+            f"{CONCURRENCY} at a time (others wait in a queue).*")
+        state = gr.State(None, time_to_live=SESSION_TTL, delete_callback=_free)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=260):
+                source = gr.Radio(SOURCES, value="drawings", label="Examples", elem_id=f"{prefix}-source")
+                pad = common.sketchpad("Draw one digit", value=BLACKBOARD, elem_id=f"{prefix}-pad")
+                with gr.Row():
+                    add = gr.Button("Add example", variant="primary", size="sm", elem_id=f"{prefix}-add")
+                    remove = gr.Button("Remove selected", size="sm", elem_id=f"{prefix}-remove")
+                    clear = gr.Button("Clear", size="sm", elem_id=f"{prefix}-clear")
+                gallery = gr.Gallery(label=f"Your examples (up to {MAX_EXAMPLES}; click one to select it)",
+                                     columns=8, height=150, format="png", allow_preview=False,
+                                     interactive=False, elem_id=f"{prefix}-gallery")
+                classes = gr.CheckboxGroup(DIGITS, value=[7], label="Built-in digits to use (with “Built-in digits”)",
+                                           elem_id=f"{prefix}-classes")
+            with gr.Column(scale=2, min_width=260):
+                label = gr.Radio(DIGITS, value=defaults.label, label="Your examples teach class",
+                                 visible=conditional, elem_id=f"{prefix}-label")
+                steps = gr.Slider(1, MAX_STEPS, value=min(defaults.steps, MAX_STEPS), step=1,
+                                  label="Steps — each one looks at a batch of examples", elem_id=f"{prefix}-steps")
+                lr = gr.Number(defaults.lr, minimum=LR_RANGE[0], maximum=LR_RANGE[1], step=1e-4,
+                               label="Learning rate (0.00001–0.01) — bigger learns faster, too big forgets",
+                               elem_id=f"{prefix}-lr")
+                params = gr.Radio(PARAM_CHOICES, value=defaults.params, label="Which weights train",
+                                  elem_id=f"{prefix}-params")
+                seconds = gr.Slider(1, MAX_SECONDS, value=min(defaults.seconds, MAX_SECONDS), step=1,
+                                    label="Time cap (seconds)", elem_id=f"{prefix}-seconds")
+                with gr.Row():
+                    start = gr.Button("▶ Start", variant="primary", elem_id=f"{prefix}-start")
+                    stop = gr.Button("■ Stop", variant="stop", elem_id=f"{prefix}-stop")
+                    reset = gr.Button("↺ Reset", elem_id=f"{prefix}-reset")
+                progress = gr.HTML(_progress(note="Add examples, then press Start."), elem_id=f"{prefix}-progress")
+                download = gr.DownloadButton("Download the fine-tuned model (.zip)", interactive=False,
+                                             size="sm", elem_id=f"{prefix}-download")
+            with gr.Column(scale=3, min_width=320):
+                plot = gr.LinePlot(_curve([]), x="step", y="loss", color="series", label="Loss",
+                                   height=200, elem_id=f"{prefix}-plot")
+                before = common.image_output("Before: the pretrained model (fixed seed)", elem_id=f"{prefix}-before")
+                after = common.image_output("After: your fine-tuned model (same seed)", elem_id=f"{prefix}-after")
+        selected = gr.Number(None, visible=False, precision=0, label="index")
+        api_file = gr.File(visible=False, type="filepath", label="image")
+
+    # ------------------------------------------------------------------------- handlers
+
+    def _added(session, digit: np.ndarray):
+        session = _session(session)
+        if len(session.examples) >= MAX_EXAMPLES:
+            raise gr.Error(f"You have {MAX_EXAMPLES} examples, the most allowed: remove one first.")
+        session.examples.append(digit)
+        n = len(session.examples)
+        hint = "Add a few more, or press Start." if n < 3 else "Press Start."
+        return _thumbnails(session), _progress(note=f"{n} example{'s' * (n != 1)}. {hint}"), None, session
+
+    def add_drawing(session, sketch):
+        """The canvas's drawing -> one more example."""
+        return _added(session, common.drawing_to_digit(_strokes(sketch)))
+
+    def add_example(session, image):
+        """Add one example: `image`, a picture of one digit (any size and mode)."""
+        return _added(session, _read_file(image))
+
+    def remove_example(session, index=None):
+        """Remove example number `index` (0 = the first)."""
+        session = _session(session)
+        n = len(session.examples)
+        if index is None:
+            raise gr.Error("Click an example in the gallery first, then press Remove.")
+        if not n:
+            raise gr.Error("There are no examples to remove.")
+        index = check_range("index", index, 0, n - 1, integer=True)
+        session.examples.pop(index)
+        return _thumbnails(session), _progress(note=f"Removed example {index + 1}; {n - 1} left."), None, session
+
+    def clear_examples(session):
+        """Remove every example."""
+        session = _session(session)
+        session.examples = []
+        return [], _progress(note="No examples: draw one and press “Add example”."), None, session
+
+    def pick(evt: gr.SelectData):
+        return evt.index
+
+    def queue_up(session, source, classes, label, steps, lr, params, seconds):
+        """Checks that run before a fine-tune waits for its turn, so a mistake shows at once."""
+        session = _session(session)
+        if session.running or (session.waiting and time.time() - session.waiting < 600):
+            raise gr.Error("A fine-tune is already running here: wait for it to finish, or press Stop.")
+        _examples(session, source, classes)
+        _settings(family, label, steps, lr, params, seconds)
+        session.stop.clear()
+        session.waiting = time.time()
+        return _progress(note="Waiting for a free training slot…"), session
+
+    def finetune(session, source="drawings", classes=(7,), label=defaults.label,
+                 steps=defaults.steps, lr=defaults.lr, params=defaults.params, seconds=defaults.seconds):
+        """Fine-tune this session's model on its examples (or built-in digits of `classes`);
+        streams the loss curve, the after-samples, a progress line, and finally the zip."""
+        session = _session(session)
+        if session.running:
+            raise gr.Error("A fine-tune is already running here: wait for it to finish, or press Stop.")
+        x = _examples(session, source, classes)
+        cfg = _settings(family, label, steps, lr, params, seconds)
+        stopped_early = session.waiting is not None and session.stop.is_set()
+        session.waiting = None
+        if stopped_early:
+            session.stop.clear()
+            yield gr.skip(), gr.skip(), _progress(note="Stopped before it started."), gr.skip(), session
+            return
+        session.running = True
+        try:
+            yield from _run(session, x, cfg)
+        finally:
+            session.running = False
+            session.stop.clear()
+
+    def _run(session: Session, x: torch.Tensor, cfg: ft.FinetuneConfig):
+        history, last_tick, final = [], 0.0, None
+        base = session.model if session.model is not None else common.model(family)
+        stream = _train(family, base, x, cfg, stop=None if ZERO_GPU else session.stop.is_set)
+        yield _curve([]), gr.skip(), _progress(note="Starting…"), gr.skip(), session
+        for p in stream:
+            weights = p.pop("weights", None)
+            history.append(p)
+            if weights is not None:
+                session.weights, session.model, session.previews = weights, _build(family, weights), {}
+            if p.get("done"):
+                final = p
+            elif ZERO_GPU and session.stop.is_set():      # the GPU process cannot see the flag
+                stream.close()
+            elif weights is not None or time.perf_counter() - last_tick >= TICK:
+                last_tick = time.perf_counter()
+                yield (_curve(history), _after(session, family, cfg.label) if weights is not None else gr.skip(),
+                       _progress(p), gr.skip(), session)
+        zip_path = _write_zip(session, family, cfg, history)
+        note = "Stopped: kept what was learned." if final is None or final["step"] < cfg.steps else "Done."
+        yield (_curve(history), _after(session, family, cfg.label), _progress(final or history[-1], note),
+               gr.DownloadButton(value=zip_path, interactive=True), session)
+
+    def stop_finetune(session):
+        """Stop the running fine-tune at once; what it learned so far is kept."""
+        session = _session(session)
+        if session.running or session.waiting:
+            session.stop.set()
+            return _progress(note="Stopping…")
+        gr.Warning("Nothing to stop: press Start first.")
+        return _progress(note="Nothing to stop: press Start first.")
+
+    def reset_model(session, label=defaults.label):
+        """Back to the pretrained weights (the examples stay)."""
+        session = _session(session)
+        if session.running:
+            raise gr.Error("A fine-tune is running: press Stop first, then Reset.")
+        session.forget()
+        label = check_range("label", label, 0, 9, integer=True) if conditional else defaults.label
+        return (_curve([]), _after(session, family, label), _progress(note="Back to the pretrained weights."),
+                gr.DownloadButton(value=None, interactive=False), session)
+
+    def preview(session, label=defaults.label):
+        """The fixed-seed samples before and after fine-tuning, for the class `label` teaches."""
+        session = _session(session)
+        label = check_range("label", label, 0, 9, integer=True) if conditional else defaults.label
+        return _before(family, label), _after(session, family, label)
+
+    # ------------------------------------------------------------------------- events
+    quick = dict(concurrency_limit=None, show_progress="hidden")
+    settings = [source, classes, label, steps, lr, params, seconds]
+    examples_out = [gallery, progress, selected, state]
+    add.click(common.friendly(add_drawing), [state, pad], examples_out, api_visibility="private", **quick)
+    gr.on([], common.friendly(add_example), [state, api_file], examples_out,
+          api_name=f"{family}_finetune_add", **quick)
+    gallery.select(pick, None, selected, api_visibility="private", **quick)
+    remove.click(common.friendly(remove_example), [state, selected], examples_out,
+                 api_name=f"{family}_finetune_remove", preprocess=False, **quick)
+    clear.click(clear_examples, [state], examples_out, api_name=f"{family}_finetune_clear", **quick)
+    start.click(common.friendly(queue_up), [state, *settings], [progress, state], api_visibility="private",
+                preprocess=False, **quick).success(
+        common.friendly(finetune), [state, *settings], [plot, after, progress, download, state],
+        api_name=f"{family}_finetune", preprocess=False, concurrency_id="finetune",
+        concurrency_limit=CONCURRENCY, show_progress="full", show_progress_on=[progress])
+    stop.click(stop_finetune, [state], progress, api_name=f"{family}_finetune_stop", **quick)
+    reset.click(common.friendly(reset_model), [state, label], [plot, after, progress, download, state],
+                api_name=f"{family}_finetune_reset", preprocess=False, concurrency_limit=None)
+    label.change(common.friendly(preview), [state, label], [before, after], api_name=f"{family}_finetune_preview",
+                 preprocess=False, show_progress="hidden")
+    gr.on(None, common.friendly(preview), [state, label], [before, after], api_visibility="private",
+          preprocess=False, show_progress="hidden")            # no triggers: runs when the page loads
+    return state
+
+
+def _write_zip(session: Session, family: str, cfg: ft.FinetuneConfig, history: list[dict]) -> str:
+    """Save the session's tuned model as a checkpoint folder and zip it; returns the zip's path."""
+    if session.folder is None:
+        session.folder = tempfile.mkdtemp(prefix="genai-finetune-")
+    name = f"{family}-finetuned"
+    folder = os.path.join(session.folder, name)
+    shutil.rmtree(folder, ignore_errors=True)
+    ft.save(folder, family, session.model, cfg, history, base=family)
+    return shutil.make_archive(folder, "zip", root_dir=session.folder, base_dir=name)
