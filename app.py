@@ -8,8 +8,13 @@ This file only assembles the tabs (ui/) and launches; the models live in genai/.
 import os
 
 import gradio as gr
+import torch
 
 from ui import common, diffusion_tab, gan_tab, vae_tab
+
+# One thread per request: with two cores and many students, two requests running side by
+# side beat one request fighting itself for both cores (measured: docs/benchmarks.md).
+torch.set_num_threads(int(os.environ.get("GENAI_THREADS", "1")))
 
 TITLE = "genai playground"
 INTRO = ("Three ways a computer learns to write digits. **GAN**: a forger and a critic. "

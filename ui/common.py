@@ -42,9 +42,10 @@ def image_output(label: str, **kwargs) -> gr.Image:
 
 
 def sketchpad(label: str, **kwargs) -> gr.Sketchpad:
-    """A 280x280 canvas with a thick white brush, the size MNIST digits were written at."""
+    """A 280x280 canvas with a thick black brush, the size MNIST digits were written at.
+    (Gradio 6's canvas is opaque white; prepare_digit inverts dark-on-light drawings.)"""
     return gr.Sketchpad(label=label, canvas_size=(280, 280), type="numpy", image_mode="RGBA",
-                        brush=gr.Brush(default_size=18, colors=["#ffffff"], color_mode="fixed"),
+                        brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
                         **kwargs)
 
 
@@ -74,6 +75,8 @@ def friendly(fn):
         def gen(*args, **kwargs):
             try:
                 yield from fn(*args, **kwargs)
+            except gr.Error:
+                raise
             except (ValueError, TypeError, genai.CheckpointError) as e:
                 raise gr.Error(str(e)) from None
         return gen
@@ -82,6 +85,8 @@ def friendly(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except gr.Error:
+            raise
         except (ValueError, TypeError, genai.CheckpointError) as e:
             raise gr.Error(str(e)) from None
     return wrapper
