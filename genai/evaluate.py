@@ -12,6 +12,7 @@ training split and tested on the 1,000 held-out digits:
 """
 
 import argparse
+import dataclasses
 import json
 import platform
 import re
@@ -131,13 +132,43 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def write_readme(markdown: str, readme: Path = README) -> None:
-    """Replace the text between the results markers in the README."""
+def checkpoints_table() -> str:
+    """The README's table of shipped checkpoints: the command that made each, its cost and size."""
+    lines = ["| checkpoint | command | steps | time | final losses | weights |", "|---|---|---|---|---|---|"]
+    for name in genai.NAMES:
+        folder = genai.CHECKPOINTS / name
+        if not (folder / "config.json").is_file():
+            continue
+        config = json.loads((folder / "config.json").read_text())
+        runs = config.get("runs", []) + [config["training"]]
+        commands = " then ".join(f"`{_command(name, run, config['architecture'])}`" for run in runs)
+        losses = ", ".join(f"{k} {v:.4f}" for k, v in config["metrics"].items() if k.startswith("loss"))
+        size = (folder / "model.safetensors").stat().st_size / 2**20
+        lines.append(f"| {name} | {commands} | {config['steps']} | {config['seconds'] / 60:.0f} min | {losses} | {size:.1f} MB |")
+    return "\n".join(lines)
+
+
+def _command(name: str, run: dict, architecture: dict) -> str:
+    """The shortest `python -m genai.train` line that reproduces a run's settings."""
+    from genai.train import ARCH, ARCH_DEFAULTS, FAMILY_DEFAULTS, TrainConfig
+    defaults = {**dataclasses.asdict(TrainConfig()), **FAMILY_DEFAULTS[name], "out": f"checkpoints/{name}"}
+    arch_defaults = {**dataclasses.asdict(ARCH[name]()), **ARCH_DEFAULTS.get(name, {})}
+    flags = [f"--{k.replace('_', '-')} {v}" for k, v in run.items()
+             if k in defaults and v != defaults[k] and k not in ("init_from", "out")]
+    if run.get("init_from"):
+        flags.append(f"--init-from checkpoints/{name}")
+    flags += [f"--{k.replace('_', '-')} {v}" for k, v in architecture.items() if v != arch_defaults.get(k)]
+    return " ".join(["python -m genai.train", name, *flags])
+
+
+def write_readme(sections: dict[str, str], readme: Path = README) -> None:
+    """Replace the text between each section's markers (<!-- name:start --> ... <!-- name:end -->)."""
     text = readme.read_text()
-    start, end = "<!-- results:start -->", "<!-- results:end -->"
-    if start not in text:
-        raise ValueError(f"{readme} has no {start} marker")
-    text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: f"{start}\n{markdown}\n{end}", text, flags=re.S)
+    for name, markdown in sections.items():
+        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+        if start not in text:
+            raise ValueError(f"{readme} has no {start} marker")
+        text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: f"{start}\n{markdown}\n{end}", text, flags=re.S)
     readme.write_text(text)
 
 
@@ -153,10 +184,10 @@ def main(argv=None):
     results = run(args.samples, scan_samples=args.scan_samples)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))
-    markdown = table(results)
-    print(markdown)
+    markdown, shipped = table(results), checkpoints_table()
+    print(shipped, markdown, sep="\n\n")
     if not args.no_readme:
-        write_readme(markdown)
+        write_readme({"results": markdown, "checkpoints": shipped})
 
 
 if __name__ == "__main__":

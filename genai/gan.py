@@ -14,7 +14,8 @@ Tricks that keep it stable on 5,000 digits, each named where it lives:
     spectral norm on every D layer (Miyato et al. 2018), a projection discriminator
     for the label (Miyato & Koyama 2018), one-sided label smoothing (real target 0.9,
     Salimans et al. 2016), Adam with beta1 = 0.5, and an exponential moving average of
-    G's weights (Karras et al. 2018): the EMA generator is the one shipped.
+    G's weights (Karras et al. 2018): the EMA generator is the one shipped. Without a
+    mode-seeking term (Mao et al. 2019) G learnt to ignore z and draw one digit per class.
 """
 
 from dataclasses import dataclass
@@ -96,6 +97,15 @@ def g_loss(D: nn.Module, G: nn.Module, y: torch.Tensor, z: torch.Tensor) -> torc
     return F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))
 
 
+def mode_seeking_loss(G: nn.Module, y: torch.Tensor, z1: torch.Tensor, z2: torch.Tensor,
+                      eps: float = 1e-5) -> torch.Tensor:
+    """Mode seeking (Mao et al. 2019, MSGAN): two latents that give nearly the same image
+    are penalised, so G cannot ignore z and draw one digit per class.
+        ratio = mean|G(z1, y) - G(z2, y)| / mean|z1 - z2|,   loss = 1 / (ratio + eps)"""
+    ratio = (G(z1, y) - G(z2, y)).abs().mean() / (z1 - z2).abs().mean()
+    return 1 / (ratio + eps)
+
+
 class GAN(nn.Module):
     """The pair as shipped: the EMA generator and the discriminator trained against it."""
 
@@ -142,13 +152,9 @@ class GAN(nn.Module):
     @torch.no_grad()
     def principal_directions(self, k: int = 8, n: int = 4096, seed: int = 0):
         """GANSpace (Härkönen et al. 2020): PCA of the first-layer features over random
-        latents and labels. Returns (directions (k, D), stds (k,)), largest variance first."""
-        z = torch.randn(n, self.config.z_dim, generator=torch.Generator().manual_seed(seed))
-        y = torch.arange(n) % self.config.n_classes
-        h = self.generator.features(z, y)
-        h = h - h.mean(0)
-        _, S, V = torch.linalg.svd(h, full_matrices=False)
-        return V[:k], S[:k] / (n - 1) ** 0.5
+        latents and labels. Returns (directions (k, D), stds (k,)), largest variance first.
+        (Computed through the layer's small input space: see feature_directions.)"""
+        return feature_directions(self, k, n, seed)
 
 
 # ----------------------------------------------------------------------------- latent walks

@@ -27,7 +27,7 @@ from . import checkpoint
 from .classifier import Classifier, ClassifierConfig
 from .data import augment, load_digits
 from .diffusion import Diffusion, UNetConfig, diffusion_loss
-from .gan import GAN, GANConfig, d_loss, g_loss
+from .gan import GAN, GANConfig, d_loss, g_loss, mode_seeking_loss
 from .images import grid
 from .vae import VAE, VAEConfig
 
@@ -51,12 +51,13 @@ class TrainConfig:
     device: str = "auto"         # auto = CUDA when present, else CPU
     snapshot_every: int = 250    # steps between fixed-noise sample grids in the history
     augment: bool = False        # small shifts and rotations of the training digits
+    mode_seeking: float = 0.0    # GAN only: weight of the mode-seeking term that keeps z meaningful
     init_from: str = ""          # a checkpoint folder to continue from
     out: str = ""                # default: checkpoints/<family>
 
 
 FAMILY_DEFAULTS = {
-    "gan": dict(epochs=60, lr=2e-4),
+    "gan": dict(epochs=60, lr=2e-4, mode_seeking=1.0),
     "vae": dict(epochs=40, lr=1e-3, ema=0.0),
     "vae2d": dict(epochs=40, lr=1e-3, ema=0.0),
     "diffusion": dict(epochs=100, lr=1e-3, batch_size=128),
@@ -87,7 +88,7 @@ def make_optimizers(family: str, nets: dict, lr: float) -> dict[str, torch.optim
 
 
 def step(family: str, model, nets: dict, opts: dict, x: torch.Tensor, y: torch.Tensor,
-         generator: torch.Generator) -> dict[str, float]:
+         generator: torch.Generator, mode_seeking: float = 0.0) -> dict[str, float]:
     """One optimisation step on a batch; returns the losses for the history."""
     if family == "gan":
         G, D = nets["G"], nets["D"]
@@ -97,8 +98,14 @@ def step(family: str, model, nets: dict, opts: dict, x: torch.Tensor, y: torch.T
         opts["D"].zero_grad(set_to_none=True); loss_d.backward(); opts["D"].step()
         # (2) update G: maximise log D(G(z))
         loss_g = g_loss(D, G, y, z)
+        losses = {"loss_d": loss_d.item(), "loss_g": loss_g.item()}
+        if mode_seeking:             # ... while two latents still give two different digits
+            z2 = torch.randn(len(x), model.config.z_dim, generator=generator).to(x)
+            loss_ms = mode_seeking_loss(G, y, z, z2)
+            loss_g = loss_g + mode_seeking * loss_ms
+            losses["mode_seeking"] = loss_ms.item()
         opts["G"].zero_grad(set_to_none=True); loss_g.backward(); opts["G"].step()
-        return {"loss_d": loss_d.item(), "loss_g": loss_g.item()}
+        return losses
     if family == "diffusion":
         loss = diffusion_loss(nets["unet"], model.schedule, x, y, generator=generator)
     elif family == "classifier":
@@ -174,7 +181,7 @@ def train(family: str, arch, cfg: TrainConfig, data: tuple[torch.Tensor, torch.T
             x, y = x_all[idx], y_all[idx]
             if cfg.augment:
                 x = augment(x, g)
-            losses = step(family, model, nets, opts, x.to(device), y.to(device), g)
+            losses = step(family, model, nets, opts, x.to(device), y.to(device), g, cfg.mode_seeking)
             if family in ("gan", "diffusion"):      # the shipped weights average the trained ones
                 shipped, trained = (model.generator, nets["G"]) if family == "gan" else (model.unet, nets["unet"])
                 ema_update(shipped, trained, min(cfg.ema, (1 + n_step) / (10 + n_step)))   # warm-up: early steps count more
