@@ -1,0 +1,130 @@
+"""Smoke tests of the benchmark suite: every benchmark runs in a tiny mode and reports what it
+should. No timed assertions: these machines are shared and noisy; numbers live in docs/benchmarks.md."""
+
+import json
+import os
+import sys
+
+import pytest
+
+from bench import __main__ as bench_main
+from bench import coldstart, load
+
+
+def test_handler_latency_tiny():
+    from bench import latency
+    results = latency.measure(repeats=2)
+    assert set(results) == {"GAN latent slider", "VAE slider", "Latent-map click", "Forward-noise slider"}
+    for r in results.values():
+        assert r["calls"] == 2
+        assert 0 < r["p50_ms"] <= r["with_png_p50_ms"]
+
+
+def test_diffusion_speed_tiny():
+    from bench import diffusion
+    r = diffusion.measure(repeats=1, steps=2)
+    assert r["steps"] == 2 and r["unet_params"] > 0
+    assert r["ddim_one_digit_s"] > 0 and r["ddim_ten_digits_s"] > 0
+    assert 0 <= r["bf16_max_pixel_diff"] <= 255
+    if "diffusers_params" in r:          # a reference of about the same size as ours
+        assert 0.8 < r["diffusers_params"] / r["unet_params"] < 1.25
+
+
+def test_percentile():
+    assert load.percentile([], 50) is None
+    assert load.percentile([3.0], 95) == 3.0
+    assert load.percentile([1, 2, 3, 4, 5], 50) == 3
+    assert load.percentile([0, 10], 95) == pytest.approx(9.5)
+
+
+def test_load_generator_speaks_the_queue_protocol(app_url):
+    """Two students, GAN and VAE sliders, one generating: every event answered, images fetched."""
+    r = load.run(app_url, students=2, interval=(0.05, 0.1), duration=1.5, kinds=("gan", "vae"), diffusion=1,
+                 server_pid=os.getpid())
+    assert r["sliders"]["events"] > 0 and r["sliders"]["errors"] == 0, r["sliders"]
+    assert set(r["by_kind"]) == {"gan", "vae"}
+    assert r["diffusion"]["events"] >= 1 and r["diffusion"]["errors"] == 0, r["diffusion"]
+    assert r["server_cpu_s"] >= 0 and r["loadgen_cpu_s"] >= 0
+
+
+def test_load_generator_reports_errors(app_url):
+    """A GAN event with a value out of range is counted as an error, not a crash."""
+    session = load.Session(app_url)
+    fn_index, _ = load.read_config(app_url)["_show"]
+    answer = session.call(fn_index, [42, 7, 99.0, 0, 0, 0, 0, 0, 0])
+    assert not answer["ok"] and "truncation" in answer["error"]
+
+
+@pytest.fixture(scope="module")
+def bench_server(tmp_path_factory):
+    """`python -m bench.server` as a subprocess (the app plus the comparison endpoints)."""
+    port = coldstart.free_port()
+    proc, seconds = coldstart.start([sys.executable, "-m", "bench.server", "--port", str(port)], port,
+                                    tmp_path_factory.mktemp("logs") / "server.log", timeout_s=180)
+    yield proc, f"http://127.0.0.1:{port}"
+    coldstart.stop(proc)
+
+
+def test_bench_server_endpoints(bench_server):
+    proc, url = bench_server
+    names = load.read_config(url)
+    for name in ("bench_trivial", "bench_gan_c1", "bench_gan_c2", "bench_gan_c4", "bench_gan_batch", "_show"):
+        r = load.run(url, students=3, interval=(0.05, 0.1), duration=1.0, kinds=("gan",), server_pid=proc.pid,
+                     fn_names={"gan": name})
+        assert r["sliders"]["events"] > 0 and r["sliders"]["errors"] == 0, (name, r["sliders"])
+        assert r["server_cpu_ms_per_event"] > 0
+    assert "bench_stream_log" in names
+
+
+def test_browser_tiny(bench_server):
+    from bench import browser
+    if not os.path.exists(browser.CHROMIUM):
+        pytest.skip("chromium is not installed")
+    proc, url = bench_server
+    r = browser.measure(url, presses=2, stream_runs=1, controls=browser.CONTROLS[:2])
+    for name in ("Trivial handler (baseline)", "GAN latent slider"):
+        assert r[name]["presses"] == 2
+        assert r[name]["measured"] + r[name]["missed"] == 2
+    s = r["streaming"]
+    assert s["runs"] == 1 and s["server_steps"] == 50 and s["frames_shown"] >= 2
+
+
+def _fake_results():
+    sliders = {"events": 10, "errors": 0, "error_examples": [], "p50_ms": 30.0, "p95_ms": 90.0, "max_ms": 120.0,
+               "mean_ms": 40.0, "per_s": 5.0}
+    scenario = {"sliders": sliders, "diffusion": None, "duration_s": 5, "loadgen_cpu_s": 0.2,
+                "server_cpu_ms_per_event": 20.0}
+    handler = {"what": "x", "calls": 2, "p50_ms": 5.0, "p95_ms": 9.0, "with_png_p50_ms": 7.0, "with_png_p95_ms": 11.0}
+    return {
+        "quick": True, "cfg": bench_main.QUICK, "seconds": 100.0,
+        "machine": {"cpu": "test CPU", "cores": 2, "torch_threads": 2, "torch": "t", "gradio": "g", "python": "p",
+                    "date": "today", "training_running": False},
+        "handlers": {"GAN latent slider": handler, "VAE slider": dict(handler, p50_ms=20.0)},
+        "browser": {"GAN latent slider": {"presses": 2, "measured": 2, "missed": 0, "p50_ms": 50.0, "p95_ms": 70.0,
+                                          "queue_requests_per_press": 1.0},
+                    "streaming": {"runs": 1, "frames_shown": 50, "server_steps": 50, "browser_fps": 24.0,
+                                  "server_fps": 25.0, "finish_lag_s": 0.1, "run_s": 2.0}},
+        "coldstart": {"runs_s": [5.0], "first_s": 5.0, "median_s": 5.0},
+        "class": dict(scenario, diffusion=dict(sliders, p50_ms=2500.0, p95_ms=3000.0)),
+        "burst": scenario, "trivial_burst": dict(scenario, server_cpu_ms_per_event=16.0),
+        "growth": {n: scenario for n in (1, 5, 10, 30, 60)},
+        "variants": {f"{fn}/threads={t}": scenario for fn in ("bench_gan_c1", "bench_gan_c2", "bench_gan_c4",
+                                                                 "bench_gan_batch") for t in ("default", "1")},
+    }
+
+
+def test_report_and_plot(tmp_path):
+    r = _fake_results()
+    text = bench_main.report(r)
+    assert text.startswith("# Benchmarks") and "test CPU" in text
+    assert "| GAN latent slider" not in text          # rows say what they measure
+    assert "Handler time: GAN latent slider" in text and "**PASS**" in text and "**MISS**" in text   # VAE p50 20 ms
+    assert "## Growth" in text and "## What batching" in text and "Dynamic batching" in text
+    bench_main.plot_growth(r, tmp_path / "growth.png")
+    assert (tmp_path / "growth.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    json.dumps(r)
+
+
+def test_coldstart_reports_a_failing_server(tmp_path):
+    with pytest.raises(RuntimeError, match="exited"):
+        coldstart.start([sys.executable, "-c", "raise SystemExit(3)"], coldstart.free_port(), tmp_path / "log")
