@@ -142,9 +142,8 @@ def _gif_folder() -> Path:
     return folder
 
 
-def _write_gif(run: dict) -> str:
-    """The stored run as an animated GIF (x_t | predicted x_0), its last frame held."""
-    n = len(run["x_t"])
+def _write_gif(run: dict, n: int) -> str:
+    """The first n stored steps as an animated GIF (x_t | predicted x_0), the last frame held."""
     keep = sorted(set(np.linspace(0, n - 1, min(n, GIF_FRAMES)).round().astype(int).tolist()))
     frames = [Image.fromarray(_side_by_side(run["x_t"][i], run["x0"][i], scale=4)) for i in keep]
     folder = _gif_folder()
@@ -192,6 +191,8 @@ def _record(seed, label, steps, sampler, eta, guidance):
     run = {"x_t": [], "x0": [], "t": [], "total": total,
            "name": f"diffusion-seed{seed}-{'none' if y is None else y}-{sampler}-{total}steps"}
     for step in model.sample_steps([y], seed=seed, steps=steps, sampler=sampler, eta=eta, guidance=guidance):
+        if run.get("stopped"):                  # Stop was pressed: keep what is stored, show nothing new
+            return
         run["x_t"].append(to_uint8(step.x_t)[0])
         run["x0"].append(to_uint8(step.x0_pred)[0])
         run["t"].append(step.t)
@@ -211,6 +212,8 @@ def sample(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta
             time.sleep(max(wait, 0.0))          # slow enough to see each step
         elif wait > 0 and i < total - 1:
             continue                            # too fast for the browser: skip this frame
+        if run.get("stopped"):
+            return
         shown = time.monotonic()
         yield common.picture(run["x_t"][i]), common.picture(run["x0"][i]), _status(run, i), i + 1, run
 
@@ -233,9 +236,20 @@ def finish(run):
     """After a run, or Stop: let the slider replay the stored steps and offer the GIF."""
     if not run or not run["x_t"]:
         return gr.Slider(interactive=False), gr.DownloadButton(value=None, interactive=False)
+    run["stopped"] = True                       # a run still going ends at its next step
     n = len(run["x_t"])
     return (gr.Slider(minimum=0, maximum=n, value=n, interactive=True),
-            gr.DownloadButton(value=_write_gif(run), interactive=True))
+            gr.DownloadButton(value=_write_gif(run, n), interactive=True))
+
+
+def stop_run(run):
+    """Stop: end the run and show its last stored step, so picture, counter and replay agree."""
+    scrubber, gif = finish(run)
+    if not run or not run["x_t"]:
+        return scrubber, gif, gr.skip(), gr.skip(), gr.skip()
+    i = len(run["x_t"]) - 1
+    return (scrubber, gif, common.picture(run["x_t"][i]), common.picture(run["x0"][i]),
+            _status(run, i) + " (stopped)")
 
 
 @common.friendly
@@ -354,7 +368,7 @@ def build() -> common.Tab:
                         sampler = gr.Radio(SAMPLER_CHOICES, value="ddim", elem_id="diffusion-sampler",
                                            label="Sampler — DDIM: a deterministic shortcut; DDPM: fresh noise every step")
                         steps = gr.Slider(1, MAX_STEPS, value=50, step=1, elem_id="diffusion-steps",
-                                          label="Steps — DDPM needs ~1000 (slow: a minute or more)")
+                                          label="Steps — DDPM needs ~1000: slow on a CPU")
                         eta = gr.Slider(0, 1, value=0, step=0.05, elem_id="diffusion-eta",
                                         label="η (DDIM only) — 0 = no noise added, 1 = DDPM-like")
                         guidance = gr.Slider(0, 10, value=3, step=0.5, elem_id="diffusion-guidance",
@@ -455,7 +469,8 @@ def build() -> common.Tab:
                             [x_t_live, x0_live, status, scrubber, run], api_name="diffusion_sample",
                             show_progress="minimal", **SAMPLE_LANE)
     running.then(finish, run, [scrubber, gif], api_visibility="private", show_progress="hidden")
-    stop.click(finish, run, [scrubber, gif], cancels=[running], api_visibility="private", show_progress="hidden")
+    stop.click(stop_run, run, [scrubber, gif, x_t_live, x0_live, status], cancels=[running], api_visibility="private",
+               show_progress="hidden")
     presets.load_input_event.then(forget_run, None, [scrubber, gif, run], api_visibility="private", queue=False,
                                   show_progress="hidden")
     scrubber.input(replay, [scrubber, run], [x_t_live, x0_live, status], api_visibility="private",
