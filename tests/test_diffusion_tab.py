@@ -226,6 +226,7 @@ def test_a_run_streams_frames_then_replays(page, app_url, artifacts):
     page.wait_for_function(
         f"() => document.querySelector('#diffusion-status textarea').value.startsWith('step {STEPS}/{STEPS}')")
     frames = page.evaluate("window.diffusionFrames")
+    page.wait_for_function("() => !document.querySelector('#diffusion-generate').disabled")   # ready again
     assert len(set(frames)) >= 3, f"only {len(set(frames))} distinct frames streamed"
     # Afterwards the slider replays stored steps and the GIF is offered.
     page.wait_for_function("() => { const b = document.querySelector('#diffusion-gif');"
@@ -245,7 +246,8 @@ def test_a_run_streams_frames_then_replays(page, app_url, artifacts):
 
 def test_stop_keeps_what_was_computed(page, app_url):
     open_diffusion(page, app_url, "?tab=diffusion&dview=reverse&sampler=ddpm&steps=1000")
-    page.wait_for_function("() => document.querySelector('#diffusion-steps [data-testid=number-input]')?.value === '1000'")
+    page.wait_for_function(
+        "() => document.querySelector('#diffusion-steps [data-testid=number-input]')?.value === '1000'")
     page.locator("#diffusion-generate").click()
     page.wait_for_function("() => document.querySelector('#diffusion-status textarea').value.startsWith('step ')")
     page.locator("#diffusion-stop").click()

@@ -219,12 +219,14 @@ def sample(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta
 
 
 def start(steps):
-    """Before a run: the replay slider becomes its progress bar, 0..steps; the old GIF goes."""
+    """Before a run: the replay slider becomes its progress bar, 0..steps; the old GIF goes;
+    Generate waits for this run to end."""
     try:
         total = len(_schedule().timesteps(steps))
     except (ValueError, TypeError):
-        return gr.skip(), gr.skip()             # the run itself reports the bad value
-    return gr.Slider(minimum=0, maximum=total, value=0, interactive=False), gr.DownloadButton(value=None, interactive=False)
+        return gr.skip(), gr.skip(), gr.skip()  # the run itself reports the bad value
+    return (gr.Slider(minimum=0, maximum=total, value=0, interactive=False),
+            gr.DownloadButton(value=None, interactive=False), gr.Button(interactive=False))
 
 
 def forget_run():
@@ -235,21 +237,21 @@ def forget_run():
 def finish(run):
     """After a run, or Stop: let the slider replay the stored steps and offer the GIF."""
     if not run or not run["x_t"]:
-        return gr.Slider(interactive=False), gr.DownloadButton(value=None, interactive=False)
+        return (gr.Slider(interactive=False), gr.DownloadButton(value=None, interactive=False),
+                gr.Button(interactive=True))
     run["stopped"] = True                       # a run still going ends at its next step
     n = len(run["x_t"])
     return (gr.Slider(minimum=0, maximum=n, value=n, interactive=True),
-            gr.DownloadButton(value=_write_gif(run, n), interactive=True))
+            gr.DownloadButton(value=_write_gif(run, n), interactive=True), gr.Button(interactive=True))
 
 
 def stop_run(run):
     """Stop: end the run and show its last stored step, so picture, counter and replay agree."""
-    scrubber, gif = finish(run)
+    after = finish(run)
     if not run or not run["x_t"]:
-        return scrubber, gif, gr.skip(), gr.skip(), gr.skip()
+        return *after, gr.skip(), gr.skip(), gr.skip()
     i = len(run["x_t"]) - 1
-    return (scrubber, gif, common.picture(run["x_t"][i]), common.picture(run["x0"][i]),
-            _status(run, i) + " (stopped)")
+    return *after, common.picture(run["x_t"][i]), common.picture(run["x0"][i]), _status(run, i) + " (stopped)"
 
 
 @common.friendly
@@ -366,7 +368,7 @@ def build() -> common.Tab:
                             digit = _digit_box("diffusion-digit")
                             seed, _ = _seed_box("diffusion-seed")
                         sampler = gr.Radio(SAMPLER_CHOICES, value="ddim", elem_id="diffusion-sampler",
-                                           label="Sampler — DDIM: a deterministic shortcut; DDPM: fresh noise every step")
+                                           label="Sampler — DDIM: deterministic shortcut; DDPM: fresh noise each step")
                         steps = gr.Slider(1, MAX_STEPS, value=50, step=1, elem_id="diffusion-steps",
                                           label="Steps — DDPM needs ~1000: slow on a CPU")
                         eta = gr.Slider(0, 1, value=0, step=0.05, elem_id="diffusion-eta",
@@ -397,7 +399,8 @@ def build() -> common.Tab:
                     label="Presets: click one, then ▶ Generate to watch it",
                     example_labels=["a 3, the classic", "only 10 DDIM steps", "no digit asked",
                                     "guidance 0: digit ignored", "guidance 8: very typical",
-                                    "η = 1: DDIM with noise", "DDPM, all 1000 steps (slow)", "DDPM, 20 steps: too few"])
+                                    "η = 1: DDIM with noise", "DDPM, all 1000 steps (slow)",
+                                    "DDPM, 20 steps: too few"])
 
             # -------------------------------------------------------------- side by side
             with gr.Tab("③ Side by side", id="compare") as tab_compare:
@@ -463,14 +466,14 @@ def build() -> common.Tab:
     # Reverse: stream the run; afterwards (or on Stop) the slider replays it and the GIF appears.
     sampler.change(lambda s: gr.Slider(interactive=s == "ddim"), sampler, eta, api_visibility="private",
                    queue=False, show_progress="hidden")
-    starting = generate.click(start, steps, [scrubber, gif], api_visibility="private", queue=False,
+    starting = generate.click(start, steps, [scrubber, gif, generate], api_visibility="private", queue=False,
                               show_progress="hidden")
     running = starting.then(sample, [seed, digit, steps, sampler, eta, guidance],
                             [x_t_live, x0_live, status, scrubber, run], api_name="diffusion_sample",
                             show_progress="minimal", **SAMPLE_LANE)
-    running.then(finish, run, [scrubber, gif], api_visibility="private", show_progress="hidden")
-    stop.click(stop_run, run, [scrubber, gif, x_t_live, x0_live, status], cancels=[running], api_visibility="private",
-               show_progress="hidden")
+    running.then(finish, run, [scrubber, gif, generate], api_visibility="private", show_progress="hidden")
+    stop.click(stop_run, run, [scrubber, gif, generate, x_t_live, x0_live, status], cancels=[running],
+               api_visibility="private", show_progress="hidden")
     presets.load_input_event.then(forget_run, None, [scrubber, gif, run], api_visibility="private", queue=False,
                                   show_progress="hidden")
     scrubber.input(replay, [scrubber, run], [x_t_live, x0_live, status], api_visibility="private",
