@@ -201,7 +201,7 @@ def _record(seed, label, steps, sampler, eta, guidance):
 
 @common.friendly
 def sample(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta: float = 0.0,
-           guidance: float = 3.0):
+           guidance: float = 1.0):
     """Stream reverse diffusion: yields (x_t, predicted x_0, "step i/n, t=...", step, run)
     as the run goes; short runs show every step, long ones at most ~25 frames a second."""
     shown = 0.0
@@ -265,7 +265,7 @@ def replay(step: int, run):
 
 @common.friendly
 def sample_final(label="3", seed: int = 0, sampler: str = "ddim", steps: int = 50, eta: float = 0.0,
-                 guidance: float = 3.0):
+                 guidance: float = 1.0):
     """The finished run only (for the cached examples): (x_t, predicted x_0, status)."""
     for run, i in _record(seed, label, steps, sampler, eta, guidance):
         pass
@@ -275,7 +275,7 @@ def sample_final(label="3", seed: int = 0, sampler: str = "ddim", steps: int = 5
 
 @common.friendly
 def compare(seed: int = 0, label="3", steps: int = 50, guidance_a: float = 0.0, guidance_b: float = 1.0,
-            guidance_c: float = 3.0):
+            guidance_c: float = 2.0):
     """Same seed, same starting noise: DDIM at three guidance scales; then DDIM (η = 0),
     DDIM (η = 1) and DDPM at the third scale. Returns two lists of (picture, caption)."""
     model = common.model("diffusion")
@@ -373,7 +373,7 @@ def build() -> common.Tab:
                                           label="Steps — DDPM needs ~1000: slow on a CPU")
                         eta = gr.Slider(0, 1, value=0, step=0.05, elem_id="diffusion-eta",
                                         label="η (DDIM only) — 0 = no noise added, 1 = DDPM-like")
-                        guidance = gr.Slider(0, 10, value=3, step=0.5, elem_id="diffusion-guidance",
+                        guidance = gr.Slider(0, 10, value=1, step=0.5, elem_id="diffusion-guidance",
                                              label="Guidance w — 0 = ignore the digit, higher = more typical")
                     with gr.Column(scale=3, min_width=460):
                         with gr.Row():
@@ -391,14 +391,14 @@ def build() -> common.Tab:
                                              label="Step — after a run, drag to replay every stored step")
                 run = gr.State(None)
                 presets = gr.Examples(
-                    [["3", 0, "ddim", 50, 0.0, 3.0], ["7", 1, "ddim", 10, 0.0, 3.0], ["none", 2, "ddim", 50, 0.0, 3.0],
-                     ["5", 3, "ddim", 50, 0.0, 0.0], ["2", 4, "ddim", 50, 0.0, 8.0], ["4", 5, "ddim", 50, 1.0, 3.0],
-                     ["8", 6, "ddpm", 1000, 0.0, 3.0], ["1", 7, "ddpm", 20, 0.0, 3.0]],
+                    [["3", 0, "ddim", 50, 0.0, 1.0], ["7", 1, "ddim", 10, 0.0, 1.0], ["none", 2, "ddim", 50, 0.0, 1.0],
+                     ["5", 3, "ddim", 50, 0.0, 0.0], ["2", 4, "ddim", 50, 0.0, 4.0], ["4", 5, "ddim", 50, 1.0, 1.0],
+                     ["8", 6, "ddpm", 1000, 0.0, 1.0], ["1", 7, "ddpm", 20, 0.0, 1.0]],
                     inputs=[digit, seed, sampler, steps, eta, guidance], outputs=[x_t_live, x0_live, status],
                     fn=sample_final, cache_examples=True, cache_mode="lazy", api_visibility="private",
                     label="Presets: click one, then ▶ Generate to watch it",
                     example_labels=["a 3, the classic", "only 10 DDIM steps", "no digit asked",
-                                    "guidance 0: digit ignored", "guidance 8: very typical",
+                                    "guidance 0: digit ignored", "guidance 4: over-guided",
                                     "η = 1: DDIM with noise", "DDPM, all 1000 steps (slow)",
                                     "DDPM, 20 steps: too few"])
 
@@ -414,7 +414,7 @@ def build() -> common.Tab:
                         with gr.Row():
                             w_a = gr.Number(0, label="Guidance A", minimum=0, maximum=20, min_width=80)
                             w_b = gr.Number(1, label="Guidance B", minimum=0, maximum=20, min_width=80)
-                            w_c = gr.Number(3, label="Guidance C", minimum=0, maximum=20, min_width=80)
+                            w_c = gr.Number(2, label="Guidance C", minimum=0, maximum=20, min_width=80)
                         compare_button = gr.Button("Compare", variant="primary", elem_id="diffusion-compare")
                     with gr.Column(scale=3, min_width=460):
                         gallery_kwargs = dict(columns=3, height=270, object_fit="contain", format="png",
