@@ -342,10 +342,14 @@ def parse_args(argv=None):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
         else:
             kind = {"int": int, "float": float, "str": str}.get(str(f.type), f.type)
-            parser.add_argument(flag, type=kind, default=default, help=f"default: {default}")
+            parser.add_argument(flag, type=kind, default=default, help=f"default: {default}",
+                                choices=PARAMS if f.name == "params" else None)
     args = vars(parser.parse_args(argv))
     extra = {k: args.pop(k) for k in ("family", "data", "out", "init_from", "threads")}
-    return extra, check_config(FinetuneConfig(**args))
+    try:
+        return extra, check_config(FinetuneConfig(**args))
+    except ValueError as e:
+        parser.error(str(e))
 
 
 def main(argv=None):

@@ -49,9 +49,9 @@ PREVIEW_SEED = 1234
 PREVIEW_STEPS = 20            # DDIM steps of the diffusion previews
 LR_RANGE = (1e-5, 1e-2)
 DIGITS = list(range(10))
-BLACKBOARD = np.zeros((280, 280, 4), np.uint8) + np.array([0, 0, 0, 255], np.uint8)   # white ink shows on it
 SOURCES = [("My drawings", "drawings"), ("Built-in digits", "builtin")]
 LOSS_NAMES = {"loss": "loss", "loss_d": "D", "loss_g": "G"}      # the GAN has two players
+LOSS_COLOURS = {"loss": "#1f77b4", "D": "#d62728", "G": "#1f77b4"}
 PARAM_CHOICES = [("All weights", "all"), ("Last layers only", "last"), ("LoRA adapter (rank 4)", "lora")]
 
 
@@ -119,15 +119,15 @@ def _build(family: str, weights: dict) -> torch.nn.Module:
 # ----------------------------------------------------------------------------- pictures
 
 def samples(model, family: str, label: int = 1) -> np.ndarray:
-    """The fixed-seed sample grid of the before/after views, uint8. Conditional models: the
-    digits 0-9, then ten of the taught class; the VAE: twenty prior samples."""
+    """The fixed-seed sample grid of the before/after views, uint8, 5 columns by 4 rows.
+    Conditional models: the digits 0-9, then ten of the taught class; the VAE: twenty prior samples."""
     if family in ft.CONDITIONAL:
         labels = DIGITS + [int(label)] * 10
         kwargs = {"steps": PREVIEW_STEPS} if family == "diffusion" else {}
         images = model.generate(labels=labels, seed=PREVIEW_SEED, **kwargs)
     else:
         images = model.generate(n=20, seed=PREVIEW_SEED)
-    return grid(images, cols=10)
+    return grid(images, cols=5)
 
 
 @functools.cache
@@ -147,12 +147,12 @@ def _thumbnails(session: Session) -> list:
     return [common.picture(d, scale=4) for d in session.examples]
 
 
-def _curve(history: list[dict]) -> pd.DataFrame:
-    """The loss curve as long-form rows (step, loss, series), at most ~400 points per series."""
+def _curve(history: list[dict]) -> pd.DataFrame | None:
+    """The loss curve as long-form rows (step, loss, series), at most ~400 points per series.
+    None when there is nothing to draw: a plot once given an empty table draws no later lines."""
     keep = max(1, len(history) // 400)
-    rows = [{"step": p["step"], "loss": v, "series": LOSS_NAMES[k]}
-            for p in history[::keep] for k, v in p.items() if k.startswith("loss")]
-    return pd.DataFrame(rows, columns=["step", "loss", "series"])
+    rows = [(p["step"], v, LOSS_NAMES[k]) for p in history[::keep] for k, v in p.items() if k.startswith("loss")]
+    return pd.DataFrame(rows, columns=["step", "loss", "series"]) if rows else None
 
 
 def _progress(p: dict | None = None, note: str = "") -> str:
@@ -262,14 +262,14 @@ def panel(family: str) -> gr.State:
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=260):
                 source = gr.Radio(SOURCES, value="drawings", label="Examples", elem_id=f"{prefix}-source")
-                pad = common.sketchpad("Draw one digit", value=BLACKBOARD, elem_id=f"{prefix}-pad")
+                pad = common.sketchpad("Draw one digit", elem_id=f"{prefix}-pad")
                 with gr.Row():
-                    add = gr.Button("Add example", variant="primary", size="sm", elem_id=f"{prefix}-add")
-                    remove = gr.Button("Remove selected", size="sm", elem_id=f"{prefix}-remove")
-                    clear = gr.Button("Clear", size="sm", elem_id=f"{prefix}-clear")
+                    add = gr.Button("Add example", variant="primary", size="sm", min_width=90, elem_id=f"{prefix}-add")
+                    remove = gr.Button("Remove selected", size="sm", min_width=90, elem_id=f"{prefix}-remove")
+                    clear = gr.Button("Clear", size="sm", min_width=60, elem_id=f"{prefix}-clear")
                 gallery = gr.Gallery(label=f"Your examples (up to {MAX_EXAMPLES}; click one to select it)",
-                                     columns=8, height=150, format="png", allow_preview=False,
-                                     interactive=False, elem_id=f"{prefix}-gallery")
+                                     columns=8, height=140, format="png", allow_preview=False, preview=False,
+                                     object_fit="contain", fit_columns=False, interactive=False, elem_id=f"{prefix}-gallery")
                 classes = gr.CheckboxGroup(DIGITS, value=[7], label="Built-in digits to use (with “Built-in digits”)",
                                            elem_id=f"{prefix}-classes")
             with gr.Column(scale=2, min_width=260):
@@ -285,17 +285,23 @@ def panel(family: str) -> gr.State:
                 seconds = gr.Slider(1, MAX_SECONDS, value=min(defaults.seconds, MAX_SECONDS), step=1,
                                     label="Time cap (seconds)", elem_id=f"{prefix}-seconds")
                 with gr.Row():
-                    start = gr.Button("▶ Start", variant="primary", elem_id=f"{prefix}-start")
-                    stop = gr.Button("■ Stop", variant="stop", elem_id=f"{prefix}-stop")
-                    reset = gr.Button("↺ Reset", elem_id=f"{prefix}-reset")
+                    start = gr.Button("Start", variant="primary", min_width=60, elem_id=f"{prefix}-start")
+                    stop = gr.Button("Stop", variant="stop", min_width=60, elem_id=f"{prefix}-stop")
+                    reset = gr.Button("Reset", min_width=60, elem_id=f"{prefix}-reset")
                 progress = gr.HTML(_progress(note="Add examples, then press Start."), elem_id=f"{prefix}-progress")
                 download = gr.DownloadButton("Download the fine-tuned model (.zip)", interactive=False,
                                              size="sm", elem_id=f"{prefix}-download")
             with gr.Column(scale=3, min_width=320):
-                plot = gr.LinePlot(_curve([]), x="step", y="loss", color="series", label="Loss",
-                                   height=200, elem_id=f"{prefix}-plot")
-                before = common.image_output("Before: the pretrained model (fixed seed)", elem_id=f"{prefix}-before")
-                after = common.image_output("After: your fine-tuned model (same seed)", elem_id=f"{prefix}-after")
+                plot = gr.LinePlot(None, x="step", y="loss", color="series", color_map=LOSS_COLOURS, height=200,
+                                   label="Loss (red: D, the critic · blue: G, the forger)" if family == "gan"
+                                   else "Loss", elem_id=f"{prefix}-plot")
+                with gr.Row():
+                    before = common.image_output("Before (fixed seed)", elem_id=f"{prefix}-before",
+                                                 min_width=160)
+                    after = common.image_output("After: yours (same seed)", elem_id=f"{prefix}-after",
+                                                min_width=160)
+                gr.Markdown("Samples of " + ("the digits 0-9, then ten of the class your examples teach."
+                                             if conditional else "the model, from the same random codes."))
         selected = gr.Number(None, visible=False, precision=0, label="index")
         api_file = gr.File(visible=False, type="filepath", label="image")
 
