@@ -55,7 +55,18 @@ def diffusers_sample(unet, scheduler, labels: list[int], seed: int = 0, steps: i
     return x
 
 
-def measure(repeats: int = 5, steps: int = STEPS) -> dict:
+def measure(repeats: int = 5, steps: int = STEPS, threads: int | None = None) -> dict:
+    """Medians of every timing; threads: torch threads (default: the app's, GENAI_THREADS or 1)."""
+    from .latency import app_threads
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or app_threads())
+    try:
+        return _measure(repeats, steps)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _measure(repeats: int, steps: int) -> dict:
     import genai
     from genai.images import to_uint8
     model = genai.load("diffusion")

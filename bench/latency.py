@@ -9,6 +9,7 @@ uses values not seen before, so no cache helps: these are the uncached costs.
 
 import argparse
 import json
+import os
 import random
 import tempfile
 import time
@@ -61,9 +62,27 @@ def _encode_pictures(outputs, encoder) -> None:
             encoder.postprocess(out)
 
 
+def app_threads() -> int:
+    """The torch threads app.py runs its handlers with."""
+    return int(os.environ.get("GENAI_THREADS", "1"))
+
+
 def measure(repeats: int = 200, seed: int = 0) -> dict:
-    """p50/p95 (ms) of each live control's handler, alone and with PNG encoding."""
+    """p50/p95 (ms) of each live control's handler, alone and with PNG encoding, with the
+    torch threads the app uses."""
     import gradio as gr
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(app_threads())
+    try:
+        return _measure(repeats, seed)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _measure(repeats: int, seed: int) -> dict:
+    import gradio as gr
+    import torch
     rng = random.Random(seed)
     controls = _controls(rng)
     encoder = gr.Image(format="png", type="numpy")
@@ -82,7 +101,7 @@ def measure(repeats: int = 200, seed: int = 0) -> dict:
             t2 = time.perf_counter()
             alone.append((t1 - t0) * 1000)
             encoded.append((t2 - t0) * 1000)
-        results[name] = {"what": what, "calls": repeats,
+        results[name] = {"what": what, "calls": repeats, "torch_threads": torch.get_num_threads(),
                          "p50_ms": percentile(alone, 50), "p95_ms": percentile(alone, 95),
                          "with_png_p50_ms": percentile(encoded, 50), "with_png_p95_ms": percentile(encoded, 95)}
     return results

@@ -106,11 +106,14 @@ def add_bench_events(demo):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7870")))
-    p.add_argument("--threads", type=int, help="torch.set_num_threads in the server (default: torch's)")
+    p.add_argument("--threads", type=int, help="torch threads in the server (default: what app.py picks, "
+                                               "GENAI_THREADS or 1)")
     args = p.parse_args(argv)
     if args.threads:
-        torch.set_num_threads(args.threads)
+        os.environ["GENAI_THREADS"] = str(args.threads)      # app.py reads it at import
     import app
+    if args.threads:
+        torch.set_num_threads(args.threads)
     add_bench_events(app.demo)
     app.demo.launch(server_name="127.0.0.1", server_port=args.port, share=False, css=app.CSS,
                     theme=gr.themes.Soft(), quiet=True)
