@@ -27,7 +27,7 @@ from genai.data import TEST_SIZE, load_digits
 from genai.diffusion import q_sample
 from genai.images import from_uint8, to_uint8
 
-from . import common
+from . import common, finetune
 
 INTRO = ("**Forward:** add noise step by step until only noise is left. **Reverse:** a U-Net predicts "
          "the noise; removing it step by step turns noise into a digit.")
@@ -448,6 +448,7 @@ def build() -> common.Tab:
         fields = {"dindex": index, "t": t, "ddigit": digit, "dseed": seed, "sampler": sampler,
                   "steps": steps, "eta": eta, "guidance": guidance}
         common.link_button("diffusion", {"dview": view_shown, **fields})
+        finetune.panel("diffusion")
 
     # ------------------------------------------------------------------ events
     for tab, name in ((tab_forward, "forward"), (tab_reverse, "reverse"), (tab_compare, "compare"),

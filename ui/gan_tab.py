@@ -20,7 +20,7 @@ from PIL import Image
 from genai.gan import MAX_FRAMES, PATHS, describe_directions, feature_directions, interpolate
 from genai.images import from_uint8, prepare_digit, to_uint8
 
-from . import common
+from . import common, finetune
 
 INTRO = ("A generator **G** turns noise **z** (64 random numbers, fixed by the seed) into a digit; "
          "a critic **D** learns to tell real digits from G's fakes, and G learns to fool it. "
@@ -312,6 +312,7 @@ def build() -> common.Tab:
                     api_name="gan_example", api_visibility="private")
         fields = {"seed": seed, "digit": digit, "trunc": trunc, **{f"pc{i + 1}": s for i, s in enumerate(pcs)}}
         common.link_button("gan", fields)
+        finetune.panel("gan")
 
     # ------------------------------------------------------------------------- events
     settings = [seed, digit, trunc, *pcs]

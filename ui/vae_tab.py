@@ -23,7 +23,7 @@ from genai.data import load_digits
 from genai.images import from_uint8, grid, prepare_digit, to_uint8
 from genai.vae import decode_latents, interpolate, latent_grid
 
-from . import common
+from . import common, finetune
 
 INTRO = ("**Variational autoencoder.** The **encoder** squeezes a digit into a few numbers **z**; "
          "the **decoder** paints a digit from **z**. Training adds a **KL** penalty that keeps every "
@@ -476,6 +476,7 @@ def build() -> common.Tab:
 
         fields = {"x": x, "y": y, "vseed": vseed, **{f"z{i + 1}": s for i, s in enumerate(sliders)}, "frames": frames}
         common.link_button("vae", fields)
+        finetune.panel("vae")
         _api_endpoints()
 
     # events: .change covers dragging, keys, examples and links restored from the URL
