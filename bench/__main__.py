@@ -30,9 +30,9 @@ GROWTH = (1, 5, 10, 30, 60)
 CLASS_PACE, BURST_PACE = (1.0, 3.0), (0.1, 0.3)
 
 # seconds per scenario (class and burst, each growth level, each variant), presses, repeats
-FULL = dict(scenario=60, growth=20, variant=20, handler_repeats=200, diffusion_repeats=5, coldstarts=2,
+FULL = dict(scenario=60, growth=20, variant=20, handler_repeats=200, diffusion_repeats=3, coldstarts=2,
             presses=20, stream_runs=2)
-QUICK = dict(scenario=12, growth=5, variant=6, handler_repeats=30, diffusion_repeats=1, coldstarts=1,
+QUICK = dict(scenario=12, growth=5, variant=6, handler_repeats=30, diffusion_repeats=2, coldstarts=1,
              presses=6, stream_runs=1)
 
 
