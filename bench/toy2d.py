@@ -1,0 +1,108 @@
+"""The 2-D playground against the clock: how close each family gets to each preset in 15 s.
+
+    python -m bench.toy2d            # prints a markdown table, writes docs/toy2d.md and docs/toy2d.png
+    python -m bench.toy2d --quick    # the same, printed only (what `python -m bench` runs)
+
+"In the tab" replays what the tab does while Play is on, with its defaults: every frame,
+each of the three families takes `steps per frame` steps on the same 1000 points, then the
+frame is drawn (samples, distances, all nine views) and encoded as PNGs, and the next frame
+waits for the next tick of the page's timer (every tab.TICK_S s; ticks that come during a
+frame are skipped). So the three share the 15 s, drawing included; only the network is left out. The distance is the sliced Wasserstein distance (genai.toy2d) between
+1000 generated points and the data; "floor" is the distance between two samples of the
+preset itself, the best any model can show. The full run also trains each family alone
+for 15 s (no drawing), to show what the tab's sharing costs. Torch uses one thread, as the
+app does; nothing else should load the CPU meanwhile.
+"""
+
+import argparse
+import io
+import math
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from genai import toy2d
+from ui import playground_tab as tab
+
+SECONDS = 15.0
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def in_the_tab(preset: str, seconds: float = SECONDS) -> dict:
+    """Play for `seconds` as the tab does; the distances, steps and frames at the end."""
+    d = tab.DEFAULTS
+    session = tab._new_session(preset, d["lr"], d["width"], d["seed"])
+    frames, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for run in session["runs"].values():
+            toy2d.train(run, session["data"], d["frame_steps"])
+        pictures = tab._render(session, d["t"])
+        for p in pictures:                                        # what Gradio does with each picture
+            Image.fromarray(p).save(io.BytesIO(), format="PNG")
+        frames += 1
+        next_tick = math.ceil((time.perf_counter() - start) / tab.TICK_S) * tab.TICK_S
+        time.sleep(max(0.0, min(next_tick, seconds) - (time.perf_counter() - start)))
+    elapsed = time.perf_counter() - start
+    runs = session["runs"]
+    return {"distance": {f: r.history[-1][1] for f, r in runs.items()}, "steps": runs["gan"].step,
+            "frames": frames, "fps": frames / elapsed, "floor": session["floor"],
+            "pictures": [p[:tab.BIG] for p in pictures[1:4]]}
+
+
+def alone(preset: str, family: str, seconds: float = SECONDS) -> tuple[float, int]:
+    """Train one family by itself for `seconds`, 25 steps between clock checks; (SW, steps)."""
+    d = tab.DEFAULTS
+    data = toy2d.preset(preset, tab.N_DATA, d["seed"])
+    run = toy2d.new_run(family, d["width"], d["lr"], d["seed"])
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        toy2d.train(run, data, 25)
+    return toy2d.measure(run, data, run.model.sample(tab.N_SAMPLES, tab.SAMPLE_SEED)), run.step
+
+
+def table(results: dict, solo: dict | None) -> str:
+    d = tab.DEFAULTS
+    lines = [f"Sliced Wasserstein distance to the data after {SECONDS:g} s of ▶ Play (lower is better; "
+             f"width {d['width']}, learning rate {d['lr']:g}, {d['frame_steps']} steps per frame, batch "
+             f"{toy2d.BATCH}, seed {d['seed']}):", "",
+             "| preset | GAN | VAE | Diffusion | floor | steps per family | frames/s |",
+             "|---|---|---|---|---|---|---|"]
+    for preset, r in results.items():
+        cells = [f"{r['distance'][f]:.3f}" for f in toy2d.FAMILIES]
+        lines.append(f"| {preset} | {' | '.join(cells)} | {r['floor']:.3f} | {r['steps']} | {r['fps']:.1f} |")
+    if solo:
+        lines += ["", f"Each family alone for {SECONDS:g} s, no drawing (distance, steps):", "",
+                  "| preset | GAN | VAE | Diffusion |", "|---|---|---|---|"]
+        for preset, row in solo.items():
+            lines.append(f"| {preset} | " + " | ".join(f"{row[f][0]:.3f} ({row[f][1]})" for f in toy2d.FAMILIES) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the tab run only; print, write nothing")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    tab._render(tab._new_session("moons", 4e-3, 64, 0), 150)         # warm up (imports, caches)
+    results = {p: in_the_tab(p) for p in toy2d.PRESETS}
+    solo = None if args.quick else {p: {f: alone(p, f) for f in toy2d.FAMILIES} for p in toy2d.PRESETS}
+    report = table(results, solo)
+    print(report)
+    if args.quick:
+        return
+    picture = np.concatenate([np.concatenate(r["pictures"], 1) for r in results.values()], 0)
+    Image.fromarray(picture).resize((picture.shape[1] // 2, picture.shape[0] // 2), Image.LANCZOS).save(ROOT / "docs" / "toy2d.png")
+    (ROOT / "docs" / "toy2d.md").write_text(
+        f"# The 2-D playground in {SECONDS:g} seconds\n\n"
+        f"`python -m bench.toy2d` on {platform.processor() or platform.machine()}, "
+        f"torch {torch.__version__}, one torch thread, {time.strftime('%Y-%m-%d %H:%M')}.\n\n"
+        f"{report}\n\n![Real (grey) and generated points after {SECONDS:g} s, one row per preset; "
+        f"columns GAN, VAE, diffusion](toy2d.png)\n")
+
+
+if __name__ == "__main__":
+    main()

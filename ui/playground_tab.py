@@ -1,0 +1,528 @@
+"""The 2-D playground tab: train a GAN, a VAE and a diffusion model live, side by side,
+on the same points in a plane: a preset shape, or points you place by clicking.
+
+Play runs a gr.Timer: each tick advances every family by `steps per frame` steps and
+redraws. Each visitor trains their own models (a per-session gr.State); nothing here is
+shared between visitors. The models and their math live in genai/toy2d.py; this file only
+turns widget values into calls and results into pictures (drawn with numpy and PIL,
+a few milliseconds a frame).
+
+Public API (see the README): /playground_step.
+"""
+
+import functools
+import math
+import threading
+
+import gradio as gr
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+
+from genai import toy2d
+from genai.toy2d import FAMILIES, MAX_POINTS, MIN_POINTS, PLANE
+
+from . import common
+
+INTRO = ("**Three generative models learn the same points, live.** Pick a shape (or click on the data "
+         "to add points), press **▶ Play**, and watch a **GAN**, a **VAE** and a **diffusion model** "
+         "learn it in seconds. Grey: real points; colour: generated.")
+
+CUSTOM = "custom"
+DATA_CHOICES = [("Two moons", "moons"), ("Ring", "ring"), ("Spiral", "spiral"),
+                ("Eight Gaussians", "gaussians"), ("Checkerboard", "checkerboard"),
+                ("My points (click the data)", CUSTOM)]
+DEFAULTS = {"preset": "moons", "family": "gan", "steps": 200, "lr": 4e-3, "width": 64, "seed": 0,
+            "frame_steps": 25, "t": 150}
+LR_RANGE = (1e-4, 3e-2)
+WIDTH_RANGE = (16, 256)
+FRAME_STEPS_MAX = 200        # steps per frame, per family
+API_STEPS_MAX = 3000         # steps one /playground_step call may train
+N_DATA = 1000                # points drawn from a preset
+N_SAMPLES = 1000             # generated points per family, always from the same noise (seed SAMPLE_SEED)
+SAMPLE_SEED = 12345
+N_PATHS = 40                 # diffusion trajectories drawn
+SPRAY, SPRAY_STD = 20, 0.12  # a click places SPRAY points around the spot
+TICK_S = 0.1                 # timer period while playing; a tick that comes while a frame is being made is skipped
+
+# Pictures: each family gets a big panel (real vs generated) over two small ones.
+BIG, SMALL = 320, 160
+WHITE, GRID_GREY, REAL_GREY, DARK = (255, 255, 255), (232, 232, 232), (170, 170, 170), (40, 40, 40)
+COLORS = {"gan": (230, 110, 10), "vae": (30, 140, 60), "diffusion": (25, 105, 220)}
+NAMES = {"gan": "GAN", "vae": "VAE", "diffusion": "Diffusion"}
+FAKE_RGB, REAL_RGB = np.array([246, 200, 200]), np.array([196, 228, 196])    # D's heat map: fake .. real
+
+
+@functools.cache
+def _font(size: int):
+    return ImageFont.load_default(size=size)
+
+
+@functools.lru_cache(maxsize=2048)
+def _label(text: str, size: int, color: tuple) -> Image.Image:
+    """A text on a white tile, cached: most labels repeat every frame, and drawing text is slow."""
+    font = _font(size)
+    right, bottom = font.getbbox(text)[2:]
+    tile = Image.new("RGB", (right + 5, bottom + 3), WHITE)
+    ImageDraw.Draw(tile).text((2, 1), text, fill=color, font=font)
+    return tile
+
+
+def _put(image: Image.Image, xy, text: str, size: int = 11, color=DARK, anchor: str = "lt") -> None:
+    """Paste a label at xy; anchor as in PIL: l/m/r horizontally, t/m/b vertically."""
+    tile = _label(text, size, tuple(color))
+    x, y = xy
+    x -= {"l": 0, "m": tile.width // 2, "r": tile.width}[anchor[0]]
+    y -= {"t": 0, "m": tile.height // 2, "b": tile.height}[anchor[1]]
+    image.paste(tile, (int(x), int(y)))
+
+
+# ----------------------------------------------------------------------------- checking values
+# They raise ValueError; common.friendly turns it into the gr.Error the visitor reads.
+
+def _number(name: str, value, low: float, high: float) -> float:
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not (ok and math.isfinite(value) and low <= value <= high):
+        raise ValueError(f"{name} must be a number in {low:g} to {high:g}, got {value!r:.40}")
+    return float(value)
+
+
+def _whole(name: str, value, low: int, high: int) -> int:
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number in {low}-{high}, got {value!r:.40}")
+    return int(value)
+
+
+def _choice(name: str, value, choices) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r:.40}")
+    return value
+
+
+def _settings(lr, width, seed):
+    return (_number("learning rate", lr, *LR_RANGE), _whole("width", width, *WIDTH_RANGE),
+            _whole("seed", seed, 0, common.SEED_MAX))
+
+
+# ----------------------------------------------------------------------------- drawing
+
+def _to_px(points, size: int, span: float = PLANE) -> np.ndarray:
+    """Plane coordinates (N, 2), y up -> pixel coordinates (N, 2) (column, row), row 0 at the top."""
+    p = np.asarray(points, np.float64)
+    scale = (size - 1) / (2 * span)
+    return np.stack([(p[:, 0] + span) * scale, (span - p[:, 1]) * scale], 1)
+
+
+def _from_px(col: float, row: float, size: int, span: float = PLANE) -> tuple[float, float]:
+    scale = (size - 1) / (2 * span)
+    return col / scale - span, span - row / scale
+
+
+def _canvas(size: int) -> np.ndarray:
+    """A white square with light axes through the origin."""
+    img = np.full((size, size, 3), 255, np.uint8)
+    mid = (size - 1) // 2
+    img[mid, :] = img[:, mid] = GRID_GREY
+    return img
+
+
+def _dots(img: np.ndarray, points, color, radius: int = 1, span: float = PLANE) -> np.ndarray:
+    """Stamp a (2r+1)-pixel square at each point inside the picture (points outside are skipped)."""
+    if len(points) == 0:
+        return img
+    size = img.shape[0]
+    px = np.rint(_to_px(points, size, span)).astype(np.int64)
+    px = px[np.isfinite(np.asarray(points)).all(1)]
+    color = np.asarray(color, np.uint8)
+    for dr in range(-radius, radius + 1):
+        for dc in range(-radius, radius + 1):
+            r, c = px[:, 1] + dr, px[:, 0] + dc
+            keep = (r >= 0) & (r < size) & (c >= 0) & (c < size)
+            img[r[keep], c[keep]] = color if color.ndim == 1 else color[keep]
+    return img
+
+
+def _polylines(image: Image.Image, lines, color, width: int = 1, span: float = PLANE) -> None:
+    """Draw polylines (L, P, 2) given in plane coordinates onto a PIL image."""
+    draw = ImageDraw.Draw(image)
+    size = image.size[0]
+    for line in np.asarray(lines):
+        px = np.clip(_to_px(line, size, span), -size, 2 * size)       # far points: clipped, still drawable
+        if np.isfinite(px).all():
+            draw.line([tuple(p) for p in px], fill=color, width=width)
+
+
+def _caption(image: Image.Image, text: str, size: int = 13) -> Image.Image:
+    """A caption in the top left corner, on white so it stays readable."""
+    _put(image, (2, 1), text, size)
+    return image
+
+
+def _hues(points) -> np.ndarray:
+    """uint8 (N, 3) colours from each point's angle around the origin: the data panel and the
+    VAE's encoder map use the same colours, so you can see where each part of the data goes."""
+    p = np.asarray(points, np.float64)
+    h = (np.arctan2(p[:, 1], p[:, 0]) / (2 * np.pi)) % 1.0
+    k = (np.array([5.0, 3.0, 1.0])[None] + h[:, None] * 6) % 6        # HSV -> RGB, s = 0.75, v = 0.9
+    rgb = 0.9 - 0.9 * 0.75 * np.clip(np.minimum(k, 4 - k), 0, 1)
+    return (rgb * 255).astype(np.uint8)
+
+
+def _data_picture(data: torch.Tensor, size: int = BIG) -> np.ndarray:
+    """The training points, coloured by angle; a hint when there are too few."""
+    img = _dots(_canvas(size), data, _hues(data), radius=1)
+    image = Image.fromarray(img)
+    text = f"Data: {len(data)} points · click to add" if len(data) else "Click to place points"
+    if len(data) < MIN_POINTS:
+        text += f" (at least {MIN_POINTS})"
+    return np.asarray(_caption(image, text))
+
+
+def _real_vs_generated(family: str, data, samples, step: int, distance: float) -> Image.Image:
+    img = _dots(_canvas(BIG), data, REAL_GREY, radius=1)
+    img = _dots(img, samples, COLORS[family], radius=1)
+    image = _caption(Image.fromarray(img), f"{NAMES[family]} · step {step}")
+    text = f"SW {distance:.3f}" if math.isfinite(distance) else "diverged: lower the learning rate, Reset"
+    _put(image, (BIG - 2, BIG - 2), text, 13, COLORS[family], "rb")
+    return image
+
+
+def _gan_views(gan: toy2d.ToyGAN, data, samples) -> list[Image.Image]:
+    """D's heat map (with real and generated points) and G's map of a latent grid."""
+    n = SMALL // 4
+    p_real = gan.realness(toy2d.plane_grid(n)).reshape(n, n).numpy()
+    heat = (FAKE_RGB + p_real[..., None] * (REAL_RGB - FAKE_RGB)).astype(np.uint8)
+    img = np.asarray(Image.fromarray(heat).resize((SMALL, SMALL), Image.BILINEAR)).copy()
+    img = _dots(_dots(img, data, REAL_GREY, 0), samples[:300], COLORS["gan"], 0)
+    heat_map = _caption(Image.fromarray(img), "D(x): green = 'real'", 11)
+
+    grid_map = Image.fromarray(_dots(_canvas(SMALL), data, GRID_GREY, 0))
+    _polylines(grid_map, gan.map_lines(toy2d.grid_lines()), COLORS["gan"])
+    return [heat_map, _caption(grid_map, "G(z) of a z-grid", 11)]
+
+
+def _vae_views(vae: toy2d.ToyVAE, data) -> list[Image.Image]:
+    """The encoder's map (data -> latent plane, coloured as the data panel) and the decoder's
+    map (a latent grid -> the data plane)."""
+    encoded = Image.fromarray(_dots(_canvas(SMALL), vae.encode_points(data), _hues(data), 0))
+    draw = ImageDraw.Draw(encoded)
+    c, unit = (SMALL - 1) / 2, (SMALL - 1) / (2 * PLANE)
+    for r in (1, 2):                          # the prior N(0, I): 1 and 2 standard deviations
+        draw.ellipse((c - r * unit, c - r * unit, c + r * unit, c + r * unit), outline=REAL_GREY)
+    decoded = Image.fromarray(_dots(_canvas(SMALL), data, GRID_GREY, 0))
+    _polylines(decoded, vae.map_lines(toy2d.grid_lines()), COLORS["vae"])
+    return [_caption(encoded, "encoder: x -> z", 11), _caption(decoded, "decoder: z-grid -> x", 11)]
+
+
+def _diffusion_views(model: toy2d.ToyDiffusion, data, paths, t: int) -> list[Image.Image]:
+    """Denoising trajectories from noise to points, and the denoising field at noise level t."""
+    trails = Image.fromarray(_dots(_canvas(SMALL), data, GRID_GREY, 0))
+    _polylines(trails, paths.transpose(0, 1), (150, 180, 235))
+    trails = Image.fromarray(_dots(np.asarray(trails).copy(), paths[-1], COLORS["diffusion"], 1))
+
+    feet = toy2d.plane_grid(13, PLANE * 12 / 13)
+    arrows = model.denoising_field(t, feet)
+    spacing = 2 * PLANE / 13
+    length = arrows.norm(dim=1, keepdim=True)
+    arrows = arrows * (1.2 * spacing / length).clamp(max=1.0)              # long arrows cut to fit
+    field = Image.fromarray(_dots(_canvas(SMALL), data, GRID_GREY, 0))
+    _polylines(field, torch.stack([feet, feet + arrows], 1), COLORS["diffusion"])
+    field = Image.fromarray(_dots(np.asarray(field).copy(), feet, DARK, 0))
+    return [_caption(trails, "noise -> points", 11), _caption(field, f"denoising field, t={t}", 11)]
+
+
+def _family_picture(family: str, run: toy2d.Run, data: torch.Tensor, t: int) -> tuple[np.ndarray, float]:
+    """One family's column: real vs generated on top, its two own views below; and the SW."""
+    model = run.model
+    paths = None
+    if family == "diffusion":
+        paths = model.trajectories(N_SAMPLES, SAMPLE_SEED)                # (steps + 1, N, 2)
+        samples = paths[-1]
+    else:
+        samples = model.sample(N_SAMPLES, SAMPLE_SEED)
+    distance = toy2d.measure(run, data, samples)
+    if family == "gan":
+        views = _gan_views(model, data, samples)
+    elif family == "vae":
+        views = _vae_views(model, data)
+    else:
+        views = _diffusion_views(model, data, paths[:, :N_PATHS], t)
+    picture = Image.new("RGB", (BIG, BIG + SMALL), WHITE)
+    picture.paste(_real_vs_generated(family, data, samples, run.step, distance), (0, 0))
+    for i, view in enumerate(views):
+        picture.paste(view, (i * SMALL, BIG))
+    draw = ImageDraw.Draw(picture)
+    draw.line((0, BIG, BIG, BIG), fill=REAL_GREY)
+    draw.line((SMALL, BIG, SMALL, BIG + SMALL), fill=REAL_GREY)
+    return np.asarray(picture), distance
+
+
+PLOT_W, PLOT_H = BIG, 190
+PLOT_LEFT, PLOT_BOTTOM, PLOT_TOP, PLOT_RIGHT = 38, 22, 22, 8
+Y_TICKS = (0.03, 0.1, 0.3, 1.0, 3.0)
+
+
+def _distance_plot(runs: dict[str, toy2d.Run], floor: float) -> np.ndarray:
+    """SW (log scale) against training steps, one line per family; dashed: two samples of the data."""
+    image = Image.new("RGB", (PLOT_W, PLOT_H), WHITE)
+    draw = ImageDraw.Draw(image)
+    x0, x1, y0, y1 = PLOT_LEFT, PLOT_W - PLOT_RIGHT, PLOT_H - PLOT_BOTTOM, PLOT_TOP
+    last = max([s for run in runs.values() for s, _ in run.history] + [100])
+    lo, hi = math.log(Y_TICKS[0]), math.log(Y_TICKS[-1])
+
+    def xy(step, value):
+        v = min(max(math.log(max(value, 1e-9)), lo), hi)
+        return x0 + (x1 - x0) * step / last, y0 + (y1 - y0) * (v - lo) / (hi - lo)
+
+    for tick in Y_TICKS:
+        _, y = xy(0, tick)
+        draw.line((x0, y, x1, y), fill=GRID_GREY)
+        _put(image, (x0 - 3, y), f"{tick:g}", anchor="rm")
+    _put(image, (x0, y0 + 3), "0")
+    _put(image, (x1, y0 + 3), f"{last} steps", anchor="rt")
+    if math.isfinite(floor):
+        _, y = xy(0, floor)
+        for x in range(x0, x1, 8):
+            draw.line((x, y, min(x + 4, x1), y), fill=REAL_GREY)
+    for family, run in runs.items():
+        points = [xy(s, d) for s, d in run.history if math.isfinite(d)]
+        if len(points) > 1:
+            draw.line(points, fill=COLORS[family], width=2)
+        elif points:
+            draw.ellipse((points[0][0] - 2, points[0][1] - 2, points[0][0] + 2, points[0][1] + 2), fill=COLORS[family])
+    _put(image, (2, 2), "Sliced Wasserstein distance to the data")
+    x = x1
+    for family in reversed(FAMILIES):
+        _put(image, (x, y1), NAMES[family], color=COLORS[family], anchor="rb")
+        x -= _label(NAMES[family], 11, COLORS[family]).width + 4
+    return np.asarray(image)
+
+
+# ----------------------------------------------------------------------------- the session
+
+def _new_session(preset: str, lr: float, width: int, seed: int) -> dict:
+    """A visitor's playground: the data, one run per family, and a lock so that a tick, a
+    click and a reset never touch it at the same time."""
+    data = toy2d.preset(preset, N_DATA, seed)
+    session = {"lock": threading.Lock(), "source": preset, "data": data}
+    _restart(session, lr, width, seed)
+    return session
+
+
+def _restart(session: dict, lr: float, width: int, seed: int) -> None:
+    """Fresh models (seeded) for every family; the data stay."""
+    session["runs"] = {f: toy2d.new_run(f, width, lr, seed) for f in FAMILIES}
+    session["settings"] = (width, seed)
+    data = session["data"]
+    session["floor"] = (toy2d.sliced_wasserstein(toy2d.preset(session["source"], N_SAMPLES, seed + 1), data)
+                        if session["source"] != CUSTOM else float("nan"))
+
+
+def _render(session: dict, t: int) -> list:
+    """Pictures for every output: the data, three family columns, the distance plot."""
+    data = session["data"]
+    out = [_data_picture(data)]
+    for family in FAMILIES:
+        if len(data) >= MIN_POINTS:
+            out.append(_family_picture(family, session["runs"][family], data, t)[0])
+        else:
+            out.append(np.full((BIG + SMALL, BIG, 3), 255, np.uint8))
+    out.append(_distance_plot(session["runs"], session["floor"]))
+    return out
+
+
+def _session(state, preset, lr, width, seed) -> dict:
+    """The visitor's session, made on first use (and again after it expired)."""
+    if state is None:
+        state = _new_session(preset if preset != CUSTOM else DEFAULTS["preset"], lr, width, seed)
+    return state
+
+
+# ----------------------------------------------------------------------------- page handlers
+
+@common.friendly
+def _show(state, preset, lr, width, seed, t):
+    """Redraw without training (a new t, the page loading)."""
+    lr, width, seed = _settings(lr, width, seed)
+    t = _whole("t", t, 0, 999)
+    state = _session(state, preset, lr, width, seed)
+    with state["lock"]:
+        return state, *_render(state, t)
+
+
+@common.friendly
+def _advance(state, preset, lr, width, seed, t, frame_steps):
+    """One frame: every family trains `frame_steps` steps on the same data, then a redraw."""
+    lr, width, seed = _settings(lr, width, seed)
+    t, frame_steps = _whole("t", t, 0, 999), _whole("steps per frame", frame_steps, 1, FRAME_STEPS_MAX)
+    state = _session(state, preset, lr, width, seed)
+    with state["lock"]:
+        if state["settings"] != (width, seed):            # a new width or seed: start over
+            _restart(state, lr, width, seed)
+        data = state["data"]
+        if len(data) >= MIN_POINTS:
+            for run in state["runs"].values():
+                toy2d.set_lr(run, lr)
+                toy2d.train(run, data, frame_steps)
+        return state, *_render(state, t)
+
+
+@common.friendly
+def _reset(state, preset, lr, width, seed, t):
+    """Fresh models on the current data."""
+    lr, width, seed = _settings(lr, width, seed)
+    state = _session(state, preset, lr, width, seed)
+    with state["lock"]:
+        _restart(state, lr, width, seed)
+        return state, *_render(state, _whole("t", t, 0, 999))
+
+
+@common.friendly
+def _choose_data(state, preset, lr, width, seed, t):
+    """A new preset: its points, and fresh models. "My points" keeps the current points."""
+    preset = _choice("data", preset, [value for _, value in DATA_CHOICES])
+    lr, width, seed = _settings(lr, width, seed)
+    state = _session(state, preset, lr, width, seed)
+    with state["lock"]:
+        if preset != CUSTOM:
+            state["data"] = toy2d.preset(preset, N_DATA, seed)
+            state["source"] = preset
+            _restart(state, lr, width, seed)
+        elif state["source"] != CUSTOM:
+            state["source"] = CUSTOM
+            state["floor"] = float("nan")
+        return state, *_render(state, _whole("t", t, 0, 999))
+
+
+@common.friendly
+def _add_points(state, preset, lr, width, seed, t, evt: gr.SelectData):
+    """A click on the data: SPRAY points around the spot; the data become "my points"."""
+    lr, width, seed = _settings(lr, width, seed)
+    state = _session(state, preset, lr, width, seed)
+    if not isinstance(evt.index, (list, tuple)) or len(evt.index) != 2:
+        return state, gr.update(), *_render(state, _whole("t", t, 0, 999))
+    x, y = _from_px(float(evt.index[0]), float(evt.index[1]), BIG)
+    with state["lock"]:
+        data = state["data"]
+        if len(data) + SPRAY > MAX_POINTS:
+            raise gr.Error(f"At most {MAX_POINTS} points: press Clear to start again.")
+        g = torch.Generator().manual_seed(len(data))
+        spot = (torch.tensor([[x, y]]) + SPRAY_STD * torch.randn(SPRAY, 2, generator=g)).clamp(-PLANE, PLANE)
+        state["data"] = torch.cat([data, spot])
+        state["source"], state["floor"] = CUSTOM, float("nan")
+        return state, CUSTOM, *_render(state, _whole("t", t, 0, 999))
+
+
+@common.friendly
+def _clear(state, preset, lr, width, seed, t):
+    """No points at all (and fresh models): click to place new ones."""
+    lr, width, seed = _settings(lr, width, seed)
+    state = _session(state, preset, lr, width, seed)
+    with state["lock"]:
+        state["data"], state["source"] = torch.zeros(0, 2), CUSTOM
+        _restart(state, lr, width, seed)
+        return state, CUSTOM, gr.Timer(active=False), *_render(state, _whole("t", t, 0, 999))
+
+
+def _play(state):
+    """Start the timer, unless there is nothing to learn yet."""
+    if state is not None and len(state["data"]) < MIN_POINTS:
+        raise gr.Error(f"Place at least {MIN_POINTS} points first: click on the data panel.")
+    return gr.Timer(active=True)
+
+
+# ----------------------------------------------------------------------------- public API
+
+@common.friendly
+def playground_step(preset=DEFAULTS["preset"], family=DEFAULTS["family"], steps=DEFAULTS["steps"],
+                    lr=DEFAULTS["lr"], width=DEFAULTS["width"], seed=DEFAULTS["seed"]):
+    """Train one family (gan, vae or diffusion) from scratch for `steps` (0-3000) steps on a
+    preset (moons, ring, spiral, gaussians, checkerboard) with learning rate `lr` (1e-4 to 0.03),
+    hidden width (16-256) and seed. Returns its picture (real vs generated on top; below, for
+    the GAN D's heat map and G's map of a latent grid, for the VAE the encoder's and decoder's
+    maps, for diffusion trajectories and the denoising field at t=150) and the sliced
+    Wasserstein distance between 1000 generated points and the data."""
+    preset = _choice("preset", preset, toy2d.PRESETS)
+    family = _choice("family", family, FAMILIES)
+    steps = _whole("steps", steps, 0, API_STEPS_MAX)
+    lr, width, seed = _settings(lr, width, seed)
+    data = toy2d.preset(preset, N_DATA, seed)
+    run = toy2d.train(toy2d.new_run(family, width, lr, seed), data, steps)
+    picture, distance = _family_picture(family, run, data, DEFAULTS["t"])
+    return picture, round(distance, 4) if math.isfinite(distance) else None
+
+
+# ----------------------------------------------------------------------------- layout
+
+def build() -> common.Tab:
+    with gr.Tab("2-D playground", id="playground"):
+        gr.Markdown(INTRO)
+        with gr.Row(equal_height=True):
+            preset = gr.Dropdown(DATA_CHOICES, value=DEFAULTS["preset"], label="Data", elem_id="playground-data",
+                                 min_width=170, scale=2)
+            play = gr.Button("▶ Play", variant="primary", elem_id="playground-play", min_width=80, scale=1)
+            pause = gr.Button("⏸ Pause", elem_id="playground-pause", min_width=80, scale=1)
+            step = gr.Button("Step", elem_id="playground-step", min_width=70, scale=1)
+            reset = gr.Button("↺ Reset", elem_id="playground-reset", min_width=80, scale=1)
+            frame_steps = gr.Slider(1, FRAME_STEPS_MAX, value=DEFAULTS["frame_steps"], step=1,
+                                    label="Steps per frame", elem_id="playground-frame-steps", min_width=150, scale=2)
+            lr = gr.Slider(*LR_RANGE, value=DEFAULTS["lr"], step=1e-4, label="Learning rate",
+                           elem_id="playground-lr", min_width=150, scale=2)
+            width = gr.Slider(*WIDTH_RANGE, value=DEFAULTS["width"], step=16, label="Width (restarts)",
+                              elem_id="playground-width", min_width=150, scale=2)
+        with gr.Row(equal_height=False):
+            with gr.Column(min_width=240):
+                data_image = common.image_output("Data (click to add points)", elem_id="playground-data-image",
+                                                 show_label=False, buttons=[])
+                plot = common.image_output("Distance to the data over training", elem_id="playground-plot",
+                                           show_label=False, buttons=[])
+            pictures = [common.image_output(NAMES[f], elem_id=f"playground-{f}", show_label=False, buttons=[])
+                        for f in FAMILIES]
+        with gr.Row():
+            seed = gr.Number(DEFAULTS["seed"], label="Seed (data and starting weights)", precision=0, minimum=0,
+                             maximum=common.SEED_MAX, elem_id="playground-seed", min_width=150)
+            t = gr.Slider(0, 999, value=DEFAULTS["t"], step=1, elem_id="playground-t", min_width=220,
+                          label="Diffusion field at noise level t (0 = clean, 999 = pure noise)")
+            clear = gr.Button("Clear points", elem_id="playground-clear", min_width=120, scale=0)
+        gr.Markdown("**Reading the pictures.** *Top*: real points (grey) and 1,000 generated ones, the same "
+                    "noise every frame; SW is the sliced Wasserstein distance (lower = closer; the dashed "
+                    "line is two samples of the data). *GAN*: the critic D's belief that a spot is real, "
+                    "and where G sends a square grid of noise z. *VAE*: where the encoder puts each data "
+                    "point in the latent plane (same colours as the data; circles: the prior N(0, I) at 1 "
+                    "and 2 σ), and where the decoder sends a grid of z. *Diffusion*: 40 points travelling "
+                    "from noise to data, and the step the model would take at each spot at noise level t.")
+        fields = {"data": preset, "lr": lr, "width": width, "spf": frame_steps, "seed": seed, "t": t}
+        common.link_button("playground", fields)
+        state = gr.State(None, time_to_live=3600)
+        timer = gr.Timer(TICK_S, active=False)
+        # API-only outputs.
+        api_picture = common.image_output("picture", visible=False)
+        api_distance = gr.Number(visible=False, label="distance")
+        api_family = gr.Textbox(DEFAULTS["family"], visible=False, label="family")
+        api_steps = gr.Number(DEFAULTS["steps"], visible=False, label="steps")
+
+    # ------------------------------------------------------------------------- events
+    views = [data_image, *pictures, plot]
+    settings = [preset, lr, width, seed, t]
+    private = dict(api_visibility="private", show_progress="hidden")
+    # Ticks of one visitor never overlap (trigger_mode "once"); a lock guards the rest.
+    frame = dict(fn=_advance, inputs=[state, *settings, frame_steps], outputs=[state, *views],
+                 concurrency_limit=4, concurrency_id="playground", **private)
+    timer.tick(**frame)
+    step.click(**frame)
+    play.click(_play, state, timer, **private)
+    pause.click(lambda: gr.Timer(active=False), None, timer, **private)
+    reset.click(_reset, [state, *settings], [state, *views], **private)
+    gr.on([width.change, seed.change], _reset, [state, *settings], [state, *views], **private)
+    preset.change(_choose_data, [state, *settings], [state, *views], **private)
+    t.change(_show, [state, *settings], [state, *views], trigger_mode="always_last", **private)
+    data_image.select(_add_points, [state, *settings], [state, preset, *views], **private)
+    clear.click(_clear, [state, *settings], [state, preset, timer, *views], **private)
+    gr.on(None, _show, [state, *settings], [state, *views], **private)      # the first view, on page load
+
+    # Public endpoint: values straight to the handler, which checks them all.
+    gr.on([], playground_step, [preset, api_family, api_steps, lr, width, seed], [api_picture, api_distance],
+          api_name="playground_step", preprocess=False)
+    return common.Tab("playground", url_fields=fields)
