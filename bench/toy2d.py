@@ -35,12 +35,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def in_the_tab(preset: str, seconds: float = SECONDS) -> dict:
     """Play for `seconds` as the tab does; the distances, steps and frames at the end."""
     d = tab.DEFAULTS
-    session = tab._new_session(preset, d["lr"], d["width"], d["seed"])
+    session = tab._new_session(preset, tab.LR_DEFAULTS, d["width"], d["seed"])
     frames, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         for run in session["runs"].values():
             toy2d.train(run, session["data"], d["frame_steps"])
-        pictures = tab._render(session, d["t"])
+        status, *pictures = tab._render(session, d["t"])
         for p in pictures:                                        # what Gradio does with each picture
             Image.fromarray(p).save(io.BytesIO(), format="PNG")
         frames += 1
@@ -50,14 +50,14 @@ def in_the_tab(preset: str, seconds: float = SECONDS) -> dict:
     runs = session["runs"]
     return {"distance": {f: r.history[-1][1] for f, r in runs.items()}, "steps": runs["gan"].step,
             "frames": frames, "fps": frames / elapsed, "floor": session["floor"],
-            "pictures": [p[:tab.BIG] for p in pictures[1:4]]}
+            "pictures": [p[:tab.BIG] for p in pictures[1:4]]}          # real vs generated
 
 
 def alone(preset: str, family: str, seconds: float = SECONDS) -> tuple[float, int]:
     """Train one family by itself for `seconds`, 25 steps between clock checks; (SW, steps)."""
     d = tab.DEFAULTS
     data = toy2d.preset(preset, tab.N_DATA, d["seed"])
-    run = toy2d.new_run(family, d["width"], d["lr"], d["seed"])
+    run = toy2d.new_run(family, d["width"], tab.LR_DEFAULTS[family], d["seed"])
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:
         toy2d.train(run, data, 25)
@@ -66,8 +66,9 @@ def alone(preset: str, family: str, seconds: float = SECONDS) -> tuple[float, in
 
 def table(results: dict, solo: dict | None) -> str:
     d = tab.DEFAULTS
+    rates = ", ".join(f"{f} {lr:g}" for f, lr in tab.LR_DEFAULTS.items())
     lines = [f"Sliced Wasserstein distance to the data after {SECONDS:g} s of ▶ Play (lower is better; "
-             f"width {d['width']}, learning rate {d['lr']:g}, {d['frame_steps']} steps per frame, batch "
+             f"width {d['width']}, learning rates {rates}, {d['frame_steps']} steps per frame, batch "
              f"{toy2d.BATCH}, seed {d['seed']}):", "",
              "| preset | GAN | VAE | Diffusion | floor | steps per family | frames/s |",
              "|---|---|---|---|---|---|---|"]
@@ -87,7 +88,7 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="the tab run only; print, write nothing")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    tab._render(tab._new_session("moons", 4e-3, 64, 0), 150)         # warm up (imports, caches)
+    tab._render(tab._new_session("moons", tab.LR_DEFAULTS, 64, 0), 150)     # warm up (imports, caches)
     results = {p: in_the_tab(p) for p in toy2d.PRESETS}
     solo = None if args.quick else {p: {f: alone(p, f) for f in toy2d.FAMILIES} for p in toy2d.PRESETS}
     report = table(results, solo)

@@ -24,16 +24,17 @@ from genai.toy2d import FAMILIES, MAX_POINTS, MIN_POINTS, PLANE
 
 from . import common
 
-INTRO = ("**Three generative models learn the same points, live.** Pick a shape (or click on the data "
-         "to add points), press **▶ Play**, and watch a **GAN**, a **VAE** and a **diffusion model** "
-         "learn it in seconds. Grey: real points; colour: generated.")
+INTRO = ("**Three generative models, one set of points, trained live.** Pick a shape or click on the data "
+         "to add points, then press **▶ Play**. Each family has its own learning rate: the GAN's two "
+         "players fall out of step when it is much higher.")
 
 CUSTOM = "custom"
 DATA_CHOICES = [("Two moons", "moons"), ("Ring", "ring"), ("Spiral", "spiral"),
                 ("Eight Gaussians", "gaussians"), ("Checkerboard", "checkerboard"),
                 ("My points (click the data)", CUSTOM)]
-DEFAULTS = {"preset": "moons", "family": "gan", "steps": 200, "lr": 4e-3, "width": 64, "seed": 0,
-            "frame_steps": 25, "t": 150}
+DEFAULTS = {"preset": "moons", "family": "gan", "steps": 200, "width": 64, "seed": 0, "frame_steps": 25,
+            "t": 150}
+LR_DEFAULTS = toy2d.LEARNING_RATES  # per family: the GAN wants a smaller one (measured, see genai/toy2d.py)
 LR_RANGE = (1e-4, 3e-2)
 WIDTH_RANGE = (16, 256)
 FRAME_STEPS_MAX = 200        # steps per frame, per family
@@ -43,10 +44,11 @@ N_SAMPLES = 1000             # generated points per family, always from the same
 SAMPLE_SEED = 12345
 N_PATHS = 40                 # diffusion trajectories drawn
 SPRAY, SPRAY_STD = 20, 0.12  # a click places SPRAY points around the spot
+N_VIEWS = 6                  # status line, data, three family columns, distance plot
 TICK_S = 0.1                 # timer period while playing; a tick that comes while a frame is being made is skipped
 
 # Pictures: each family gets a big panel (real vs generated) over two small ones.
-BIG, SMALL = 320, 160
+BIG, SMALL = 300, 150
 WHITE, GRID_GREY, REAL_GREY, DARK = (255, 255, 255), (232, 232, 232), (170, 170, 170), (40, 40, 40)
 COLORS = {"gan": (230, 110, 10), "vae": (30, 140, 60), "diffusion": (25, 105, 220)}
 NAMES = {"gan": "GAN", "vae": "VAE", "diffusion": "Diffusion"}
@@ -101,9 +103,11 @@ def _choice(name: str, value, choices) -> str:
     return value
 
 
-def _settings(lr, width, seed):
-    return (_number("learning rate", lr, *LR_RANGE), _whole("width", width, *WIDTH_RANGE),
-            _whole("seed", seed, 0, common.SEED_MAX))
+def _settings(lr_gan, lr_vae, lr_diffusion, width, seed) -> tuple[dict, int, int]:
+    """Checked ({family: learning rate}, width, seed) from widget values."""
+    lrs = {f: _number(f"{NAMES[f]} learning rate", lr, *LR_RANGE)
+           for f, lr in zip(FAMILIES, (lr_gan, lr_vae, lr_diffusion))}
+    return lrs, _whole("width", width, *WIDTH_RANGE), _whole("seed", seed, 0, common.SEED_MAX)
 
 
 # ----------------------------------------------------------------------------- drawing
@@ -259,7 +263,7 @@ def _family_picture(family: str, run: toy2d.Run, data: torch.Tensor, t: int) -> 
     return np.asarray(picture), distance
 
 
-PLOT_W, PLOT_H = BIG, 190
+PLOT_W, PLOT_H = BIG, SMALL
 PLOT_LEFT, PLOT_BOTTOM, PLOT_TOP, PLOT_RIGHT = 38, 22, 22, 8
 Y_TICKS = (0.03, 0.1, 0.3, 1.0, 3.0)
 
@@ -292,7 +296,7 @@ def _distance_plot(runs: dict[str, toy2d.Run], floor: float) -> np.ndarray:
             draw.line(points, fill=COLORS[family], width=2)
         elif points:
             draw.ellipse((points[0][0] - 2, points[0][1] - 2, points[0][0] + 2, points[0][1] + 2), fill=COLORS[family])
-    _put(image, (2, 2), "Sliced Wasserstein distance to the data")
+    _put(image, (2, 2), "Distance to the data (SW)")
     x = x1
     for family in reversed(FAMILIES):
         _put(image, (x, y1), NAMES[family], color=COLORS[family], anchor="rb")
@@ -302,28 +306,36 @@ def _distance_plot(runs: dict[str, toy2d.Run], floor: float) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- the session
 
-def _new_session(preset: str, lr: float, width: int, seed: int) -> dict:
+def _new_session(preset: str, lrs: dict, width: int, seed: int) -> dict:
     """A visitor's playground: the data, one run per family, and a lock so that a tick, a
     click and a reset never touch it at the same time."""
     data = toy2d.preset(preset, N_DATA, seed)
     session = {"lock": threading.Lock(), "source": preset, "data": data}
-    _restart(session, lr, width, seed)
+    _restart(session, lrs, width, seed)
     return session
 
 
-def _restart(session: dict, lr: float, width: int, seed: int) -> None:
+def _restart(session: dict, lrs: dict, width: int, seed: int) -> None:
     """Fresh models (seeded) for every family; the data stay."""
-    session["runs"] = {f: toy2d.new_run(f, width, lr, seed) for f in FAMILIES}
+    session["runs"] = {f: toy2d.new_run(f, width, lrs[f], seed) for f in FAMILIES}
     session["settings"] = (width, seed)
     data = session["data"]
     session["floor"] = (toy2d.sliced_wasserstein(toy2d.preset(session["source"], N_SAMPLES, seed + 1), data)
                         if session["source"] != CUSTOM else float("nan"))
 
 
+def _status(session: dict) -> str:
+    """One line under the controls: the step count and the data."""
+    names = dict((value, label) for label, value in DATA_CHOICES)
+    step = session["runs"]["gan"].step
+    return (f"**Step {step}** (each family) · {len(session['data'])} points: "
+            f"{names[session['source']].split(' (')[0].lower()}")
+
+
 def _render(session: dict, t: int) -> list:
-    """Pictures for every output: the data, three family columns, the distance plot."""
+    """Every output: the status line, the data, three family columns, the distance plot."""
     data = session["data"]
-    out = [_data_picture(data)]
+    out = [_status(session), _data_picture(data)]
     for family in FAMILIES:
         if len(data) >= MIN_POINTS:
             out.append(_family_picture(family, session["runs"][family], data, t)[0])
@@ -333,74 +345,79 @@ def _render(session: dict, t: int) -> list:
     return out
 
 
-def _session(state, preset, lr, width, seed) -> dict:
+def _session(state, preset, lrs, width, seed) -> dict:
     """The visitor's session, made on first use (and again after it expired)."""
     if state is None:
-        state = _new_session(preset if preset != CUSTOM else DEFAULTS["preset"], lr, width, seed)
+        state = _new_session(preset if preset != CUSTOM else DEFAULTS["preset"], lrs, width, seed)
     return state
 
 
 # ----------------------------------------------------------------------------- page handlers
 
 @common.friendly
-def _show(state, preset, lr, width, seed, t):
+def _show(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t):
     """Redraw without training (a new t, the page loading)."""
-    lr, width, seed = _settings(lr, width, seed)
+    lrs, width, seed = _settings(lr_gan, lr_vae, lr_diffusion, width, seed)
     t = _whole("t", t, 0, 999)
-    state = _session(state, preset, lr, width, seed)
+    state = _session(state, preset, lrs, width, seed)
     with state["lock"]:
         return state, *_render(state, t)
 
 
 @common.friendly
-def _advance(state, preset, lr, width, seed, t, frame_steps):
-    """One frame: every family trains `frame_steps` steps on the same data, then a redraw."""
-    lr, width, seed = _settings(lr, width, seed)
-    t, frame_steps = _whole("t", t, 0, 999), _whole("steps per frame", frame_steps, 1, FRAME_STEPS_MAX)
-    state = _session(state, preset, lr, width, seed)
+def _advance(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, frame_steps):
+    """One frame: every family trains `frame_steps` steps on the same data, then a redraw.
+    A bad setting (a cleared seed box, say) pauses with a warning, rather than an error every tick."""
+    try:
+        lrs, width, seed = _settings(lr_gan, lr_vae, lr_diffusion, width, seed)
+        t, frame_steps = _whole("t", t, 0, 999), _whole("steps per frame", frame_steps, 1, FRAME_STEPS_MAX)
+    except ValueError as e:
+        gr.Warning(f"Paused: {e}")
+        return state, gr.Timer(active=False), *[gr.update()] * N_VIEWS
+    state = _session(state, preset, lrs, width, seed)
     with state["lock"]:
         if state["settings"] != (width, seed):            # a new width or seed: start over
-            _restart(state, lr, width, seed)
+            _restart(state, lrs, width, seed)
         data = state["data"]
         if len(data) >= MIN_POINTS:
-            for run in state["runs"].values():
-                toy2d.set_lr(run, lr)
+            for family, run in state["runs"].items():
+                toy2d.set_lr(run, lrs[family])
                 toy2d.train(run, data, frame_steps)
-        return state, *_render(state, t)
+        return state, gr.update(), *_render(state, t)
 
 
 @common.friendly
-def _reset(state, preset, lr, width, seed, t):
+def _reset(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t):
     """Fresh models on the current data."""
-    lr, width, seed = _settings(lr, width, seed)
-    state = _session(state, preset, lr, width, seed)
+    lrs, width, seed = _settings(lr_gan, lr_vae, lr_diffusion, width, seed)
+    state = _session(state, preset, lrs, width, seed)
     with state["lock"]:
-        _restart(state, lr, width, seed)
+        _restart(state, lrs, width, seed)
         return state, *_render(state, _whole("t", t, 0, 999))
 
 
 @common.friendly
-def _choose_data(state, preset, lr, width, seed, t):
-    """A new preset: its points, and fresh models. "My points" keeps the current points."""
+def _choose_data(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t):
+    """A new preset or seed: its points, and fresh models. "My points" keeps the current points."""
     preset = _choice("data", preset, [value for _, value in DATA_CHOICES])
-    lr, width, seed = _settings(lr, width, seed)
-    state = _session(state, preset, lr, width, seed)
+    lrs, width, seed = _settings(lr_gan, lr_vae, lr_diffusion, width, seed)
+    state = _session(state, preset, lrs, width, seed)
     with state["lock"]:
         if preset != CUSTOM:
-            state["data"] = toy2d.preset(preset, N_DATA, seed)
-            state["source"] = preset
-            _restart(state, lr, width, seed)
-        elif state["source"] != CUSTOM:
-            state["source"] = CUSTOM
-            state["floor"] = float("nan")
+            state["data"], state["source"] = toy2d.preset(preset, N_DATA, seed), preset
+            _restart(state, lrs, width, seed)
+        else:                                             # the points stay, and so do the models
+            state["source"], state["floor"] = CUSTOM, float("nan")
+            if state["settings"] != (width, seed):        # ... unless the seed or width changed
+                _restart(state, lrs, width, seed)
         return state, *_render(state, _whole("t", t, 0, 999))
 
 
 @common.friendly
-def _add_points(state, preset, lr, width, seed, t, evt: gr.SelectData):
+def _add_points(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, evt: gr.SelectData):
     """A click on the data: SPRAY points around the spot; the data become "my points"."""
-    lr, width, seed = _settings(lr, width, seed)
-    state = _session(state, preset, lr, width, seed)
+    lrs, width, seed = _settings(lr_gan, lr_vae, lr_diffusion, width, seed)
+    state = _session(state, preset, lrs, width, seed)
     if not isinstance(evt.index, (list, tuple)) or len(evt.index) != 2:
         return state, gr.update(), *_render(state, _whole("t", t, 0, 999))
     x, y = _from_px(float(evt.index[0]), float(evt.index[1]), BIG)
@@ -416,13 +433,13 @@ def _add_points(state, preset, lr, width, seed, t, evt: gr.SelectData):
 
 
 @common.friendly
-def _clear(state, preset, lr, width, seed, t):
+def _clear(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t):
     """No points at all (and fresh models): click to place new ones."""
-    lr, width, seed = _settings(lr, width, seed)
-    state = _session(state, preset, lr, width, seed)
+    lrs, width, seed = _settings(lr_gan, lr_vae, lr_diffusion, width, seed)
+    state = _session(state, preset, lrs, width, seed)
     with state["lock"]:
         state["data"], state["source"] = torch.zeros(0, 2), CUSTOM
-        _restart(state, lr, width, seed)
+        _restart(state, lrs, width, seed)
         return state, CUSTOM, gr.Timer(active=False), *_render(state, _whole("t", t, 0, 999))
 
 
@@ -437,18 +454,22 @@ def _play(state):
 
 @common.friendly
 def playground_step(preset=DEFAULTS["preset"], family=DEFAULTS["family"], steps=DEFAULTS["steps"],
-                    lr=DEFAULTS["lr"], width=DEFAULTS["width"], seed=DEFAULTS["seed"]):
+                    lr=None, width=DEFAULTS["width"], seed=DEFAULTS["seed"], points=None):
     """Train one family (gan, vae or diffusion) from scratch for `steps` (0-3000) steps on a
-    preset (moons, ring, spiral, gaussians, checkerboard) with learning rate `lr` (1e-4 to 0.03),
-    hidden width (16-256) and seed. Returns its picture (real vs generated on top; below, for
+    preset (moons, ring, spiral, gaussians, checkerboard), or on `points` ([[x, y], ...],
+    10-2000 of them, x and y in -3..3) when given, with learning rate `lr` (1e-4 to 0.03;
+    default: the family's, gan 0.004, vae and diffusion 0.01), hidden width (16-256) and seed. Returns its picture (real vs generated on top; below, for
     the GAN D's heat map and G's map of a latent grid, for the VAE the encoder's and decoder's
     maps, for diffusion trajectories and the denoising field at t=150) and the sliced
     Wasserstein distance between 1000 generated points and the data."""
-    preset = _choice("preset", preset, toy2d.PRESETS)
     family = _choice("family", family, FAMILIES)
     steps = _whole("steps", steps, 0, API_STEPS_MAX)
-    lr, width, seed = _settings(lr, width, seed)
-    data = toy2d.preset(preset, N_DATA, seed)
+    lr = LR_DEFAULTS[family] if lr is None else _number("learning rate", lr, *LR_RANGE)
+    width, seed = _whole("width", width, *WIDTH_RANGE), _whole("seed", seed, 0, common.SEED_MAX)
+    if points is None or points == []:               # not given: the preset
+        data = toy2d.preset(_choice("preset", preset, toy2d.PRESETS), N_DATA, seed)
+    else:
+        data = toy2d.check_points(points)
     run = toy2d.train(toy2d.new_run(family, width, lr, seed), data, steps)
     picture, distance = _family_picture(family, run, data, DEFAULTS["t"])
     return picture, round(distance, 4) if math.isfinite(distance) else None
@@ -458,20 +479,18 @@ def playground_step(preset=DEFAULTS["preset"], family=DEFAULTS["family"], steps=
 
 def build() -> common.Tab:
     with gr.Tab("2-D playground", id="playground"):
-        gr.Markdown(INTRO)
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=False):
             preset = gr.Dropdown(DATA_CHOICES, value=DEFAULTS["preset"], label="Data", elem_id="playground-data",
                                  min_width=170, scale=2)
-            play = gr.Button("▶ Play", variant="primary", elem_id="playground-play", min_width=80, scale=1)
-            pause = gr.Button("⏸ Pause", elem_id="playground-pause", min_width=80, scale=1)
-            step = gr.Button("Step", elem_id="playground-step", min_width=70, scale=1)
-            reset = gr.Button("↺ Reset", elem_id="playground-reset", min_width=80, scale=1)
+            play = gr.Button("▶ Play", variant="primary", elem_id="playground-play", min_width=90, scale=0)
+            pause = gr.Button("Pause", elem_id="playground-pause", min_width=90, scale=0)
+            step = gr.Button("Step", elem_id="playground-step", min_width=80, scale=0)
+            reset = gr.Button("↺ Reset", elem_id="playground-reset", min_width=105, scale=0)
             frame_steps = gr.Slider(1, FRAME_STEPS_MAX, value=DEFAULTS["frame_steps"], step=1,
-                                    label="Steps per frame", elem_id="playground-frame-steps", min_width=150, scale=2)
-            lr = gr.Slider(*LR_RANGE, value=DEFAULTS["lr"], step=1e-4, label="Learning rate",
-                           elem_id="playground-lr", min_width=150, scale=2)
+                                    label="Steps per frame", elem_id="playground-frame-steps", min_width=200, scale=2)
             width = gr.Slider(*WIDTH_RANGE, value=DEFAULTS["width"], step=16, label="Width (restarts)",
-                              elem_id="playground-width", min_width=150, scale=2)
+                              elem_id="playground-width", min_width=200, scale=2)
+        status = gr.Markdown(elem_id="playground-status")
         with gr.Row(equal_height=False):
             with gr.Column(min_width=240):
                 data_image = common.image_output("Data (click to add points)", elem_id="playground-data-image",
@@ -480,20 +499,25 @@ def build() -> common.Tab:
                                            show_label=False, buttons=[])
             pictures = [common.image_output(NAMES[f], elem_id=f"playground-{f}", show_label=False, buttons=[])
                         for f in FAMILIES]
-        with gr.Row():
-            seed = gr.Number(DEFAULTS["seed"], label="Seed (data and starting weights)", precision=0, minimum=0,
-                             maximum=common.SEED_MAX, elem_id="playground-seed", min_width=150)
-            t = gr.Slider(0, 999, value=DEFAULTS["t"], step=1, elem_id="playground-t", min_width=220,
+        with gr.Row(equal_height=False):
+            lrs = [gr.Number(LR_DEFAULTS[f], label=f"{NAMES[f]} learning rate", minimum=LR_RANGE[0],
+                             maximum=LR_RANGE[1], step=0.001, elem_id=f"playground-lr-{f}", min_width=120)
+                   for f in FAMILIES]
+            seed = gr.Number(DEFAULTS["seed"], label="Seed (data, weights)", precision=0, minimum=0,
+                             maximum=common.SEED_MAX, elem_id="playground-seed", min_width=120)
+            t = gr.Slider(0, 999, value=DEFAULTS["t"], step=1, elem_id="playground-t", min_width=240, scale=2,
                           label="Diffusion field at noise level t (0 = clean, 999 = pure noise)")
             clear = gr.Button("Clear points", elem_id="playground-clear", min_width=120, scale=0)
-        gr.Markdown("**Reading the pictures.** *Top*: real points (grey) and 1,000 generated ones, the same "
+        gr.Markdown(INTRO + "\n\n"
+                    "**Reading the pictures.** *Top*: real points (grey) and 1,000 generated ones, the same "
                     "noise every frame; SW is the sliced Wasserstein distance (lower = closer; the dashed "
                     "line is two samples of the data). *GAN*: the critic D's belief that a spot is real, "
                     "and where G sends a square grid of noise z. *VAE*: where the encoder puts each data "
                     "point in the latent plane (same colours as the data; circles: the prior N(0, I) at 1 "
                     "and 2 σ), and where the decoder sends a grid of z. *Diffusion*: 40 points travelling "
                     "from noise to data, and the step the model would take at each spot at noise level t.")
-        fields = {"data": preset, "lr": lr, "width": width, "spf": frame_steps, "seed": seed, "t": t}
+        fields = {"data": preset, "lr_gan": lrs[0], "lr_vae": lrs[1], "lr_diffusion": lrs[2], "width": width,
+                  "spf": frame_steps, "seed": seed, "t": t}
         common.link_button("playground", fields)
         state = gr.State(None, time_to_live=3600)
         timer = gr.Timer(TICK_S, active=False)
@@ -502,27 +526,43 @@ def build() -> common.Tab:
         api_distance = gr.Number(visible=False, label="distance")
         api_family = gr.Textbox(DEFAULTS["family"], visible=False, label="family")
         api_steps = gr.Number(DEFAULTS["steps"], visible=False, label="steps")
+        api_points = gr.JSON(None, visible=False, label="points")
+        api_lr = gr.Number(None, visible=False, label="lr")
 
     # ------------------------------------------------------------------------- events
-    views = [data_image, *pictures, plot]
-    settings = [preset, lr, width, seed, t]
+    views = [status, data_image, *pictures, plot]
+    settings = [preset, *lrs, width, seed, t]
     private = dict(api_visibility="private", show_progress="hidden")
     # Ticks of one visitor never overlap (trigger_mode "once"); a lock guards the rest.
-    frame = dict(fn=_advance, inputs=[state, *settings, frame_steps], outputs=[state, *views],
+    frame = dict(fn=_advance, inputs=[state, *settings, frame_steps], outputs=[state, timer, *views],
                  concurrency_limit=4, concurrency_id="playground", **private)
     timer.tick(**frame)
     step.click(**frame)
     play.click(_play, state, timer, **private)
     pause.click(lambda: gr.Timer(active=False), None, timer, **private)
     reset.click(_reset, [state, *settings], [state, *views], **private)
-    gr.on([width.change, seed.change], _reset, [state, *settings], [state, *views], **private)
-    preset.change(_choose_data, [state, *settings], [state, *views], **private)
+    width.change(_reset, [state, *settings], [state, *views], **private)
+    gr.on([preset.change, seed.change], _choose_data, [state, *settings], [state, *views], **private)
     t.change(_show, [state, *settings], [state, *views], trigger_mode="always_last", **private)
     data_image.select(_add_points, [state, *settings], [state, preset, *views], **private)
     clear.click(_clear, [state, *settings], [state, preset, timer, *views], **private)
-    gr.on(None, _show, [state, *settings], [state, *views], **private)      # the first view, on page load
+
+    def first_view(request: gr.Request):
+        """The first view, on page load, for the URL's settings (or the defaults): the values
+        app.py restores into the widgets, so whichever answer lands last shows the same."""
+        params = dict(request.query_params) if request is not None else {}
+        values = {}
+        for key, comp in fields.items():
+            parsed = common.parse_query_value(comp, params[key]) if key in params else None
+            values[key] = comp.value if parsed is None else parsed
+        return _choose_data(None, *(values[k] for k in ("data", "lr_gan", "lr_vae", "lr_diffusion", "width",
+                                                         "seed", "t")))
+
+    # No triggers and no inputs: runs once when the page loads (with inputs it would also run
+    # whenever they change).
+    gr.on(None, first_view, None, [state, *views], **private)
 
     # Public endpoint: values straight to the handler, which checks them all.
-    gr.on([], playground_step, [preset, api_family, api_steps, lr, width, seed], [api_picture, api_distance],
+    gr.on([], playground_step, [preset, api_family, api_steps, api_lr, width, seed, api_points], [api_picture, api_distance],
           api_name="playground_step", preprocess=False)
     return common.Tab("playground", url_fields=fields)
