@@ -204,3 +204,30 @@ def test_a_link_restores_the_playground(browser, url):
     assert page.locator("#playground-width [data-testid=number-input]").input_value() == "32"
     assert page.locator("#playground-frame-steps [data-testid=number-input]").input_value() == "10"
     context.close()
+
+
+def test_a_bad_setting_pauses_instead_of_failing_every_tick():
+    """A cleared seed box while playing: one warning and the timer stops (no error per tick)."""
+    import gradio as gr
+    from ui import playground_tab as tab
+    lrs = list(tab.LR_DEFAULTS.values())
+    state, *views = tab._choose_data(None, "ring", *lrs, 32, 0, 150)
+    with pytest.warns(UserWarning, match="Paused: seed must be a whole number"):
+        state, timer, *rest = tab._advance(state, "ring", *lrs, 32, None, 150, 5)
+    assert isinstance(timer, gr.Timer) and timer.active is False
+    state, timer, status, *pictures = tab._advance(state, "ring", *lrs, 32, 0, 150, 5)
+    assert "Step 5" in status and len(pictures) == 5
+
+
+def test_drawing_survives_a_diverged_model():
+    """NaN weights (too high a learning rate): every picture is still drawn, the distance is NaN."""
+    import torch
+    from ui import playground_tab as tab
+    state, *_ = tab._choose_data(None, "moons", *tab.LR_DEFAULTS.values(), 32, 0, 150)
+    for run in state["runs"].values():
+        for p in run.model.parameters():
+            p.data.fill_(float("nan"))
+    status, data, *pictures, plot = tab._render(state, 150)
+    assert [p.shape for p in pictures] == [(450, 300, 3)] * 3 and plot.shape == (150, 300, 3)
+    assert all(math.isnan(run.history[-1][1]) for run in state["runs"].values())
+    assert torch.isnan(state["runs"]["gan"].model.sample(3)).all()

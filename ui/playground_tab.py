@@ -134,12 +134,13 @@ def _canvas(size: int) -> np.ndarray:
 
 def _dots(img: np.ndarray, points, color, radius: int = 1, span: float = PLANE) -> np.ndarray:
     """Stamp a (2r+1)-pixel square at each point inside the picture (points outside are skipped)."""
+    points, color = np.asarray(points, np.float64), np.asarray(color, np.uint8)
+    finite = np.isfinite(points).all(1) if len(points) else np.zeros(0, bool)
+    points, color = points[finite], color if color.ndim == 1 else color[finite]     # a diverged model: skip
     if len(points) == 0:
         return img
     size = img.shape[0]
-    px = np.rint(_to_px(points, size, span)).astype(np.int64)
-    px = px[np.isfinite(np.asarray(points)).all(1)]
-    color = np.asarray(color, np.uint8)
+    px = np.rint(np.clip(_to_px(points, size, span), -2 * size, 2 * size)).astype(np.int64)
     for dr in range(-radius, radius + 1):
         for dc in range(-radius, radius + 1):
             r, c = px[:, 1] + dr, px[:, 0] + dc
@@ -167,7 +168,7 @@ def _caption(image: Image.Image, text: str, size: int = 13) -> Image.Image:
 def _hues(points) -> np.ndarray:
     """uint8 (N, 3) colours from each point's angle around the origin: the data panel and the
     VAE's encoder map use the same colours, so you can see where each part of the data goes."""
-    p = np.asarray(points, np.float64)
+    p = np.nan_to_num(np.asarray(points, np.float64))
     h = (np.arctan2(p[:, 1], p[:, 0]) / (2 * np.pi)) % 1.0
     k = (np.array([5.0, 3.0, 1.0])[None] + h[:, None] * 6) % 6        # HSV -> RGB, s = 0.75, v = 0.9
     rgb = 0.9 - 0.9 * 0.75 * np.clip(np.minimum(k, 4 - k), 0, 1)
@@ -196,7 +197,7 @@ def _real_vs_generated(family: str, data, samples, step: int, distance: float) -
 def _gan_views(gan: toy2d.ToyGAN, data, samples) -> list[Image.Image]:
     """D's heat map (with real and generated points) and G's map of a latent grid."""
     n = SMALL // 4
-    p_real = gan.realness(toy2d.plane_grid(n)).reshape(n, n).numpy()
+    p_real = np.nan_to_num(gan.realness(toy2d.plane_grid(n)).reshape(n, n).numpy(), nan=0.5)
     heat = (FAKE_RGB + p_real[..., None] * (REAL_RGB - FAKE_RGB)).astype(np.uint8)
     img = np.asarray(Image.fromarray(heat).resize((SMALL, SMALL), Image.BILINEAR)).copy()
     img = _dots(_dots(img, data, REAL_GREY, 0), samples[:300], COLORS["gan"], 0)
@@ -533,9 +534,10 @@ def build() -> common.Tab:
     views = [status, data_image, *pictures, plot]
     settings = [preset, *lrs, width, seed, t]
     private = dict(api_visibility="private", show_progress="hidden")
-    # Ticks of one visitor never overlap (trigger_mode "once"); a lock guards the rest.
+    # Ticks of one visitor never overlap (trigger_mode "once"); a lock guards the rest. All frames
+    # (every visitor's ticks and steps) share one pool: 2 at a time, one per core.
     frame = dict(fn=_advance, inputs=[state, *settings, frame_steps], outputs=[state, timer, *views],
-                 concurrency_limit=4, concurrency_id="playground", **private)
+                 concurrency_limit=2, concurrency_id="playground", **private)
     timer.tick(**frame)
     step.click(**frame)
     play.click(_play, state, timer, **private)
