@@ -17,6 +17,7 @@ app does; nothing else should load the CPU meanwhile.
 import argparse
 import io
 import math
+import os
 import platform
 import time
 from pathlib import Path
@@ -88,10 +89,11 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="the tab run only; print, write nothing")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    load = os.getloadavg()[0]                   # others' work on the machine skews every number here
     tab._render(tab._new_session("moons", tab.LR_DEFAULTS, 64, 0), 150)     # warm up (imports, caches)
     results = {p: in_the_tab(p) for p in toy2d.PRESETS}
     solo = None if args.quick else {p: {f: alone(p, f) for f in toy2d.FAMILIES} for p in toy2d.PRESETS}
-    report = table(results, solo)
+    report = table(results, solo) + f"\n\nLoad average (1 min) when the run started: {load:.1f}."
     print(report)
     if args.quick:
         return
