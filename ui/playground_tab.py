@@ -507,8 +507,8 @@ def build() -> common.Tab:
             seed = gr.Number(DEFAULTS["seed"], label="Seed (data, weights)", precision=0, minimum=0,
                              maximum=common.SEED_MAX, elem_id="playground-seed", min_width=120)
             t = gr.Slider(0, 999, value=DEFAULTS["t"], step=1, elem_id="playground-t", min_width=240, scale=2,
-                          label="Diffusion field at noise level t (0 = clean, 999 = pure noise)")
-            clear = gr.Button("Clear points", elem_id="playground-clear", min_width=120, scale=0)
+                          label="Diffusion field at noise level t (0 = clean, 999 = noise)")
+            clear = gr.Button("Clear points", elem_id="playground-clear", min_width=140, scale=0)
         gr.Markdown(INTRO + "\n\n"
                     "**Reading the pictures.** *Top*: real points (grey) and 1,000 generated ones, the same "
                     "noise every frame; SW is the sliced Wasserstein distance (lower = closer; the dashed "
