@@ -10,7 +10,7 @@ import os
 import gradio as gr
 import torch
 
-from ui import common, diffusion_tab, gan_tab, vae_tab
+from ui import common, diffusion_tab, gan_tab, playground_tab, vae_tab
 
 # One thread per request: with two cores and many students, two requests running side by
 # side beat one request fighting itself for both cores (measured: docs/benchmarks.md).
@@ -23,12 +23,13 @@ INTRO = ("Three ways a computer learns to write digits. **GAN**: a forger and a 
 CSS = """
 .gradio-container { max-width: 1400px !important; }
 img { image-rendering: pixelated; }
+[id^=playground-] img { image-rendering: auto; }
 """
 
 with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
     gr.Markdown(f"# 🎨 {TITLE}\n{INTRO}")
     with gr.Tabs() as tabs:
-        built = [gan_tab.build(), vae_tab.build(), diffusion_tab.build()]
+        built = [gan_tab.build(), vae_tab.build(), diffusion_tab.build(), playground_tab.build()]
     restore, fields = common.restore_from_url(built)
     demo.load(restore, None, [tabs, *fields], api_visibility="private", show_progress="hidden")
 
