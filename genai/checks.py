@@ -49,7 +49,8 @@ def check_range(name: str, value, low: float, high: float, integer: bool = False
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
     ok = ok and math.isfinite(value) and low <= value <= high and (not integer or value == int(value))
     if not ok:
-        raise ValueError(f"{name} must be {kind} in {low:g}-{high:g}, got {value!r}")
+        bounds = f"{int(low)}-{int(high)}" if integer else f"{low:g}-{high:g}"   # 2147483647, not 2.14748e+09
+        raise ValueError(f"{name} must be {kind} in {bounds}, got {value!r:.40}")
     return int(value) if integer else float(value)
 
 

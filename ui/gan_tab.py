@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from genai.checks import check_range
 from genai.gan import MAX_FRAMES, PATHS, describe_directions, feature_directions, interpolate
 from genai.images import from_uint8, prepare_digit, to_uint8
 
@@ -46,20 +47,12 @@ PRESETS = [                # seed, digit, truncation, pc1..pc6
 # ----------------------------------------------------------------------------- checking values
 # These raise ValueError; common.friendly turns it into the gr.Error the visitor reads.
 
-def _whole(name: str, value, low: int, high: int) -> int:
-    """A whole number in low..high (whole floats such as 7.0 are fine)."""
-    if isinstance(value, float) and math.isfinite(value) and value == int(value):
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise ValueError(f"{name} must be a whole number in {low}-{high}, got {value!r:.40}")
-    return int(value)
-
 
 def _label(name: str, value) -> int:
     """A digit 0-9; the API lists labels as "0".."9", so digit strings count too."""
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
-    return _whole(name, value, 0, 9)
+    return check_range(name, value, 0, 9, integer=True)
 
 
 def _number(name: str, value, low: float, high: float) -> float:
@@ -72,7 +65,7 @@ def _number(name: str, value, low: float, high: float) -> float:
 
 def _settings(seed, label, truncation, amounts=(), seed_name="seed"):
     """Checked (seed, label, truncation, amounts) from widget or API values."""
-    seed = _whole(seed_name, seed, 0, common.SEED_MAX)
+    seed = check_range(seed_name, seed, 0, common.SEED_MAX, integer=True)
     label = _label("label (the digit)", label)
     truncation = _number("truncation ψ", truncation, 0.0, TRUNC_MAX)
     amounts = tuple(_number(f"pc{i + 1}", a, -PC_RANGE, PC_RANGE) for i, a in enumerate(amounts))
@@ -179,8 +172,8 @@ def gan_interpolate(seed_a, seed_b=DEFAULTS["seed"] + 1, label=DEFAULTS["digit"]
     """A walk from seed_a to seed_b, "linear" or "spherical" in z: a strip of `frames`
     (2-32) digits and a looping GIF. label_b: another digit 0-9 to morph into, or "same"."""
     seed_a, label, truncation, _ = _settings(seed_a, label, truncation, seed_name="seed_a")
-    seed_b = _whole("seed_b", seed_b, 0, common.SEED_MAX)
-    frames = _whole("frames", frames, 2, MAX_FRAMES)
+    seed_b = check_range("seed_b", seed_b, 0, common.SEED_MAX, integer=True)
+    frames = check_range("frames", frames, 2, MAX_FRAMES, integer=True)
     if mode not in PATHS:
         raise ValueError(f"mode must be one of {', '.join(map(repr, PATHS))}, got {mode!r:.40}")
     label_b = label if label_b in (SAME, None) else _label('label_b (a digit, or "same")', label_b)

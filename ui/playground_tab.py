@@ -20,6 +20,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from genai import toy2d
+from genai.checks import check_range
 from genai.toy2d import FAMILIES, MAX_POINTS, MIN_POINTS, PLANE
 
 from . import common
@@ -89,14 +90,6 @@ def _number(name: str, value, low: float, high: float) -> float:
     return float(value)
 
 
-def _whole(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, float) and math.isfinite(value) and value == int(value):
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise ValueError(f"{name} must be a whole number in {low}-{high}, got {value!r:.40}")
-    return int(value)
-
-
 def _choice(name: str, value, choices) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r:.40}")
@@ -107,7 +100,8 @@ def _settings(lr_gan, lr_vae, lr_diffusion, width, seed) -> tuple[dict, int, int
     """Checked ({family: learning rate}, width, seed) from widget values."""
     lrs = {f: _number(f"{NAMES[f]} learning rate", lr, *LR_RANGE)
            for f, lr in zip(FAMILIES, (lr_gan, lr_vae, lr_diffusion))}
-    return lrs, _whole("width", width, *WIDTH_RANGE), _whole("seed", seed, 0, common.SEED_MAX)
+    width = check_range("width", width, *WIDTH_RANGE, integer=True)
+    return lrs, width, check_range("seed", seed, 0, common.SEED_MAX, integer=True)
 
 
 # ----------------------------------------------------------------------------- drawing
@@ -359,7 +353,7 @@ def _session(state, preset, lrs, width, seed) -> dict:
 def _show(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t):
     """Redraw without training (a new t, the page loading)."""
     lrs, width, seed = _settings(lr_gan, lr_vae, lr_diffusion, width, seed)
-    t = _whole("t", t, 0, 999)
+    t = check_range("t", t, 0, 999, integer=True)
     state = _session(state, preset, lrs, width, seed)
     with state["lock"]:
         return state, *_render(state, t)
@@ -371,7 +365,8 @@ def _advance(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, frame_
     A bad setting (a cleared seed box, say) pauses with a warning, rather than an error every tick."""
     try:
         lrs, width, seed = _settings(lr_gan, lr_vae, lr_diffusion, width, seed)
-        t, frame_steps = _whole("t", t, 0, 999), _whole("steps per frame", frame_steps, 1, FRAME_STEPS_MAX)
+        t = check_range("t", t, 0, 999, integer=True)
+        frame_steps = check_range("steps per frame", frame_steps, 1, FRAME_STEPS_MAX, integer=True)
     except ValueError as e:
         gr.Warning(f"Paused: {e}")
         return state, gr.Timer(active=False), *[gr.update()] * N_VIEWS
@@ -394,7 +389,7 @@ def _reset(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t):
     state = _session(state, preset, lrs, width, seed)
     with state["lock"]:
         _restart(state, lrs, width, seed)
-        return state, *_render(state, _whole("t", t, 0, 999))
+        return state, *_render(state, check_range("t", t, 0, 999, integer=True))
 
 
 @common.friendly
@@ -411,7 +406,7 @@ def _choose_data(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t):
             state["source"], state["floor"] = CUSTOM, float("nan")
             if state["settings"] != (width, seed):        # ... unless the seed or width changed
                 _restart(state, lrs, width, seed)
-        return state, *_render(state, _whole("t", t, 0, 999))
+        return state, *_render(state, check_range("t", t, 0, 999, integer=True))
 
 
 @common.friendly
@@ -420,7 +415,7 @@ def _add_points(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, evt
     lrs, width, seed = _settings(lr_gan, lr_vae, lr_diffusion, width, seed)
     state = _session(state, preset, lrs, width, seed)
     if not isinstance(evt.index, (list, tuple)) or len(evt.index) != 2:
-        return state, gr.update(), *_render(state, _whole("t", t, 0, 999))
+        return state, gr.update(), *_render(state, check_range("t", t, 0, 999, integer=True))
     x, y = _from_px(float(evt.index[0]), float(evt.index[1]), BIG)
     with state["lock"]:
         data = state["data"]
@@ -430,7 +425,7 @@ def _add_points(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, evt
         spot = (torch.tensor([[x, y]]) + SPRAY_STD * torch.randn(SPRAY, 2, generator=g)).clamp(-PLANE, PLANE)
         state["data"] = torch.cat([data, spot])
         state["source"], state["floor"] = CUSTOM, float("nan")
-        return state, CUSTOM, *_render(state, _whole("t", t, 0, 999))
+        return state, CUSTOM, *_render(state, check_range("t", t, 0, 999, integer=True))
 
 
 @common.friendly
@@ -441,7 +436,7 @@ def _clear(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t):
     with state["lock"]:
         state["data"], state["source"] = torch.zeros(0, 2), CUSTOM
         _restart(state, lrs, width, seed)
-        return state, CUSTOM, gr.Timer(active=False), *_render(state, _whole("t", t, 0, 999))
+        return state, CUSTOM, gr.Timer(active=False), *_render(state, check_range("t", t, 0, 999, integer=True))
 
 
 def _play(state):
@@ -464,9 +459,10 @@ def playground_step(preset=DEFAULTS["preset"], family=DEFAULTS["family"], steps=
     maps, for diffusion trajectories and the denoising field at t=150) and the sliced
     Wasserstein distance between 1000 generated points and the data."""
     family = _choice("family", family, FAMILIES)
-    steps = _whole("steps", steps, 0, API_STEPS_MAX)
+    steps = check_range("steps", steps, 0, API_STEPS_MAX, integer=True)
     lr = LR_DEFAULTS[family] if lr is None else _number("learning rate", lr, *LR_RANGE)
-    width, seed = _whole("width", width, *WIDTH_RANGE), _whole("seed", seed, 0, common.SEED_MAX)
+    width = check_range("width", width, *WIDTH_RANGE, integer=True)
+    seed = check_range("seed", seed, 0, common.SEED_MAX, integer=True)
     if points is None or points == []:               # not given: the preset
         data = toy2d.preset(_choice("preset", preset, toy2d.PRESETS), N_DATA, seed)
     else:
