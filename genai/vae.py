@@ -78,8 +78,7 @@ class VAE(nn.Module):
         z = self.reparameterize(mu, logvar, generator)
         target = (x + 1) / 2
         recon = F.binary_cross_entropy_with_logits(self.decoder(z), target, reduction="none").sum((1, 2, 3))
-        kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
-        return recon, kl
+        return recon, kl_divergence(mu, logvar)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-image (recon, kl): the two terms of the negative ELBO."""
