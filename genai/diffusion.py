@@ -269,7 +269,7 @@ class Diffusion(nn.Module):
     def _check(self, labels, seed, steps, sampler, eta, guidance):
         if sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}; got {sampler!r}")
-        if labels is not None and not torch.is_tensor(labels) and any(l is None for l in np.ravel(np.asarray(labels, object))):
+        if labels is not None and not torch.is_tensor(labels):      # None means "no digit"
             labels = [NULL_CLASS if l is None else l for l in np.ravel(np.asarray(labels, object))]
         y = check_labels(labels, self.config.n_classes + 1)
         return (y, check_seed(seed), check_range("steps", steps, 1, self.schedule.T, integer=True),
