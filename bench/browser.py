@@ -119,7 +119,10 @@ def streaming(page, url: str, runs: int = 2, steps: int = 50) -> dict:
     for _ in range(runs):
         page.evaluate(INSTRUMENT, [None, "diffusion-xt"])
         page.locator("#diffusion-generate").click()
-        page.wait_for_function(f"document.querySelector('#diffusion-status textarea, #diffusion-status input')"
+        # The status still reads "step 50/50" from the last run until this run's first frame
+        # arrives, so wait for a frame of this run (the instrument just emptied the list) too.
+        page.wait_for_function(f"window.__bench.loads.length > 0 && document.querySelector("
+                               f"'#diffusion-status textarea, #diffusion-status input')"
                                f"?.value?.startsWith('step {steps}/{steps}')", timeout=120_000)
         page.wait_for_timeout(1500)                   # the last frame, the GIF, the replay slider
         loads = page.evaluate("window.__bench.loads")

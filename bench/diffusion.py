@@ -51,7 +51,7 @@ def diffusers_sample(unet, scheduler, labels: list[int], seed: int = 0, steps: i
     scheduler.set_timesteps(steps)
     for t in scheduler.timesteps:
         eps_y, eps_null = unet(torch.cat([x, x]), t, class_labels=torch.cat([y, null])).sample.chunk(2)
-        x = scheduler.step(eps_null + GUIDANCE * (eps_y - eps_null), t, x).prev_sample
+        x = scheduler.step(eps_null + GUIDANCE * (eps_y - eps_null), t, x, use_clipped_model_output=True).prev_sample
     return x
 
 

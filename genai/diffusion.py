@@ -105,10 +105,16 @@ def ddpm_step(x_t, eps_pred, alpha_bar_t: float, alpha_bar_prev: float, noise, c
 def ddim_step(x_t, eps_pred, alpha_bar_t: float, alpha_bar_prev: float, noise, eta: float = 0.0,
               clip: bool = True):
     """One DDIM step (Song et al. eq. 12); eta = 0 is deterministic, eta = 1 is DDPM-like.
-    Returns (x_prev, x0_pred)."""
+    Returns (x_prev, x0_pred).
+
+    With clip, the noise is re-derived from the clipped x0_pred (as GLIDE does; diffusers'
+    use_clipped_model_output=True), so that x_prev stays a consistent mix of an image and
+    unit noise. Without it, guidance w > 1 inflates eps_pred, the excess is carried from step
+    to step, and at w = 2 most of our digits dissolve into blobs."""
     x0_pred = predict_x0(x_t, eps_pred, alpha_bar_t)
     if clip:
         x0_pred = x0_pred.clamp(-1, 1)
+        eps_pred = (x_t - math.sqrt(alpha_bar_t) * x0_pred) / math.sqrt(1 - alpha_bar_t)
     sigma = eta * math.sqrt((1 - alpha_bar_prev) / (1 - alpha_bar_t) * (1 - alpha_bar_t / alpha_bar_prev))
     direction = math.sqrt(max(1 - alpha_bar_prev - sigma**2, 0.0)) * eps_pred   # "direction pointing to x_t"
     x_prev = math.sqrt(alpha_bar_prev) * x0_pred + direction

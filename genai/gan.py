@@ -16,6 +16,9 @@ Tricks that keep it stable on 5,000 digits, each named where it lives:
     Salimans et al. 2016), Adam with beta1 = 0.5, and an exponential moving average of
     G's weights (Karras et al. 2018): the EMA generator is the one shipped. Without a
     mode-seeking term (Mao et al. 2019) G learnt to ignore z and draw one digit per class.
+    With an auxiliary classifier (AC-GAN, Odena et al. 2017) D also names the digit, and
+    G is rewarded when its digits are named as the class asked for: the projection term
+    alone let G draw 4s that read as 9s.
 """
 
 from dataclasses import dataclass
@@ -35,6 +38,7 @@ class GANConfig:
     z_dim: int = 64        # latent size
     width: int = 64        # channels of the widest conv layer; the rest scale with it
     n_classes: int = 10
+    aux_classifier: float = 0.0   # AC-GAN: weight of D's digit-classification loss; 0 = no classifier head
 
 
 class Generator(nn.Module):
@@ -74,27 +78,50 @@ class Discriminator(nn.Module):
         )
         self.out = spectral_norm(nn.Linear(2 * C * 16, 1))
         self.project = spectral_norm(nn.Embedding(cfg.n_classes, 2 * C * 16))
+        self.aux_weight = cfg.aux_classifier
+        self.classify = spectral_norm(nn.Linear(2 * C * 16, cfg.n_classes)) if cfg.aux_classifier else None
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor, digits: bool = False):
+        """The realness logit (B,); with digits=True also the auxiliary classifier's digit
+        logits (B, n_classes), from the same features."""
         h = self.body(x)                                              # (B, 2C*16)
-        return self.out(h).squeeze(1) + (self.project(y) * h).sum(1)  # (B,)
+        logit = self.out(h).squeeze(1) + (self.project(y) * h).sum(1)  # (B,)
+        return (logit, self.classify(h)) if digits else logit
+
+
+def aux_class_loss(D: nn.Module, digit_logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """AC-GAN's extra term, weighted: -log P(digit = y | x) by D's classifier head; 0 without one."""
+    if D.classify is None:
+        return digit_logits.new_zeros(())
+    return D.aux_weight * F.cross_entropy(digit_logits, y)
 
 
 def d_loss(D: nn.Module, G: nn.Module, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor,
            real_target: float = 0.9) -> torch.Tensor:
-    """L_D = -E[log D(x)] - E[log(1 - D(G(z)))], with real labels smoothed to `real_target`."""
+    """L_D = -E[log D(x)] - E[log(1 - D(G(z)))], with real labels smoothed to `real_target`.
+    With an auxiliary classifier, plus its loss on the real digits."""
+    net = getattr(D, "module", D)                         # under DDP: the wrapped D
     with torch.no_grad():                                 # D's step leaves G alone
         fake = G(z, y)
-    logits = D(torch.cat([x, fake]), torch.cat([y, y]))   # one pass, so DDP sees D once
+    if net.classify is None:
+        logits = D(torch.cat([x, fake]), torch.cat([y, y]))   # one pass, so DDP sees D once
+    else:
+        logits, digits = D(torch.cat([x, fake]), torch.cat([y, y]), digits=True)
     real_logit, fake_logit = logits.chunk(2)
-    return (F.binary_cross_entropy_with_logits(real_logit, torch.full_like(real_logit, real_target))
+    loss = (F.binary_cross_entropy_with_logits(real_logit, torch.full_like(real_logit, real_target))
             + F.binary_cross_entropy_with_logits(fake_logit, torch.zeros_like(fake_logit)))
+    return loss if net.classify is None else loss + aux_class_loss(net, digits[:len(x)], y)
 
 
 def g_loss(D: nn.Module, G: nn.Module, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """L_G = -E[log D(G(z))]: strong gradients even when D easily spots the fakes."""
-    logit = D(G(z, y), y)
-    return F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))
+    """L_G = -E[log D(G(z))]: strong gradients even when D easily spots the fakes.
+    With an auxiliary classifier, plus its loss on the fakes: G's digits must read as y."""
+    net = getattr(D, "module", D)
+    if net.classify is None:
+        logit = D(G(z, y), y)
+        return F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))
+    logit, digits = D(G(z, y), y, digits=True)
+    return F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit)) + aux_class_loss(net, digits, y)
 
 
 def mode_seeking_loss(G: nn.Module, y: torch.Tensor, z1: torch.Tensor, z2: torch.Tensor,

@@ -97,6 +97,24 @@ def test_gan_losses_match_their_formulas(tiny):
         assert torch.allclose(g_loss(D, G, y, z), expected_g, atol=1e-5)
 
 
+def test_acgan_adds_its_classifier_loss():
+    torch.manual_seed(0)
+    gan = GAN(GANConfig(z_dim=8, width=16, aux_classifier=0.5))    # eval: spectral norm holds still
+    x, y, z = torch.rand(4, 1, 28, 28) * 2 - 1, torch.tensor([0, 1, 2, 3]), torch.randn(4, 8)
+    D, G = gan.discriminator, gan.generator
+    with torch.no_grad():
+        fake = G(z, y)
+        real_logit, real_digits = D(x, y, digits=True)
+        fake_logit, fake_digits = D(fake, y, digits=True)
+        F = torch.nn.functional
+        expected_d = (-(torch.log(torch.sigmoid(real_logit)).mean() + torch.log(1 - torch.sigmoid(fake_logit)).mean())
+                      + 0.5 * F.cross_entropy(real_digits, y))
+        expected_g = -torch.log(torch.sigmoid(fake_logit)).mean() + 0.5 * F.cross_entropy(fake_digits, y)
+        assert torch.allclose(d_loss(D, G, x, y, z, real_target=1.0), expected_d, atol=1e-5)
+        assert torch.allclose(g_loss(D, G, y, z), expected_g, atol=1e-5)
+    assert GAN(GANConfig(z_dim=8, width=16)).discriminator.classify is None     # no head, no term
+
+
 def test_truncation_and_directions(tiny):
     gan = tiny["gan"]
     z1, z0 = gan.latents(3, seed=1, truncation=1.0), gan.latents(3, seed=1, truncation=0.5)
@@ -181,7 +199,7 @@ def test_ddim_matches_diffusers(steps, eta):
         eps = torch.randn(x.shape, generator=torch.Generator().manual_seed(100 + i))
         noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(i))
         t_prev = ours.timesteps(steps)[i + 1] if i + 1 < steps else -1
-        expected = ref.step(eps, t, x, eta=eta, variance_noise=noise).prev_sample
+        expected = ref.step(eps, t, x, eta=eta, variance_noise=noise, use_clipped_model_output=True).prev_sample
         got, _ = ddim_step(x, eps, ours.alpha_bar_at(t), ours.alpha_bar_at(t_prev), noise, eta=eta)
         assert torch.allclose(got, expected, atol=1e-5), (t, (got - expected).abs().max())
         x = expected
