@@ -11,6 +11,7 @@ import gradio as gr
 import torch
 
 from ui import common, diffusion_tab, gan_tab, playground_tab, vae_tab
+from ui.i18n import I18N
 
 # One thread per request: with two cores and many students, two requests running side by
 # side beat one request fighting itself for both cores (measured: docs/benchmarks.md).
@@ -25,6 +26,8 @@ CSS = """
 img { image-rendering: pixelated; }
 [id^=playground-] img { image-rendering: auto; }
 """
+# What every launch passes (here, the tests' in-process server, bench.server).
+LAUNCH = dict(css=CSS, theme=gr.themes.Soft(), i18n=I18N, share=False)
 
 with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
     gr.Markdown(f"# 🎨 {TITLE}\n{INTRO}")
@@ -41,5 +44,5 @@ if __name__ == "__main__":
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-        share=False, css=CSS, theme=gr.themes.Soft(),
+        **LAUNCH,
     )

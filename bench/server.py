@@ -115,8 +115,7 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     add_bench_events(app.demo)
-    app.demo.launch(server_name="127.0.0.1", server_port=args.port, share=False, css=app.CSS,
-                    theme=gr.themes.Soft(), quiet=True)
+    app.demo.launch(server_name="127.0.0.1", server_port=args.port, quiet=True, **app.LAUNCH)
 
 
 if __name__ == "__main__":

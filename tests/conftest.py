@@ -22,7 +22,7 @@ def app_url():
     """Launch app.demo once for the whole session; yields its URL."""
     import app
     _, url, _ = app.demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1",
-                                server_port=None, css=app.CSS)
+                                server_port=None, **app.LAUNCH)
     yield url
     app.demo.close()
 
