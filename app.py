@@ -11,7 +11,7 @@ import gradio as gr
 import torch
 
 from ui import common, diffusion_tab, gan_tab, playground_tab, vae_tab
-from ui.i18n import I18N
+from ui.i18n import I18N, language_selector, t
 
 # One thread per request: with two cores and many students, two requests running side by
 # side beat one request fighting itself for both cores (measured: docs/benchmarks.md).
@@ -21,6 +21,9 @@ TITLE = "genai playground"
 INTRO = ("Three ways a computer learns to write digits. **GAN**: a forger and a critic. "
          "**VAE**: squeeze every digit into a few numbers, then paint from them. "
          "**Diffusion**: learn to remove noise, then start from pure noise.")
+INTRO_ZH = ("让计算机学会写数字的三种方法。**GAN（生成对抗网络）**：一个伪造者和一个鉴定者。"
+            "**VAE（变分自编码器）**：把每个数字压缩成几个数，再从这几个数画出数字。"
+            "**扩散模型**：学会去除噪声，然后从纯噪声出发。")
 CSS = """
 .gradio-container { max-width: 1400px !important; }
 img { image-rendering: pixelated; }
@@ -30,10 +33,16 @@ img { image-rendering: pixelated; }
 LAUNCH = dict(css=CSS, theme=gr.themes.Soft(), i18n=I18N, share=False)
 
 with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
-    gr.Markdown(f"# 🎨 {TITLE}\n{INTRO}")
+    with gr.Row(equal_height=True):
+        gr.Markdown(t("app.intro", f"# 🎨 {TITLE}\n{INTRO}", f"# 🎨 {TITLE}\n{INTRO_ZH}"))
+        language_selector()
     with gr.Tabs() as tabs:
         built = [gan_tab.build(), vae_tab.build(), diffusion_tab.build(), playground_tab.build()]
     restore, fields = common.restore_from_url(built)
+    for tab in built:                 # leaving a tab pauses what it was training
+        if tab.timer is not None:
+            tabs.select(lambda: gr.Timer(active=False), None, tab.timer, api_visibility="private",
+                        show_progress="hidden")
     demo.load(restore, None, [tabs, *fields], api_visibility="private", show_progress="hidden")
 
 demo.queue(default_concurrency_limit=2, max_size=int(os.environ.get("GENAI_QUEUE_SIZE", "200")))

@@ -91,7 +91,7 @@ class Discriminator(nn.Module):
 
 def aux_class_loss(D: nn.Module, digit_logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """AC-GAN's extra term, weighted: -log P(digit = y | x) by D's classifier head; 0 without one."""
-    if D.classify is None:
+    if getattr(D, "classify", None) is None:
         return digit_logits.new_zeros(())
     return D.aux_weight * F.cross_entropy(digit_logits, y)
 
@@ -101,23 +101,24 @@ def d_loss(D: nn.Module, G: nn.Module, x: torch.Tensor, y: torch.Tensor, z: torc
     """L_D = -E[log D(x)] - E[log(1 - D(G(z)))], with real labels smoothed to `real_target`.
     With an auxiliary classifier, plus its loss on the real digits."""
     net = getattr(D, "module", D)                         # under DDP: the wrapped D
+    aux = getattr(net, "classify", None) is not None      # AC-GAN head (the 2-D playground's D has none)
     with torch.no_grad():                                 # D's step leaves G alone
         fake = G(z, y)
-    if net.classify is None:
+    if not aux:
         logits = D(torch.cat([x, fake]), torch.cat([y, y]))   # one pass, so DDP sees D once
     else:
         logits, digits = D(torch.cat([x, fake]), torch.cat([y, y]), digits=True)
     real_logit, fake_logit = logits.chunk(2)
     loss = (F.binary_cross_entropy_with_logits(real_logit, torch.full_like(real_logit, real_target))
             + F.binary_cross_entropy_with_logits(fake_logit, torch.zeros_like(fake_logit)))
-    return loss if net.classify is None else loss + aux_class_loss(net, digits[:len(x)], y)
+    return loss + aux_class_loss(net, digits[:len(x)], y) if aux else loss
 
 
 def g_loss(D: nn.Module, G: nn.Module, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """L_G = -E[log D(G(z))]: strong gradients even when D easily spots the fakes.
     With an auxiliary classifier, plus its loss on the fakes: G's digits must read as y."""
     net = getattr(D, "module", D)
-    if net.classify is None:
+    if getattr(net, "classify", None) is None:
         logit = D(G(z, y), y)
         return F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))
     logit, digits = D(G(z, y), y, digits=True)

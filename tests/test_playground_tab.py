@@ -173,6 +173,19 @@ def test_play_pause_step(tab, artifacts):
     assert step_shown(tab) == paused + FRAME_STEPS          # one frame, and nothing after it
 
 
+def test_leaving_the_tab_pauses_training(tab):
+    tab.wait_for_function("() => /Step 0\\b/.test(document.querySelector('#playground-status').innerText)")
+    tab.locator("#playground-play").click()
+    tab.wait_for_function("() => /Step [1-9]/.test(document.querySelector('#playground-status').innerText)")
+    tab.get_by_role("tab", name="GAN", exact=True).click()
+    tab.wait_for_timeout(1500)                              # a frame asked for before leaving may still land
+    tab.get_by_role("tab", name="2-D playground", exact=True).click()
+    wait_until_still(tab)
+    left = step_shown(tab)
+    tab.wait_for_timeout(2000)
+    assert step_shown(tab) == left                          # nobody watching, nothing training
+
+
 def test_clicking_the_data_adds_points(tab):
     data = tab.locator("#playground-data-image img")
     data.wait_for()

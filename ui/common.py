@@ -96,9 +96,11 @@ def friendly(fn):
 
 @dataclass
 class Tab:
-    """What a tab's build() returns: its id and the components a URL can set, by query key."""
+    """What a tab's build() returns: its id, the components a URL can set (by query key), and
+    a timer that must stop when the visitor opens another tab (training nobody watches)."""
     id: str
     url_fields: dict[str, gr.components.Component] = field(default_factory=dict)
+    timer: gr.Timer | None = None
 
 
 def link_button(tab_id: str, fields: dict[str, gr.components.Component]) -> None:

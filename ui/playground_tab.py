@@ -563,4 +563,4 @@ def build() -> common.Tab:
     # Public endpoint: values straight to the handler, which checks them all.
     gr.on([], playground_step, [preset, api_family, api_steps, api_lr, width, seed, api_points], [api_picture, api_distance],
           api_name="playground_step", preprocess=False)
-    return common.Tab("playground", url_fields=fields)
+    return common.Tab("playground", url_fields=fields, timer=timer)
