@@ -21,7 +21,8 @@ from genai.checks import check_range
 from genai.gan import MAX_FRAMES, PATHS, describe_directions, feature_directions, interpolate
 from genai.images import from_uint8, prepare_digit, to_uint8
 
-from . import common, finetune
+from . import common, explain, finetune
+from .i18n import t
 
 INTRO = ("A generator **G** turns noise **z** (64 random numbers, fixed by the seed) into a digit; "
          "a critic **D** learns to tell real digits from G's fakes, and G learns to fool it. "
@@ -236,26 +237,34 @@ def _judge_drawing(sketch, label):
     try:
         digit = common.drawing_to_digit(_strokes(sketch))
     except gr.Error:
-        return "Draw a digit on the canvas, pick which digit it is, and D judges it."
+        return DRAW_HINT
     label = _label("digit", label)
     return _verdict(_realness(digit, label), label, "your drawing")
+
+
+DRAW_HINT = t("gan.draw_hint", "Draw a digit on the canvas, pick which digit it is, and D judges it.",
+              "在画布上画一个数字，选好它是几，D 就会给出判断。")
 
 
 # ----------------------------------------------------------------------------- layout
 
 def build() -> common.Tab:
-    with gr.Tab("GAN", id="gan"):
-        gr.Markdown(INTRO)
+    with gr.Tab(t("tab.gan", "GAN", "GAN 生成对抗网络"), id="gan"):
+        gr.Markdown(t("gan.intro", INTRO,
+                      "生成器 **G** 把噪声 **z**（64 个随机数，由种子决定）变成一个数字；判别器 **D** 学着分辨"
+                      "真实的数字和 G 的伪造品，而 G 学着骗过它。换个种子得到新的噪声，拖动滑块操控 G，"
+                      "再问问 D 怎么看。"))
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=280):
                 with gr.Row():
-                    seed = gr.Number(DEFAULTS["seed"], label="Seed (picks the noise z)", precision=0,
+                    seed = gr.Number(DEFAULTS["seed"], label=t("gan.seed", "Seed (picks the noise z)", "种子（决定噪声 z）"), precision=0,
                                      minimum=0, maximum=common.SEED_MAX, elem_id="gan-seed", scale=4)
                     dice = gr.Button("🎲", elem_id="gan-dice", scale=1, min_width=50)
-                digit = gr.Radio(DIGITS, value=DEFAULTS["digit"], label="Digit y", elem_id="gan-digit")
+                digit = gr.Radio(DIGITS, value=DEFAULTS["digit"], label=t("gan.digit", "Digit y", "数字 y"), elem_id="gan-digit")
                 trunc = gr.Slider(0.0, TRUNC_MAX, value=DEFAULTS["trunc"], step=0.05, elem_id="gan-trunc",
-                                  label="Truncation ψ — lower = more typical digits")
-                neighbours = common.image_output("Neighbours: seeds +1 … +8 (click one)", height=150,
+                                  label=t("gan.truncation", "Truncation ψ — lower = more typical digits", "截断 ψ —— 越小，数字越典型"))
+                neighbours = common.image_output(t("gan.neighbours", "Neighbours: seeds +1 … +8 (click one)", "相邻种子 +1 … +8（点击一个）"),
+                                                 height=150,
                                                  elem_id="gan-neighbours")
             with gr.Column(scale=3, min_width=280):
                 image = common.image_output("G(z, y)", height=300, elem_id="gan-image")
@@ -263,36 +272,43 @@ def build() -> common.Tab:
             with gr.Column(scale=3, min_width=280):
                 pcs = [gr.Slider(-PC_RANGE, PC_RANGE, value=0.0, step=0.1, label=f"PC{i + 1}",
                                  elem_id=f"gan-pc{i + 1}") for i in range(N_PCS)]
-                reset = gr.Button("Reset sliders", size="sm", elem_id="gan-reset")
-                gr.Markdown("Sliders move G's first-layer features along the directions they vary most "
-                            "(GANSpace PCA), in standard deviations; → says what dragging right did most "
-                            "to 50 sample digits.")
+                reset = gr.Button(t("gan.reset", "Reset sliders", "重置滑块"), size="sm", elem_id="gan-reset")
+                gr.Markdown(t("gan.sliders_note",
+                              "Sliders move G's first-layer features along the directions they vary most "
+                              "(GANSpace PCA), in standard deviations; → says what dragging right did most "
+                              "to 50 sample digits.",
+                              "滑块沿着 G 第一层特征变化最大的方向（GANSpace 主成分分析）移动特征，单位是标准差；"
+                              "→ 后面写的是向右拖动时对 50 个样本数字影响最大的变化。"))
 
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                gr.Markdown("### Walk between two seeds\nFrom this seed and digit to another: "
-                            "a straight line in z, or an arc that keeps z as long as typical noise is.")
+                gr.Markdown(t("gan.walk_title",
+                              "### Walk between two seeds\nFrom this seed and digit to another: "
+                              "a straight line in z, or an arc that keeps z as long as typical noise is.",
+                              "### 在两个种子之间漫步\n从当前的种子和数字走到另一个：在 z 空间里走直线，"
+                              "或者走一段圆弧，让 z 的长度始终和典型的噪声一样。"))
                 with gr.Row():
-                    seed_b = gr.Number(DEFAULTS["seed"] + 1, label="To seed", precision=0, minimum=0,
+                    seed_b = gr.Number(DEFAULTS["seed"] + 1, label=t("gan.to_seed", "To seed", "目标种子"), precision=0, minimum=0,
                                        maximum=common.SEED_MAX, elem_id="gan-seed-b", min_width=120)
                     dice_b = gr.Button("🎲", scale=0, min_width=50)
-                    label_b = gr.Dropdown([("same digit", SAME)] + [(str(d), d) for d in DIGITS], value=SAME,
-                                          label="To digit", elem_id="gan-to-digit", min_width=110)
-                    frames = gr.Slider(2, MAX_FRAMES, value=DEFAULTS["frames"], step=1, label="Frames",
+                    label_b = gr.Dropdown([(t("gan.same_digit", "same digit", "同一个数字"), SAME)] + [(str(d), d) for d in DIGITS], value=SAME,
+                                          label=t("gan.to_digit", "To digit", "目标数字"), elem_id="gan-to-digit", min_width=110)
+                    frames = gr.Slider(2, MAX_FRAMES, value=DEFAULTS["frames"], step=1, label=t("gan.frames", "Frames", "帧数"),
                                        elem_id="gan-frames", min_width=140)
-                    mode = gr.Radio(list(PATHS), value=DEFAULTS["mode"], label="Path", elem_id="gan-mode",
+                    mode = gr.Radio([(t(f"gan.path.{p}", p, {"linear": "直线", "spherical": "球面"}[p]), p) for p in PATHS],
+                                    value=DEFAULTS["mode"], label=t("gan.path", "Path", "路径"), elem_id="gan-mode",
                                     min_width=180)
-                walk_button = gr.Button("Walk", variant="primary", elem_id="gan-walk")
-                strip = common.image_output("The walk, frame by frame", elem_id="gan-strip")
-                gif = common.image_output("As an animation (GIF)", height=200, elem_id="gan-gif")
+                walk_button = gr.Button(t("gan.walk", "Walk", "开始漫步"), variant="primary", elem_id="gan-walk")
+                strip = common.image_output(t("gan.strip", "The walk, frame by frame", "漫步路径，逐帧展示"), elem_id="gan-strip")
+                gif = common.image_output(t("gan.gif", "As an animation (GIF)", "动画（GIF）"), height=200, elem_id="gan-gif")
             with gr.Column(scale=2):
-                gr.Markdown("### Ask the critic\nDraw a digit: D says how real it looks, as a digit you name.")
-                sketch = common.sketchpad("Your digit", elem_id="gan-sketch")
+                gr.Markdown(t("gan.critic_title", "### Ask the critic\nDraw a digit: D says how real it looks, as a digit you name.",
+                              "### 问问判别器\n画一个数字：D 会判断它作为你所说的那个数字看起来有多真实。"))
+                sketch = common.sketchpad(t("gan.your_digit", "Your digit", "你的数字"), elem_id="gan-sketch")
                 # Gradio 6 paints the canvas opaque white: draw in black so the strokes show.
                 sketch.brush = gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed")
-                drawn_label = gr.Radio(DIGITS, value=DEFAULTS["digit"], label="I drew a", elem_id="gan-drawn-digit")
-                sketch_verdict = gr.Markdown("Draw a digit on the canvas, pick which digit it is, and D judges it.",
-                                             elem_id="gan-sketch-verdict")
+                drawn_label = gr.Radio(DIGITS, value=DEFAULTS["digit"], label=t("gan.drew", "I drew a", "我画的是"), elem_id="gan-drawn-digit")
+                sketch_verdict = gr.Markdown(DRAW_HINT, elem_id="gan-sketch-verdict")
 
         # API-only inputs and outputs (never shown).
         api_file = gr.File(visible=False, type="filepath", label="image")
@@ -301,10 +317,11 @@ def build() -> common.Tab:
 
         gr.Examples([values for values, _ in PRESETS], inputs=[seed, digit, trunc, *pcs],
                     outputs=[image, verdict, neighbours], fn=_show_all, cache_examples=True,
-                    cache_mode="lazy", example_labels=[name for _, name in PRESETS], label="Try these",
+                    cache_mode="lazy", example_labels=[name for _, name in PRESETS], label=t("gan.presets", "Try these", "试试这些"),
                     api_name="gan_example", api_visibility="private")
         fields = {"seed": seed, "digit": digit, "trunc": trunc, **{f"pc{i + 1}": s for i, s in enumerate(pcs)}}
         common.link_button("gan", fields)
+        explain.panel("gan")
         finetune.panel("gan")
 
     # ------------------------------------------------------------------------- events
