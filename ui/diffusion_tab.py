@@ -27,7 +27,8 @@ from genai.data import TEST_SIZE, load_digits
 from genai.diffusion import q_sample
 from genai.images import from_uint8, to_uint8
 
-from . import common, finetune
+from . import common, explain, finetune
+from .i18n import t as tr       # `t` is the noise level here
 
 INTRO = ("**Forward:** add noise step by step until only noise is left. **Reverse:** a U-Net predicts "
          "the noise; removing it step by step turns noise into a digit.")
@@ -42,7 +43,7 @@ EVERY_STEP_UP_TO = 50            # runs this short show every step (paced to FRA
 GIF_FRAMES = 60                  # a long run's GIF keeps this many evenly spaced steps
 GIF_MAX_AGE_S = 3600             # older GIFs in our temp folder are deleted
 VIEWS = ("forward", "reverse", "compare", "img2img")
-DIGIT_CHOICES = [("no digit (unconditional)", "none")] + [(str(d), str(d)) for d in range(10)]
+DIGIT_CHOICES = [(tr("diffusion.no_digit", "no digit (unconditional)", "不指定数字（无条件）"), "none")] + [(str(d), str(d)) for d in range(10)]
 SAMPLER_CHOICES = [("DDIM", "ddim"), ("DDPM", "ddpm")]
 # Sampling is the slow work: it gets its own queue lane so slider events never wait behind it.
 SAMPLE_LANE = dict(concurrency_id="diffusion_sample", concurrency_limit=2)
@@ -312,13 +313,14 @@ def show_view(view: str):
 
 # ----------------------------------------------------------------------------- layout
 
-def _digit_box(elem_id: str, label: str = "Digit to draw") -> gr.Dropdown:
+def _digit_box(elem_id: str, label=tr("diffusion.digit", "Digit to draw", "要画的数字")) -> gr.Dropdown:
     # A dropdown rather than radio buttons: API callers may send 7, "7", -1 or "none".
     return gr.Dropdown(DIGIT_CHOICES, value="3", label=label, allow_custom_value=True, scale=2, min_width=140,
                        elem_id=elem_id)
 
 
-def _seed_box(elem_id: str, label: str = "Seed — the starting noise") -> tuple[gr.Number, gr.Button]:
+def _seed_box(elem_id: str, label=tr("diffusion.seed", "Seed — the starting noise", "种子 —— 起始噪声")
+              ) -> tuple[gr.Number, gr.Button]:
     """A seed box and its 🎲, laid out in the current row."""
     seed = gr.Number(0, label=label, minimum=0, maximum=common.SEED_MAX, step=1, scale=3, min_width=120,
                      elem_id=elem_id)
@@ -328,67 +330,73 @@ def _seed_box(elem_id: str, label: str = "Seed — the starting noise") -> tuple
 
 
 def build() -> common.Tab:
-    with gr.Tab("Diffusion", id="diffusion"):
-        gr.Markdown(INTRO)
+    with gr.Tab(tr("tab.diffusion", "Diffusion", "扩散模型"), id="diffusion"):
+        gr.Markdown(tr("diffusion.intro", INTRO,
+                      "**前向：** 一步步加噪声，直到只剩噪声。**反向：** U-Net 预测噪声；"
+                      "一步步去掉它，噪声就变成了数字。"))
         # The sub-tab in links: tab clicks write `view_shown` (which the link reads); a link's
         # dview writes `view_asked`, which selects the tab. Two boxes, so no event loops back.
         view_shown = gr.Textbox("forward", visible=False)
         view_asked = gr.Textbox("", visible=False)
         with gr.Tabs(elem_id="diffusion-views") as views:
             # -------------------------------------------------------------- forward
-            with gr.Tab("① Forward: add noise", id="forward") as tab_forward:
+            with gr.Tab(tr("diffusion.tab_forward", "① Forward: add noise", "① 前向：加噪声"), id="forward") as tab_forward:
                 with gr.Row():
                     with gr.Column(scale=3, min_width=300):
                         with gr.Row(equal_height=True):
                             index = gr.Slider(0, TEST_SIZE - 1, value=0, step=1, scale=4,
-                                              label="Real digit — one of 1,000 the model never trained on",
+                                              label=tr("diffusion.index", "Real digit — one of 1,000 the model never trained on",
+                                                      "真实数字 —— 模型从未训练过的 1,000 个之一"),
                                               elem_id="diffusion-forward-index")
                             index_dice = gr.Button("🎲", scale=0, min_width=48, elem_id="diffusion-forward-dice")
                         t = gr.Slider(0, MAX_STEPS - 1, value=T_DEFAULT, step=1,
-                                      label="Noise level t — drag to add noise", elem_id="diffusion-forward-t")
-                        alpha_bar = gr.Number(label="ᾱ_t — how much of the clean digit is left", precision=4,
+                                      label=tr("diffusion.t", "Noise level t — drag to add noise", "噪声级别 t —— 拖动来加噪声"), elem_id="diffusion-forward-t")
+                        alpha_bar = gr.Number(label=tr("diffusion.alpha_bar", "ᾱ_t — how much of the clean digit is left", "ᾱ_t —— 干净的数字还剩多少"), precision=4,
                                               interactive=False, elem_id="diffusion-forward-alpha-bar")
                         caption = gr.Markdown()
-                        gr.Markdown(FORMULA)
+                        gr.Markdown(tr("diffusion.formula", FORMULA,
+                                      FORMULA.split("&nbsp;")[0] + "&nbsp; —— 随着 t 增大，ᾱ<sub>t</sub> 从 1 降到 0：数字逐渐消失，噪声 ε 占据主导。"))
                     with gr.Column(scale=1, min_width=130):
-                        x0_image = common.image_output("x₀: clean", height=150, buttons=[],
+                        x0_image = common.image_output(tr("diffusion.x0", "x₀: clean", "x₀：干净的"), height=150, buttons=[],
                                                        elem_id="diffusion-forward-x0")
-                        eps_image = common.image_output("ε: noise", height=150, buttons=[],
+                        eps_image = common.image_output(tr("diffusion.eps", "ε: noise", "ε：噪声"), height=150, buttons=[],
                                                         elem_id="diffusion-forward-eps")
                     x_t_image = common.image_output("x_t ~ q(x_t | x_0)", scale=2, height=320,
                                                     elem_id="diffusion-forward-xt")
-                    plot = common.image_output("the noise schedule", scale=3, height=320, buttons=[],
+                    plot = common.image_output(tr("diffusion.schedule", "the noise schedule", "噪声调度"), scale=3, height=320, buttons=[],
                                                elem_id="diffusion-forward-plot")
 
             # -------------------------------------------------------------- reverse
-            with gr.Tab("② Reverse: noise → digit", id="reverse") as tab_reverse:
+            with gr.Tab(tr("diffusion.tab_reverse", "② Reverse: noise → digit", "② 反向：噪声 → 数字"), id="reverse") as tab_reverse:
                 with gr.Row():
                     with gr.Column(scale=2, min_width=300):
                         with gr.Row(equal_height=True):
                             digit = _digit_box("diffusion-digit")
                             seed, _ = _seed_box("diffusion-seed")
                         sampler = gr.Radio(SAMPLER_CHOICES, value="ddim", elem_id="diffusion-sampler",
-                                           label="Sampler — DDIM: deterministic shortcut; DDPM: fresh noise each step")
+                                           label=tr("diffusion.sampler", "Sampler — DDIM: deterministic shortcut; DDPM: fresh noise each step",
+                                                 "采样器 —— DDIM：确定性的捷径；DDPM：每步加入新噪声"))
                         steps = gr.Slider(1, MAX_STEPS, value=50, step=1, elem_id="diffusion-steps",
-                                          label="Steps — DDPM needs ~1000: slow on a CPU")
+                                          label=tr("diffusion.steps", "Steps — DDPM needs ~1000: slow on a CPU", "采样步数 —— DDPM 需要约 1000 步：在 CPU 上很慢"))
                         eta = gr.Slider(0, 1, value=0, step=0.05, elem_id="diffusion-eta",
-                                        label="η (DDIM only) — 0 = no noise added, 1 = DDPM-like")
+                                        label=tr("diffusion.eta", "η (DDIM only) — 0 = no noise added, 1 = DDPM-like", "η（仅 DDIM）—— 0 = 不加噪声，1 = 接近 DDPM"))
                         guidance = gr.Slider(0, 10, value=1, step=0.5, elem_id="diffusion-guidance",
-                                             label="Guidance w — 0 = ignore the digit, higher = more typical")
+                                             label=tr("diffusion.guidance", "Guidance w — 0 = ignore the digit, higher = more typical",
+                                                     "引导系数 w —— 0 = 忽略数字，越大越典型"))
                     with gr.Column(scale=3, min_width=460):
                         with gr.Row():
-                            generate = gr.Button("▶ Generate", variant="primary", elem_id="diffusion-generate")
-                            stop = gr.Button("■ Stop", variant="stop", elem_id="diffusion-stop")
-                            gif = gr.DownloadButton("⬇ GIF of the run", interactive=False, elem_id="diffusion-gif")
+                            generate = gr.Button(tr("diffusion.generate", "▶ Generate", "▶ 生成"), variant="primary", elem_id="diffusion-generate")
+                            stop = gr.Button(tr("diffusion.stop", "■ Stop", "■ 停止"), variant="stop", elem_id="diffusion-stop")
+                            gif = gr.DownloadButton(tr("diffusion.gif", "⬇ GIF of the run", "⬇ 本次过程的 GIF"), interactive=False, elem_id="diffusion-gif")
                         with gr.Row():
-                            x_t_live = common.image_output("x_t: the image now", height=250,
+                            x_t_live = common.image_output(tr("diffusion.xt_now", "x_t: the image now", "x_t：当前的图像"), height=250,
                                                            elem_id="diffusion-xt")
-                            x0_live = common.image_output("predicted x₀: the U-Net's guess of the end", height=250,
+                            x0_live = common.image_output(tr("diffusion.x0_pred", "predicted x₀: the U-Net's guess of the end", "预测的 x₀：U-Net 对最终结果的猜测"), height=250,
                                                           elem_id="diffusion-x0")
                         status = gr.Textbox("press ▶ Generate", label="Progress", show_label=False, interactive=False,
                                             elem_id="diffusion-status")
                         scrubber = gr.Slider(0, 50, value=0, step=1, interactive=False, elem_id="diffusion-scrub",
-                                             label="Step — after a run, drag to replay every stored step")
+                                             label=tr("diffusion.scrub", "Step — after a run, drag to replay every stored step", "步 —— 运行结束后，拖动回放每一步"))
                 run = gr.State(None)
                 presets = gr.Examples(
                     [["3", 0, "ddim", 50, 0.0, 1.0], ["7", 1, "ddim", 10, 0.0, 1.0], ["none", 2, "ddim", 50, 0.0, 1.0],
@@ -396,51 +404,52 @@ def build() -> common.Tab:
                      ["8", 6, "ddpm", 1000, 0.0, 1.0], ["1", 7, "ddpm", 20, 0.0, 1.0]],
                     inputs=[digit, seed, sampler, steps, eta, guidance], outputs=[x_t_live, x0_live, status],
                     fn=sample_final, cache_examples=True, cache_mode="lazy", api_visibility="private",
-                    label="Presets: click one, then ▶ Generate to watch it",
+                    label=tr("diffusion.presets", "Presets: click one, then ▶ Generate to watch it", "预设：点一个，再按 ▶ 生成 观看过程"),
                     example_labels=["a 3, the classic", "only 10 DDIM steps", "no digit asked",
                                     "guidance 0: digit ignored", "guidance 4: over-guided",
                                     "η = 1: DDIM with noise", "DDPM, all 1000 steps (slow)",
                                     "DDPM, 20 steps: too few"])
 
             # -------------------------------------------------------------- side by side
-            with gr.Tab("③ Side by side", id="compare") as tab_compare:
+            with gr.Tab(tr("diffusion.tab_compare", "③ Side by side", "③ 并排比较"), id="compare") as tab_compare:
                 with gr.Row():
                     with gr.Column(scale=2, min_width=300):
                         c_digit = _digit_box("diffusion-compare-digit")
                         with gr.Row(equal_height=True):
-                            c_seed, _ = _seed_box("diffusion-compare-seed", "Seed — the same noise for all six")
+                            c_seed, _ = _seed_box("diffusion-compare-seed", tr("diffusion.compare_seed", "Seed — the same noise for all six", "种子 —— 六次运行用同一个噪声"))
                         c_steps = gr.Slider(1, COMPARE_MAX_STEPS, value=50, step=1, elem_id="diffusion-compare-steps",
-                                            label=f"Steps (1-{COMPARE_MAX_STEPS}: six runs one after another)")
+                                            label=tr("diffusion.compare_steps", f"Steps (1-{COMPARE_MAX_STEPS}: six runs one after another)",
+                                                    f"采样步数（1-{COMPARE_MAX_STEPS}：六次运行依次进行）"))
                         with gr.Row():
-                            w_a = gr.Number(0, label="Guidance A", minimum=0, maximum=20, min_width=80)
-                            w_b = gr.Number(1, label="Guidance B", minimum=0, maximum=20, min_width=80)
-                            w_c = gr.Number(2, label="Guidance C", minimum=0, maximum=20, min_width=80)
-                        compare_button = gr.Button("Compare", variant="primary", elem_id="diffusion-compare")
+                            w_a = gr.Number(0, label=tr("diffusion.guidance_a", "Guidance A", "引导 A"), minimum=0, maximum=20, min_width=80)
+                            w_b = gr.Number(1, label=tr("diffusion.guidance_b", "Guidance B", "引导 B"), minimum=0, maximum=20, min_width=80)
+                            w_c = gr.Number(2, label=tr("diffusion.guidance_c", "Guidance C", "引导 C"), minimum=0, maximum=20, min_width=80)
+                        compare_button = gr.Button(tr("diffusion.compare", "Compare", "比较"), variant="primary", elem_id="diffusion-compare")
                     with gr.Column(scale=3, min_width=460):
                         gallery_kwargs = dict(columns=3, height=270, object_fit="contain", format="png",
                                               allow_preview=False, interactive=False)
-                        guidance_row = gr.Gallery(label="Guidance: same seed, three scales (DDIM)",
+                        guidance_row = gr.Gallery(label=tr("diffusion.guidance_row", "Guidance: same seed, three scales (DDIM)", "引导：同一种子，三个引导系数（DDIM）"),
                                                   elem_id="diffusion-compare-guidance", **gallery_kwargs)
-                        sampler_row = gr.Gallery(label="Samplers: same seed, guidance C",
+                        sampler_row = gr.Gallery(label=tr("diffusion.sampler_row", "Samplers: same seed, guidance C", "采样器：同一种子，引导 C"),
                                                  elem_id="diffusion-compare-samplers", **gallery_kwargs)
 
             # -------------------------------------------------------------- image to image
-            with gr.Tab("④ Image to image", id="img2img") as tab_img2img:
+            with gr.Tab(tr("diffusion.tab_img2img", "④ Image to image", "④ 图生图"), id="img2img") as tab_img2img:
                 with gr.Row():
-                    drawing = common.sketchpad("Draw something (a digit, or not)", elem_id="diffusion-drawing")
+                    drawing = common.sketchpad(tr("diffusion.drawing", "Draw something (a digit, or not)", "随便画点什么（数字或别的）"), elem_id="diffusion-drawing")
                     with gr.Column(min_width=260):
                         t_start = gr.Slider(0, MAX_STEPS - 1, value=600, step=1, elem_id="diffusion-t-start",
-                                            label="Start at noise level t — low keeps your drawing")
-                        i_digit = _digit_box("diffusion-img2img-digit", "Denoise toward")
+                                            label=tr("diffusion.t_start", "Start at noise level t — low keeps your drawing", "从噪声级别 t 开始 —— 越低越保留你的画"))
+                        i_digit = _digit_box("diffusion-img2img-digit", tr("diffusion.toward", "Denoise toward", "朝这个数字去噪"))
                         with gr.Row(equal_height=True):
-                            i_seed, _ = _seed_box("diffusion-img2img-seed", "Seed — the noise added")
+                            i_seed, _ = _seed_box("diffusion-img2img-seed", tr("diffusion.img2img_seed", "Seed — the noise added", "种子 —— 所加的噪声"))
                         i_steps = gr.Slider(1, MAX_STEPS, value=50, step=1, elem_id="diffusion-img2img-steps",
-                                            label="Steps over all of t (only those below t run)")
-                        img2img_button = gr.Button("Noise it, then denoise", variant="primary",
+                                            label=tr("diffusion.img2img_steps", "Steps over all of t (only those below t run)", "覆盖全部 t 的步数（只运行低于 t 的那些）"))
+                        img2img_button = gr.Button(tr("diffusion.img2img", "Noise it, then denoise", "先加噪，再去噪"), variant="primary",
                                                    elem_id="diffusion-img2img")
-                    start_image = common.image_output("noised to t: where denoising starts", height=260,
+                    start_image = common.image_output(tr("diffusion.start", "noised to t: where denoising starts", "加噪到 t：去噪从这里开始"), height=260,
                                                       elem_id="diffusion-img2img-start")
-                    result_image = common.image_output("denoised: the result", height=260,
+                    result_image = common.image_output(tr("diffusion.result", "denoised: the result", "去噪后：结果"), height=260,
                                                        elem_id="diffusion-img2img-result")
                 api_image = gr.Image(type="pil", image_mode=None, visible=False)   # /diffusion_img2img's input
                 api_trigger = gr.Button(visible=False)
@@ -448,6 +457,7 @@ def build() -> common.Tab:
         fields = {"dindex": index, "t": t, "ddigit": digit, "dseed": seed, "sampler": sampler,
                   "steps": steps, "eta": eta, "guidance": guidance}
         common.link_button("diffusion", {"dview": view_shown, **fields})
+        explain.panel("diffusion")
         finetune.panel("diffusion")
 
     # ------------------------------------------------------------------ events

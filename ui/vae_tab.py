@@ -23,7 +23,8 @@ from genai.data import load_digits
 from genai.images import from_uint8, grid, prepare_digit, to_uint8
 from genai.vae import decode_latents, interpolate, latent_grid
 
-from . import common, finetune
+from . import common, explain, finetune
+from .i18n import t
 
 INTRO = ("**Variational autoencoder.** The **encoder** squeezes a digit into a few numbers **z**; "
          "the **decoder** paints a digit from **z**. Training adds a **KL** penalty that keeps every "
@@ -277,7 +278,8 @@ def encode_digit(digit: np.ndarray) -> dict:
             "reconstruction": common.picture(to_uint8(vae.reconstruct(x)))}
 
 
-DIGIT_HINT = "Draw a digit (or upload one) to see how the VAE encodes it."
+DIGIT_HINT = t("vae.digit_hint", "Draw a digit (or upload one) to see how the VAE encodes it.",
+               "画一个数字（或上传一张），看看 VAE 如何编码它。")
 
 
 def _digit_outputs(digit):
@@ -394,37 +396,41 @@ def _api_endpoints():
 def build() -> common.Tab:
     live = dict(trigger_mode="always_last", show_progress="hidden", api_visibility="private")
     start = prior_code(0)
-    with gr.Tab("VAE", id="vae"):
-        gr.Markdown(INTRO)
+    with gr.Tab(t("tab.vae", "VAE", "VAE 变分自编码器"), id="vae"):
+        gr.Markdown(t("vae.intro", INTRO,
+                      "**变分自编码器。** **编码器**把一个数字压缩成几个数 **z**；**解码器**根据 **z** 画出数字。"
+                      "训练时额外加上 **KL** 惩罚，让每个编码都靠近 N(0, I)，所以你选的*任何* z "
+                      "解码出来都像个数字。"))
 
         # 1 · the 2-D map
         with gr.Row(equal_height=False):
             with gr.Column(scale=4, min_width=560):
-                latent_map = gr.Image(marked_map(0.0, 0.0), label="2-D latent map: click anywhere", show_label=False,
+                latent_map = gr.Image(marked_map(0.0, 0.0), label=t("vae.map", "2-D latent map: click anywhere", "二维潜在空间地图：随便点一处"), show_label=False,
                                       format="png", type="numpy", interactive=False, height=420,
                                       buttons=["download"], elem_id="vae-map")
                 with gr.Row():
-                    x = gr.Slider(-SPAN, SPAN, 0.0, step=0.01, label="x = z₁ (click the map or drag)",
+                    x = gr.Slider(-SPAN, SPAN, 0.0, step=0.01, label=t("vae.x", "x = z₁ (click the map or drag)", "x = z₁（点击地图或拖动）"),
                                   elem_id="vae-x")
-                    y = gr.Slider(-SPAN, SPAN, 0.0, step=0.01, label="y = z₂", elem_id="vae-y")
+                    y = gr.Slider(-SPAN, SPAN, 0.0, step=0.01, label=t("vae.y", "y = z₂", "y = z₂"), elem_id="vae-y")
             with gr.Column(scale=1, min_width=240):
-                decoded2d = common.image_output("Decoded at (x, y)", elem_id="vae-decoded2d", height=240,
+                decoded2d = common.image_output(t("vae.decoded2d", "Decoded at (x, y)", "在 (x, y) 处解码"), elem_id="vae-decoded2d", height=240,
                                                 value=decode_point(0.0, 0.0))
                 gr.Examples([[0.0, 0.0], [-2.5, 2.5], [2.5, -2.5], [0.0, -2.9], [0.6, 0.1]],
                             inputs=[x, y], outputs=[decoded2d, latent_map], fn=show_point,
                             example_labels=["centre (0, 0)", "top left (-2.5, 2.5)", "bottom right (2.5, -2.5)",
                                             "far below (0, -2.9)", "between classes (0.6, 0.1)"],
-                            cache_examples=True, cache_mode="lazy", label="Points to try")
+                            cache_examples=True, cache_mode="lazy", label=t("vae.points", "Points to try", "可以试试这些点"))
 
         # 2 · sixteen numbers
-        gr.Markdown("### 🎚️ Sixteen numbers: the code of a bigger VAE (16-D latent), one slider each")
+        gr.Markdown(t("vae.sixteen", "### 🎚️ Sixteen numbers: the code of a bigger VAE (16-D latent), one slider each",
+                      "### 🎚️ 十六个数：一个更大的 VAE 的编码（16 维潜在空间），每个数一个滑块"))
         with gr.Row(equal_height=False):
             with gr.Column(scale=4):
                 with gr.Row():
-                    vseed = gr.Number(0, label="Seed — a sample z ~ N(0, I)", precision=0, minimum=0,
+                    vseed = gr.Number(0, label=t("vae.seed", "Seed — a sample z ~ N(0, I)", "种子 —— 一个样本 z ~ N(0, I)"), precision=0, minimum=0,
                                       maximum=common.SEED_MAX, elem_id="vae-seed", scale=2)
-                    dice = gr.Button("🎲 New sample", elem_id="vae-dice", scale=1)
-                    reset = gr.Button("↺ Reset to the seed's sample", elem_id="vae-reset", scale=1)
+                    dice = gr.Button(t("vae.dice", "🎲 New sample", "🎲 新样本"), elem_id="vae-dice", scale=1)
+                    reset = gr.Button(t("vae.reset", "↺ Reset to the seed's sample", "↺ 恢复为该种子的样本"), elem_id="vae-reset", scale=1)
                 sliders = []
                 for row in range(4):
                     with gr.Row():
@@ -433,49 +439,52 @@ def build() -> common.Tab:
                             sliders.append(gr.Slider(-Z_MAX, Z_MAX, start[i], step=0.01, label=f"z{i + 1}",
                                                      min_width=120, elem_id=f"vae-z{i + 1}"))
             with gr.Column(scale=1, min_width=240):
-                decoded16 = common.image_output("Decoded from the 16 numbers", elem_id="vae-decoded16",
+                decoded16 = common.image_output(t("vae.decoded16", "Decoded from the 16 numbers", "由这 16 个数解码"), elem_id="vae-decoded16",
                                                 height=240, value=show_code(*start))
         gr.Examples([[0], [7], [42], [2024]], inputs=[vseed], outputs=sliders, fn=reset_code,
                     example_labels=["seed 0", "seed 7", "seed 42", "seed 2024"],
-                    cache_examples=True, cache_mode="lazy", label="Seeds to start from")
+                    cache_examples=True, cache_mode="lazy", label=t("vae.seeds", "Seeds to start from", "从这些种子开始"))
 
         # 3 · your digit
-        gr.Markdown("### ✏️ Your digit: how the VAE encodes it")
+        gr.Markdown(t("vae.your_digit", "### ✏️ Your digit: how the VAE encodes it", "### ✏️ 你的数字：VAE 如何编码它"))
         digit_a, digit_b = gr.State(None), gr.State(None)
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=300):
-                draw_a = sketchpad("Draw a digit", elem_id="vae-draw")
+                draw_a = sketchpad(t("vae.draw", "Draw a digit", "画一个数字"), elem_id="vae-draw")
             with gr.Column(scale=1, min_width=200):
-                upload_a = gr.Image(label="…or upload a picture", type="filepath", image_mode=None,
+                upload_a = gr.Image(label=t("vae.upload", "…or upload a picture", "……或者上传一张图片"), type="filepath", image_mode=None,
                                     sources=["upload", "clipboard"], height=200, elem_id="vae-upload")
-                to_sliders = gr.Button("🎚️ Put its code on the 16 sliders", elem_id="vae-to-sliders")
+                to_sliders = gr.Button(t("vae.to_sliders", "🎚️ Put its code on the 16 sliders", "🎚️ 把它的编码放到 16 个滑块上"), elem_id="vae-to-sliders")
             with gr.Column(scale=3, min_width=420):
                 with gr.Row():
-                    seen = common.image_output("As the model sees it (28×28)", elem_id="vae-input", height=200)
-                    reconstruction = common.image_output("Reconstruction (16-D VAE)", elem_id="vae-recon", height=200)
+                    seen = common.image_output(t("vae.seen", "As the model sees it (28×28)", "模型看到的样子（28×28）"), elem_id="vae-input", height=200)
+                    reconstruction = common.image_output(t("vae.recon", "Reconstruction (16-D VAE)", "重建结果（16 维 VAE）"), elem_id="vae-recon", height=200)
                 terms = gr.Markdown(DIGIT_HINT, elem_id="vae-terms")
-                place = common.image_output("Its place on the 2-D map", elem_id="vae-place", height=260)
+                place = common.image_output(t("vae.place", "Its place on the 2-D map", "它在二维地图上的位置"), elem_id="vae-place", height=260)
 
         # 4 · interpolation
-        gr.Markdown("### 🔀 Walk from your digit to another one, in a straight line through code space")
+        gr.Markdown(t("vae.walk", "### 🔀 Walk from your digit to another one, in a straight line through code space",
+                      "### 🔀 从你的数字走到另一个数字：在编码空间里走一条直线"))
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=300):
-                draw_b = sketchpad("Draw a second digit", elem_id="vae-draw-b")
+                draw_b = sketchpad(t("vae.draw_b", "Draw a second digit", "画第二个数字"), elem_id="vae-draw-b")
             with gr.Column(scale=1, min_width=200):
-                upload_b = gr.Image(label="…or upload one", type="filepath", image_mode=None,
+                upload_b = gr.Image(label=t("vae.upload_b", "…or upload one", "……或者上传一张"), type="filepath", image_mode=None,
                                     sources=["upload", "clipboard"], height=200, elem_id="vae-upload-b")
-                frames = gr.Slider(2, MAX_FRAMES, FRAMES, step=1, label="Frames", elem_id="vae-frames")
+                frames = gr.Slider(2, MAX_FRAMES, FRAMES, step=1, label=t("vae.frames", "Frames", "帧数"), elem_id="vae-frames")
             with gr.Column(scale=3, min_width=420):
-                walk = common.image_output("Interpolation (16-D VAE)", elem_id="vae-strip", height=160)
-                walk_note = gr.Markdown("Draw both digits to walk between their codes.")
+                walk = common.image_output(t("vae.strip", "Interpolation (16-D VAE)", "插值（16 维 VAE）"), elem_id="vae-strip", height=160)
+                walk_note = gr.Markdown(t("vae.walk_hint", "Draw both digits to walk between their codes.", "画好两个数字，就能在它们的编码之间漫步。"))
                 gr.Examples([[str(EXAMPLES / a), str(EXAMPLES / b)] for a, b in
                              (("one.png", "seven.png"), ("three.png", "zero.png"), ("four.png", "six.png"))],
                             inputs=[upload_a, upload_b], outputs=walk, fn=interpolate_examples,
                             example_labels=["1 → 7", "3 → 0", "4 → 6"], cache_examples=True, cache_mode="lazy",
-                            label="Pairs of real test digits (the dark-on-white ones get inverted)")
+                            label=t("vae.pairs", "Pairs of real test digits (the dark-on-white ones get inverted)",
+                                    "成对的真实测试数字（白底黑字的会被反相）"))
 
         fields = {"x": x, "y": y, "vseed": vseed, **{f"z{i + 1}": s for i, s in enumerate(sliders)}, "frames": frames}
         common.link_button("vae", fields)
+        explain.panel("vae")
         finetune.panel("vae")
         _api_endpoints()
 
