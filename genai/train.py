@@ -34,7 +34,7 @@ from .vae import VAE, VAEConfig
 FAMILIES = ("gan", "vae", "vae2d", "diffusion", "classifier")
 ARCH = {"gan": GANConfig, "vae": VAEConfig, "vae2d": VAEConfig, "diffusion": UNetConfig,
         "classifier": ClassifierConfig}
-ARCH_DEFAULTS = {"vae2d": {"latent_dim": 2}}
+ARCH_DEFAULTS = {"vae2d": {"latent_dim": 2}, "gan": {"aux_classifier": 1.0}}   # AC-GAN: see genai/gan.py
 
 
 @dataclass(frozen=True)
