@@ -10,7 +10,7 @@ import os
 import gradio as gr
 import torch
 
-from ui import common, diffusion_tab, gan_tab, playground_tab, vae_tab
+from ui import common, compare_tab, diffusion_tab, gan_tab, playground_tab, vae_tab
 from ui.i18n import I18N, language_selector, t
 
 # One thread per request: with two cores and many students, two requests running side by
@@ -37,7 +37,8 @@ with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
         gr.Markdown(t("app.intro", f"# 🎨 {TITLE}\n{INTRO}", f"# 🎨 {TITLE}\n{INTRO_ZH}"))
         language_selector()
     with gr.Tabs() as tabs:
-        built = [gan_tab.build(), vae_tab.build(), diffusion_tab.build(), playground_tab.build()]
+        built = [gan_tab.build(), vae_tab.build(), diffusion_tab.build(), compare_tab.build(),
+                 playground_tab.build()]
     restore, fields = common.restore_from_url(built)
     for tab in built:                 # leaving a tab pauses what it was training
         if tab.timer is not None:

@@ -40,11 +40,41 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a + s_b - 2 * covmean))
 
 
+def mean_pairwise_distance(features: np.ndarray) -> float:
+    """Diversity of a set: the mean Euclidean distance over all pairs of rows of (B, D)
+    features. Identical rows give 0; a set that collapsed to one mode gives nearly 0."""
+    a = np.asarray(features, np.float64).reshape(len(features), -1)
+    if len(a) < 2:
+        raise ValueError(f"diversity needs at least 2 items, got {len(a)}")
+    squared = (a * a).sum(1)
+    d2 = np.maximum(squared[:, None] + squared[None, :] - 2 * a @ a.T, 0.0)   # (B, B), no (B, B, D) copy
+    upper = np.triu_indices(len(a), k=1)
+    return float(np.sqrt(d2[upper]).mean())
+
+
 def conditional_accuracy(classifier, images: np.ndarray, labels: np.ndarray) -> tuple[float, list[float]]:
     """Overall and per-class share of samples classified as the label they were asked for."""
     predicted, _ = classifier.predict(from_uint8(images))
     hit = predicted.numpy() == labels
     return float(hit.mean()), [float(hit[labels == c].mean()) for c in range(10)]
+
+
+def judge(classifier, images: np.ndarray, digit: int | None = None) -> dict[str, float]:
+    """What the classifier says about a small set of uint8 (B, 28, 28) samples:
+      confidence          mean P(y = digit) (only when a digit was asked for)
+      accuracy            share read as that digit (only when a digit was asked for)
+      distinct_digits     how many different digits it reads among them
+      feature_diversity   mean pairwise distance of its 128-D features
+      pixel_diversity     mean pairwise RMS pixel difference, pixels in 0..1 (0: all identical)"""
+    x = from_uint8(images)
+    predicted, probs = classifier.predict(x)
+    pixels = np.asarray(images, np.float64).reshape(len(images), -1) / 255
+    out = {"distinct_digits": len(set(predicted.tolist())),
+           "feature_diversity": mean_pairwise_distance(classifier.embed(x)),
+           "pixel_diversity": mean_pairwise_distance(pixels) / float(np.sqrt(pixels.shape[1]))}
+    if digit is not None:
+        out = {"confidence": float(probs[:, digit].mean()), "accuracy": float((predicted == digit).float().mean()), **out}
+    return out
 
 
 def timed(fn, *args, **kwargs):

@@ -114,6 +114,29 @@ class VAE(nn.Module):
         return to_uint8(self.decode(self.latents(n, seed)))
 
 
+@torch.no_grad()
+def code_gaussian(vae: VAE, examples: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(m, L): the Gaussian N(m, L L^T) fitted to the encoder's means mu of `examples`
+    (e.g. every training 3). Decoding its samples gives digits like the examples."""
+    mu = vae.encode(check_images(examples))[0].double()                   # (N, latent_dim)
+    if len(mu) < 2:
+        raise ValueError(f"code_gaussian needs at least 2 examples, got {len(mu)}")
+    m, centred = mu.mean(0), mu - mu.mean(0)
+    cov = centred.T @ centred / (len(mu) - 1) + 1e-4 * torch.eye(mu.shape[1], dtype=mu.dtype)
+    return m.float(), torch.linalg.cholesky(cov).float()
+
+
+@torch.no_grad()
+def generate_like(vae: VAE, gaussian: tuple[torch.Tensor, torch.Tensor], n: int = 1, seed: int = 0) -> np.ndarray:
+    """uint8 (n, 28, 28) digits decoded from z = m + L eps (eps ~ N(0, I)) instead of the prior:
+    an unconditional VAE made to draw one kind of digit. It never saw a label; the
+    Gaussian from `code_gaussian` did all the choosing."""
+    n, seed = check_count(n), check_seed(seed)
+    m, L = gaussian
+    eps = torch.randn(n, len(m), generator=torch.Generator().manual_seed(seed))
+    return to_uint8(vae.decode(m + eps @ L.T))
+
+
 # ----------------------------------------------------------------------------- exploring the latent space
 
 @torch.no_grad()
