@@ -23,7 +23,8 @@ from genai import toy2d
 from genai.checks import check_range
 from genai.toy2d import FAMILIES, MAX_POINTS, MIN_POINTS, PLANE
 
-from . import common
+from . import common, explain
+from .i18n import t as tr       # `t` is the noise level here
 
 INTRO = ("**Three generative models, one set of points, trained live.** Pick a shape or click on the data "
          "to add points, then press **▶ Play**. Each family has its own learning rate: the GAN's two "
@@ -475,7 +476,7 @@ def playground_step(preset=DEFAULTS["preset"], family=DEFAULTS["family"], steps=
 # ----------------------------------------------------------------------------- layout
 
 def build() -> common.Tab:
-    with gr.Tab("2-D playground", id="playground"):
+    with gr.Tab(tr("tab.playground", "2-D playground", "二维演练场"), id="playground"):
         with gr.Row(equal_height=False):
             preset = gr.Dropdown(DATA_CHOICES, value=DEFAULTS["preset"], label="Data", elem_id="playground-data",
                                  min_width=170, scale=2)
@@ -516,6 +517,7 @@ def build() -> common.Tab:
         fields = {"data": preset, "lr_gan": lrs[0], "lr_vae": lrs[1], "lr_diffusion": lrs[2], "width": width,
                   "spf": frame_steps, "seed": seed, "t": t}
         common.link_button("playground", fields)
+        explain.panel("playground")
         state = gr.State(None, time_to_live=3600)
         timer = gr.Timer(TICK_S, active=False)
         # API-only outputs.
