@@ -151,12 +151,9 @@ def test_failure_mode_rejects_bad_values_by_name(client, args, message):
 
 def test_browser_compares_and_replays_training(page, app_url, artifacts):
     from playwright.sync_api import expect
-    page.goto(app_url)
-    page.get_by_role("tab", name="Compare & learn").click()
-    for slider, value in (("steps", "5"), ("n", "4")):        # quick on a busy CPU
-        box = page.locator(f"#compare-{slider} [data-testid=number-input]")
-        box.fill(value)
-        box.press("Enter")
+    page.goto(f"{app_url}?tab=compare&cdigit=7&csteps=5&cn=4")      # a shared link; quick on a busy CPU
+    expect(page.locator("#compare-steps [data-testid=number-input]")).to_have_value("5", timeout=30_000)
+    expect(page.locator("#compare-digit input[value='7']")).to_be_checked()
     page.locator("#compare-run").click()
     for key in ("gan", "vae", "diffusion"):
         expect(page.locator(f"#compare-{key} img")).to_be_visible(timeout=90_000)

@@ -87,9 +87,11 @@ WHY = {
         "compare.why_few_steps",
         "**Diffusion with too few steps.** Each DDIM step jumps to the next timestep along the predicted x₀. "
         "From pure noise, the U-Net's best guess of x₀ is a blurry average of every digit that could be hiding "
-        "there; many small steps refine it, one to three giant jumps keep the blur. Same model, seed and guidance.",
+        "there; many small steps refine it. One giant jump lands on noise, two or three keep the blur (watch the "
+        "diversity fall: every sample is the same average digit). Same model, seed and guidance.",
         "**步数太少的扩散模型。** 每个 DDIM 步沿预测的 x₀ 跳到下一个时间步。从纯噪声出发时，U-Net 对 x₀ 的最佳猜测"
-        "是所有可能藏在其中的数字的模糊平均；许多小步会逐渐把它修清楚，而一到三次大跳只能留下模糊。"
+        "是所有可能藏在其中的数字的模糊平均；许多小步会逐渐把它修清楚。只跳一大步会落在噪声上，两三步则留下模糊"
+        "（请看多样性下降：每个样本都是同一个平均数字）。"
         "模型、种子和引导强度都相同。"),
     "diffusion_no_guidance": t(
         "compare.why_no_guidance",
@@ -118,6 +120,8 @@ SAYS = {
     "healthy": t("compare.says_healthy", "Healthy", "正常"),
     "failed": t("compare.says_failed", "Failure", "失败"),
     "real": t("compare.says_real", "real (held out)", "真实（留出）"),
+    "sep": t("compare.says_sep", "; ", "；"),
+    "colon": t("compare.says_colon", ": ", "："),
 }
 HEADERS = {
     "family": t("compare.col_family", "model", "模型"),
@@ -210,6 +214,13 @@ def _samples(family: str, digit: int, seed: int, n: int, steps: int, guidance: f
     return _timed(lambda: diffusion.generate([digit] * n, seed=seed, steps=steps, sampler="ddim", guidance=guidance))
 
 
+@functools.cache
+def _warm_up(family: str) -> None:
+    """One untimed image per family and process: the first call of a model pays one-off costs
+    (memory, kernel choice) that are no part of what an image costs."""
+    _samples(family, 0, 0, 1, 1, DEFAULTS["guidance"], "prior")
+
+
 def _real(digit: int, seed: int, n: int) -> np.ndarray:
     """n held-out digits of the class, picked by the seed: the reference for every number."""
     x, y = _held_out()
@@ -246,6 +257,7 @@ def compare_families(digit=DEFAULTS["digit"], seed=DEFAULTS["seed"], n=DEFAULTS[
     classifier = common.model("classifier")
     pictures, numbers = [], {}
     for family in ("gan", "vae", "diffusion"):
+        _warm_up(family)
         images, ms = _samples(family, digit, seed, n, steps, guidance, vae_mode)
         pictures.append(_grid(images))
         numbers[family] = {"ms_per_image": round(ms, 2), **_rounded(judge(classifier, images, digit))}
@@ -369,7 +381,8 @@ def failure_mode(mode=DEFAULTS["mode"], digit=DEFAULTS["digit"], seed=DEFAULTS["
         for which in numbers:
             numbers[which].update(_rounded(_vae_terms(which)))
     words = _language(lang)
-    text = "\n".join(f"- **{words[SAYS[which].key]}**: " + _measured(words, numbers[which]) for which in numbers)
+    text = "\n".join(f"- **{words[SAYS[which].key]}**{_say(words, 'colon')}" + _measured(words, numbers[which])
+                     for which in numbers)
     return _grid(healthy), _grid(failed), text, numbers
 
 
@@ -380,7 +393,7 @@ def _measured(words: dict, row: dict) -> str:
     if "kl" in row:
         parts.append(_say(words, "kl", **row))
     parts.append(_say(words, "diversity", **row))
-    return "; ".join(parts)
+    return _say(words, "sep").join(parts)
 
 
 def _explain(mode):
@@ -442,7 +455,7 @@ def build() -> common.Tab:
             with gr.Column(scale=3, min_width=300):
                 grid_image = common.image_output(t("compare.grid", "Samples at this step", "这一步的样本"),
                                                  elem_id="compare-grid")
-                plot = gr.LinePlot(None, x="step", y="loss", color="series", height=260, elem_id="compare-plot",
+                plot = gr.LinePlot(None, x="step", y="loss", color="series", height=320, elem_id="compare-plot",
                                    label=t("compare.losses", "Losses up to this step", "到这一步为止的损失"))
 
         # 3. failure modes ------------------------------------------------------------------------
@@ -465,6 +478,9 @@ def build() -> common.Tab:
         measured = gr.Markdown(elem_id="compare-measured")
         failure_numbers = gr.JSON(visible=False, label="numbers")
         lang = gr.Textbox("en", visible=False, label="lang")       # filled in by WITH_LANGUAGE_JS
+        fields = {"cdigit": digit, "cseed": seed, "cn": n, "csteps": steps, "cw": guidance, "cvae": vae_mode,
+                  "ckpt": checkpoint, "cmode": mode, "cfew": few_steps}
+        common.link_button("compare", fields)
         gr.Markdown(t("compare.failure_note",
                       "Same digit, seed and n as above. The GAN and VAE failures are small checkpoints trained "
                       "with the repo's own command (README, *Shipped checkpoints*); the diffusion ones use the "
@@ -489,5 +505,4 @@ def build() -> common.Tab:
     mode.change(_explain, mode, explanations, api_visibility="private", show_progress="hidden")
     show.click(failure_mode, [mode, digit, seed, n, few_steps, lang], [healthy, failed, measured, failure_numbers],
                api_name="failure_mode", **localised, **LANE)
-    return common.Tab("compare", url_fields={"digit": digit, "seed": seed, "n": n, "steps": steps,
-                                              "guidance": guidance})
+    return common.Tab("compare", url_fields=fields)
