@@ -3,18 +3,27 @@
 import functools
 import inspect
 import json
+import os
 import secrets
 from dataclasses import dataclass, field
 
 import gradio as gr
 import numpy as np
 import torch
+from gradio.data_classes import FileData
+from gradio_client.utils import is_file_obj_with_meta
+from PIL import Image, ImageOps
+from pydantic import ConfigDict, model_validator
 
 import genai
 from genai.images import grid, prepare_digit, upscale
 
 SEED_MAX = 2**31 - 1      # what the seed boxes offer; the package accepts up to 2**63 - 1
 SCALE = 8                 # 28 px -> 224 px, nearest neighbour: every model pixel a crisp square
+# Hosting limits on uploaded pictures, read once when the app starts.
+MAX_IMAGE_PIXELS = int(os.environ.get("GENAI_MAX_IMAGE_PIXELS", str(4096 * 4096)))
+MAX_IMAGE_BYTES = int(os.environ.get("GENAI_MAX_IMAGE_BYTES", str(10 * 2**20)))
+PICTURE = "a PNG, JPEG, GIF, BMP, WebP or TIFF picture of one digit"
 
 
 @functools.cache
@@ -49,9 +58,57 @@ def sketchpad(label: str, **kwargs) -> gr.Sketchpad:
                         **kwargs)
 
 
+def read_picture(path) -> np.ndarray:
+    """An uploaded picture file (any mode) -> a (28, 28) uint8 digit, or a ValueError naming
+    what is accepted. Size limits are checked before a single pixel is decoded. Takes a path
+    or, from an endpoint with preprocess=False, the upload's dict (Gradio has checked its path)."""
+    if isinstance(path, dict):
+        path = path.get("path")
+    if not isinstance(path, (str, os.PathLike)) or not os.path.isfile(path):
+        raise ValueError(f"image must be {PICTURE}, uploaded with handle_file(path)")
+    size = os.path.getsize(path)
+    if size > MAX_IMAGE_BYTES:
+        raise ValueError(f"image must be at most {MAX_IMAGE_BYTES:,} bytes; this file has {size:,}")
+    try:
+        with Image.open(path) as im:
+            if im.width * im.height > MAX_IMAGE_PIXELS:
+                raise ValueError(f"image must have at most {MAX_IMAGE_PIXELS:,} pixels; "
+                                 f"this one is {im.width}x{im.height}")
+            return prepare_digit(ImageOps.exif_transpose(im), max_pixels=MAX_IMAGE_PIXELS)  # phone photos
+    except ValueError as e:          # too large, blank: prepare_digit says why
+        raise ValueError(f"Could not use this picture: {e}") from None
+    except Exception:                # not an image, truncated, a decompression bomb...
+        raise ValueError(f"Could not read this file as a picture: image must be {PICTURE}") from None
+
+
+# What a picture input accepts. Anything that is not an upload (a number, a text, a list)
+# becomes an empty path, which read_picture answers with what is allowed, instead of the
+# validation error Gradio would show as its generic message. (Titled FileData, so clients
+# still see a file parameter.)
+class _Upload(FileData):
+    model_config = ConfigDict(title="FileData")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_an_upload(cls, value):
+        return value if is_file_obj_with_meta(value) else {"path": "", "meta": {"_type": "gradio.FileData"}}
+
+
+def picture_file(label: str = "image") -> gr.File:
+    """A hidden input that gives an endpoint a picture-file parameter (use handle_file(path))."""
+    component = gr.File(None, label=label, type="filepath", visible=False)
+    component.data_model = _Upload
+    return component
+
+
 def drawing_to_digit(value) -> np.ndarray:
-    """A Sketchpad value, an uploaded image or an array -> a (28, 28) uint8 digit.
-    Raises gr.Error for a blank or unreadable picture."""
+    """A Sketchpad value, an uploaded file's path, an image or an array -> a (28, 28) uint8
+    digit. Raises gr.Error for a blank or unreadable picture."""
+    if isinstance(value, str) or (isinstance(value, dict) and "path" in value):
+        try:
+            return read_picture(value)
+        except ValueError as e:
+            raise gr.Error(str(e)) from None
     if isinstance(value, dict):
         value = value.get("composite")
     if value is None:

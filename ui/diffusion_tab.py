@@ -451,7 +451,7 @@ def build() -> common.Tab:
                                                       elem_id="diffusion-img2img-start")
                     result_image = common.image_output(tr("diffusion.result", "denoised: the result", "去噪后：结果"), height=260,
                                                        elem_id="diffusion-img2img-result")
-                api_image = gr.Image(type="pil", image_mode=None, visible=False)   # /diffusion_img2img's input
+                api_image = common.picture_file("image")   # /diffusion_img2img's input
                 api_trigger = gr.Button(visible=False)
 
         fields = {"dindex": index, "t": t, "ddigit": digit, "dseed": seed, "sampler": sampler,
@@ -469,7 +469,7 @@ def build() -> common.Tab:
 
     # Forward: runs on page load and on every change of index or t (dragging, 🎲, a link).
     gr.on(None, forward, [index, t], [x_t_image, alpha_bar, plot], api_name="diffusion_forward",
-          trigger_mode="always_last", show_progress="hidden")
+          trigger_mode="always_last", show_progress="hidden", preprocess=False)
     gr.on(None, forward_parts, index, [x0_image, eps_image, caption], api_visibility="private",
           trigger_mode="always_last", show_progress="hidden")
     index_dice.click(lambda: secrets.randbelow(TEST_SIZE), None, index, api_visibility="private", queue=False)
@@ -481,7 +481,7 @@ def build() -> common.Tab:
                               show_progress="hidden")
     running = starting.then(sample, [seed, digit, steps, sampler, eta, guidance],
                             [x_t_live, x0_live, status, scrubber, run], api_name="diffusion_sample",
-                            show_progress="minimal", **SAMPLE_LANE)
+                            show_progress="minimal", preprocess=False, **SAMPLE_LANE)
     running.then(finish, run, [scrubber, gif, generate], api_visibility="private", show_progress="hidden")
     stop.click(stop_run, run, [scrubber, gif, generate, x_t_live, x0_live, status], cancels=[running],
                api_visibility="private", show_progress="hidden")
@@ -491,12 +491,12 @@ def build() -> common.Tab:
                    trigger_mode="always_last", show_progress="hidden")
 
     compare_button.click(compare, [c_seed, c_digit, c_steps, w_a, w_b, w_c], [guidance_row, sampler_row],
-                         api_name="diffusion_compare", **SAMPLE_LANE)
+                         api_name="diffusion_compare", preprocess=False, **SAMPLE_LANE)
 
     img2img_inputs = [t_start, i_digit, i_seed, i_steps]
     img2img_button.click(img2img, [drawing, *img2img_inputs], [start_image, result_image],
                          api_visibility="private", **SAMPLE_LANE)
     api_trigger.click(img2img, [api_image, *img2img_inputs], [start_image, result_image],
-                      api_name="diffusion_img2img", **SAMPLE_LANE)
+                      api_name="diffusion_img2img", preprocess=False, **SAMPLE_LANE)
 
     return common.Tab("diffusion", url_fields={"dview": view_asked, **fields})

@@ -27,11 +27,10 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 import torch
-from PIL import Image
 
 from genai import finetune as ft
 from genai.checks import check_range
-from genai.images import from_uint8, grid, prepare_digit
+from genai.images import from_uint8, grid
 from ui import common
 
 # Hosting limits, read once when the app starts (GENAI_FT_* environment variables).
@@ -179,21 +178,6 @@ def _strokes(sketch):
     return sketch
 
 
-def _read_file(path) -> np.ndarray:
-    """An uploaded picture (any mode, any size) -> a (28, 28) uint8 digit."""
-    if not path:
-        raise gr.Error("No picture given: pass an image file of one digit.")
-    try:
-        with Image.open(path) as im:
-            im.load()
-            return prepare_digit(im)
-    except ValueError as e:         # blank, too large: prepare_digit says why
-        raise gr.Error(f"Could not use this picture: {e}") from None
-    except Exception:               # not an image, truncated, a decompression bomb...
-        raise gr.Error("Could not read this file as a picture: give a PNG, JPEG, GIF, BMP or "
-                       "WebP image of one digit.") from None
-
-
 def _settings(family: str, label, steps, lr, params, seconds) -> ft.FinetuneConfig:
     """Widget values -> a FinetuneConfig, or a gr.Error naming the allowed range."""
     steps = check_range("steps", steps, 1, MAX_STEPS, integer=True)
@@ -303,7 +287,7 @@ def panel(family: str) -> gr.State:
                 gr.Markdown("Samples of " + ("the digits 0-9, then ten of the class your examples teach."
                                              if conditional else "the model, from the same random codes."))
         selected = gr.Number(None, visible=False, precision=0, label="index")
-        api_file = gr.File(visible=False, type="filepath", label="image")
+        api_file = common.picture_file("image")
 
     # ------------------------------------------------------------------------- handlers
 
@@ -322,7 +306,7 @@ def panel(family: str) -> gr.State:
 
     def add_example(session, image):
         """Add one example: `image`, a picture of one digit (any size and mode)."""
-        return _added(session, _read_file(image))
+        return _added(session, common.read_picture(image))
 
     def remove_example(session, index=None):
         """Remove example number `index` (0 = the first)."""
@@ -432,7 +416,7 @@ def panel(family: str) -> gr.State:
     examples_out = [gallery, progress, selected, state]
     add.click(common.friendly(add_drawing), [state, pad], examples_out, api_visibility="private", **quick)
     gr.on([], common.friendly(add_example), [state, api_file], examples_out,
-          api_name=f"{family}_finetune_add", **quick)
+          api_name=f"{family}_finetune_add", preprocess=False, **quick)
     gallery.select(pick, None, selected, api_visibility="private", **quick)
     remove.click(common.friendly(remove_example), [state, selected], examples_out,
                  api_name=f"{family}_finetune_remove", preprocess=False, **quick)

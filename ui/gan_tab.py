@@ -19,7 +19,7 @@ from PIL import Image
 
 from genai.checks import check_range
 from genai.gan import MAX_FRAMES, PATHS, describe_directions, feature_directions, interpolate
-from genai.images import from_uint8, prepare_digit, to_uint8
+from genai.images import from_uint8, to_uint8
 
 from . import common, explain, finetune
 from .i18n import t
@@ -34,7 +34,6 @@ DIGITS = list(range(10))
 DEFAULTS = {"seed": 42, "digit": 7, "trunc": 0.8, "frames": 8, "mode": "spherical"}
 NEIGHBOURS, NEIGHBOUR_COLS, NEIGHBOUR_SCALE = 8, 4, 3
 GIF_SCALE, GIF_MS = 6, 120
-MAX_PIXELS = 4096 * 4096  # largest picture /gan_discriminate reads
 SAME = "same"              # the "to digit" choice that keeps the first digit
 PRESETS = [                # seed, digit, truncation, pc1..pc6
     ([42, 7, 0.8] + [0.0] * N_PCS, "a 7, ψ 0.8"),
@@ -132,23 +131,6 @@ def _gif(frames: np.ndarray) -> str:
     return f.name
 
 
-def _image_file(path) -> np.ndarray:
-    """An uploaded file -> a (28, 28) digit, or a ValueError saying what is accepted."""
-    if not isinstance(path, (str, Path)):
-        raise ValueError("image must be an image file (PNG, JPEG, WebP, ...), uploaded with handle_file(...)")
-    try:
-        with Image.open(path) as im:
-            size = im.size
-            if size[0] * size[1] <= MAX_PIXELS:        # read only what is small enough to handle
-                im.load()
-                picture = im.copy()
-    except Exception as e:          # PIL raises many kinds: UnidentifiedImageError, OSError, bombs...
-        raise ValueError(f"image must be a readable image file (PNG, JPEG, WebP, ...): {e}") from None
-    if size[0] * size[1] > MAX_PIXELS:
-        raise ValueError(f"image must have at most {MAX_PIXELS:,} pixels, got {size[0]}x{size[1]}")
-    return prepare_digit(picture)   # ValueError for a blank picture
-
-
 # ----------------------------------------------------------------------------- public API
 
 @common.friendly
@@ -187,7 +169,7 @@ def gan_discriminate(image, label=DEFAULTS["digit"]):
     """D's probability (0-1) that an uploaded picture is a real handwritten `label` (0-9).
     Any image file; it is cropped, scaled and centred like MNIST first."""
     label = _label("label (the digit)", label)
-    return round(_realness(_image_file(image), label), 4)
+    return round(_realness(common.read_picture(image), label), 4)
 
 
 # ----------------------------------------------------------------------------- page handlers
@@ -311,7 +293,7 @@ def build() -> common.Tab:
                 sketch_verdict = gr.Markdown(DRAW_HINT, elem_id="gan-sketch-verdict")
 
         # API-only inputs and outputs (never shown).
-        api_file = gr.File(visible=False, type="filepath", label="image")
+        api_file = common.picture_file("image")
         api_label = gr.Number(DEFAULTS["digit"], visible=False, label="label")
         api_probability = gr.Number(visible=False, label="probability")
 
@@ -362,6 +344,7 @@ def build() -> common.Tab:
     walk_button.click(gan_interpolate, walk_inputs, [strip, gif], api_name="gan_interpolate", preprocess=False)
     gr.on([], gan_generate, [seed, digit, trunc], image, api_name="gan_generate", preprocess=False)
     gr.on([], gan_edit, settings, image, api_name="gan_edit", preprocess=False)
-    # (here the file is preprocessed: Gradio checks it was uploaded; the hidden label box passes any value)
-    gr.on([], gan_discriminate, [api_file, api_label], api_probability, api_name="gan_discriminate")
+    # (Gradio checks the file was uploaded before the handler sees it, preprocess or not)
+    gr.on([], gan_discriminate, [api_file, api_label], api_probability, api_name="gan_discriminate",
+          preprocess=False)
     return common.Tab("gan", url_fields=fields)

@@ -17,10 +17,10 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFont
 
 from genai.data import load_digits
-from genai.images import from_uint8, grid, prepare_digit, to_uint8
+from genai.images import from_uint8, grid, to_uint8
 from genai.vae import decode_latents, interpolate, latent_grid
 
 from . import common, explain, finetune
@@ -38,7 +38,6 @@ FRAMES = 8           # default interpolation length; the UI and the API allow 2.
 MAX_FRAMES = 16
 EXAMPLES = Path(__file__).resolve().parent / "examples" / "vae"
 DEFAULT_A, DEFAULT_B = EXAMPLES / "three.png", EXAMPLES / "seven.png"   # what the API encodes when given no image
-MAX_PIXELS = 4096 * 4096   # largest upload read
 
 # Geometry of the map picture: a title band, then two square panels side by side,
 # the decoded grid (left) and the scatter of real digits (right), on the same axes.
@@ -84,18 +83,7 @@ def _as_model_input(digit: np.ndarray) -> torch.Tensor:
 
 def digit_from_file(path) -> np.ndarray:
     """An uploaded picture (any size, any colour mode) -> a (28, 28) uint8 digit, or an error saying why not."""
-    if not isinstance(path, (str, Path)) or not Path(path).is_file():
-        raise ValueError("image must be a picture file (PNG, JPEG, GIF, BMP, WebP...) of one digit")
-    try:
-        with Image.open(path) as im:
-            if im.width * im.height > MAX_PIXELS:       # before any pixel is decoded
-                raise ValueError(f"it has {im.width}x{im.height} pixels; at most {MAX_PIXELS:,} are allowed")
-            return prepare_digit(ImageOps.exif_transpose(im))     # phone photos: honour their rotation
-    except ValueError as e:        # blank, too large: prepare_digit says why
-        raise ValueError(f"Could not use this picture: {e}") from None
-    except Exception:              # not an image, truncated, a decompression bomb...
-        raise ValueError("Could not read this file as a picture: upload a PNG, JPEG, GIF, BMP or "
-                       "WebP image of one digit") from None
+    return common.read_picture(path)
 
 
 def sketchpad(label: str, elem_id: str) -> gr.Sketchpad:
@@ -381,16 +369,16 @@ def _api_endpoints():
         x, y = gr.Number(0.0, label="x"), gr.Number(0.0, label="y")
         seed = gr.Number(0, label="seed")
         z = [gr.Number(None, label=f"z{i + 1}") for i in range(DIMS)]
-        image, image_b = gr.File(None, label="image"), gr.File(None, label="image_b")
+        image, image_b = common.picture_file("image"), common.picture_file("image_b")
         frames = gr.Number(FRAMES, label="frames")
         picture = gr.Image(format="png", type="numpy", label="image")
         point_x, point_y = gr.Number(label="x"), gr.Number(label="y")
         recon, kl = gr.Number(label="recon_nats"), gr.Number(label="kl_nats")
         buttons = [gr.Button() for _ in range(4)]
-    buttons[0].click(decode_point, [x, y], picture, api_name="vae_decode")
-    buttons[1].click(decode_code, [seed, *z], picture, api_name="vae_decode16")
-    buttons[2].click(encode_file, image, [point_x, point_y, picture, recon, kl], api_name="vae_encode")
-    buttons[3].click(interpolate_files, [image, image_b, frames], picture, api_name="vae_interpolate")
+    buttons[0].click(decode_point, [x, y], picture, api_name="vae_decode", preprocess=False)
+    buttons[1].click(decode_code, [seed, *z], picture, api_name="vae_decode16", preprocess=False)
+    buttons[2].click(encode_file, image, [point_x, point_y, picture, recon, kl], api_name="vae_encode", preprocess=False)
+    buttons[3].click(interpolate_files, [image, image_b, frames], picture, api_name="vae_interpolate", preprocess=False)
 
 
 def build() -> common.Tab:
