@@ -7,7 +7,10 @@ This file only assembles the tabs (ui/) and launches; the models live in genai/.
 
 import os
 
-import gradio as gr
+# No usage analytics leave the server (Gradio sends them unless told not to, before it is imported).
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
 import torch
 
 from ui import common, compare_tab, diffusion_tab, gan_tab, playground_tab, vae_tab
