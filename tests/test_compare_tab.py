@@ -96,11 +96,11 @@ def test_training_history_shows_each_checkpoint(client, checkpoint):
     first_image, first_plot, first_caption = client.predict(checkpoint, 0, api_name="/training_history")
     last_image, last_plot, last_caption = client.predict(checkpoint, -1, api_name="/training_history")
     assert first_caption.startswith("Step ") and first_caption != last_caption
-    rows = last_plot["value"]["data"]
+    rows = last_plot["data"]
     assert "▶ now" in {row[-1] for row in rows} and len(rows) > 10
     if checkpoint == "classifier":                 # it draws nothing; its loss curve still grows
         assert first_image is None and "draws nothing" in first_caption
-        assert len(first_plot["value"]["data"]) < len(rows)
+        assert len(first_plot["data"]) < len(rows)
     else:
         assert not np.array_equal(pixels(first_image), pixels(last_image))
 

@@ -43,6 +43,12 @@ DEFAULTS = {"digit": 3, "seed": 0, "n": 8, "steps": 25, "guidance": 2.0, "vae_mo
 MAX_N, MAX_STEPS, MAX_GUIDANCE = 16, 100, 5.0
 COLS, SCALE = 4, 3                      # n digits as rows of 4, each 28 px -> 84 px
 CURVE_POINTS = 300                      # loss points per series in the plot
+NOW = "▶ now"
+# Every series any history logs, by its name in the plot. The page's plot keeps the series it was
+# first given (Gradio 6.31: later names are not drawn), so every table carries all of them.
+SERIES = {"loss": "loss (VAE, diffusion, classifier)", "loss_d": "D loss (GAN)", "loss_g": "G loss (GAN)",
+          "mode_seeking": "mode-seeking term (GAN)"}
+COLOURS = dict(zip([*SERIES.values(), NOW], ["#1f77b4", "#d62728", "#9467bd", "#2ca02c", "#ff7f0e"]))
 LANE = dict(concurrency_id="compare", concurrency_limit=1)   # the sampling work: one at a time
 
 
@@ -307,16 +313,17 @@ def _history(name: str):
 def _curves(losses: pd.DataFrame, step: int) -> pd.DataFrame:
     """Long-form (step, loss, series) rows up to `step`: each loss as a running mean, thinned,
     plus a vertical line marking the current step."""
-    names = [c for c in losses.columns if c not in ("step", "seconds")]
+    names = [c for c in losses.columns if c in SERIES]
     window = max(1, len(losses) // 100)
     smooth = losses[names].rolling(window, min_periods=1).mean()
     keep = max(1, len(losses) // CURVE_POINTS)
     upto = losses["step"] <= step
-    rows = [pd.DataFrame({"step": losses["step"][upto][::keep], "loss": smooth[c][upto][::keep], "series": c})
+    rows = [pd.DataFrame({"step": losses["step"][upto][::keep], "loss": smooth[c][upto][::keep], "series": SERIES[c]})
             for c in names]
+    rows += [pd.DataFrame({"step": [0], "loss": [np.nan], "series": SERIES[c]}) for c in SERIES if c not in names]
     low, high = float(smooth[names].min().min()), float(smooth[names].max().max())
-    rows.append(pd.DataFrame({"step": [step, step], "loss": [low, high], "series": "▶ now"}))
-    return pd.concat(rows, ignore_index=True)
+    rows.append(pd.DataFrame({"step": [step, step], "loss": [low, high], "series": NOW}))
+    return pd.concat(rows, ignore_index=True).astype({"step": int, "loss": float})
 
 
 @common.friendly
@@ -339,8 +346,7 @@ def training_history(checkpoint=DEFAULTS["history"], snapshot=-1, lang="en"):
         with Image.open(path) as im:
             image = np.asarray(im.convert("L"))
         image = common.picture(image, scale=2)
-    plot = gr.LinePlot(_curves(losses, step), x_lim=[0, int(losses["step"].max())])
-    return image, plot, caption
+    return image, _curves(losses, step), caption
 
 
 def _slider_for(checkpoint):
@@ -455,7 +461,7 @@ def build() -> common.Tab:
             with gr.Column(scale=3, min_width=300):
                 grid_image = common.image_output(t("compare.grid", "Samples at this step", "这一步的样本"),
                                                  elem_id="compare-grid")
-                plot = gr.LinePlot(None, x="step", y="loss", color="series", height=320, elem_id="compare-plot",
+                plot = gr.LinePlot(None, x="step", y="loss", color="series", color_map=COLOURS, height=320, elem_id="compare-plot",
                                    label=t("compare.losses", "Losses up to this step", "到这一步为止的损失"))
 
         # 3. failure modes ------------------------------------------------------------------------
