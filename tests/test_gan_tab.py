@@ -171,7 +171,7 @@ def test_discriminate_rejects_blank_broken_and_mislabelled_images(client, tmp_pa
     with pytest.raises(Exception, match="blank"):
         client.predict(handle_file(tmp_path / "blank.png"), api_name="/gan_discriminate")
     (tmp_path / "notes.txt").write_text("not a picture")
-    with pytest.raises(Exception, match="image must be a readable image file"):
+    with pytest.raises(Exception, match="Could not read this file as a picture: image must be a PNG"):
         client.predict(handle_file(tmp_path / "notes.txt"), api_name="/gan_discriminate")
     one = handle_file(drawn_one(tmp_path / "one.png"))
     for label in (10, -1, 2.5, "x"):
