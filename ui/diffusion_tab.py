@@ -24,7 +24,7 @@ from PIL import Image
 
 from genai.checks import check_range, check_seed
 from genai.data import TEST_SIZE, load_digits
-from genai.diffusion import q_sample
+from genai.diffusion import GUIDANCE, q_sample
 from genai.images import from_uint8, to_uint8
 
 from . import common, explain, finetune
@@ -202,7 +202,7 @@ def _record(seed, label, steps, sampler, eta, guidance):
 
 @common.friendly
 def sample(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta: float = 0.0,
-           guidance: float = 1.0):
+           guidance: float = GUIDANCE):
     """Stream reverse diffusion: yields (x_t, predicted x_0, "step i/n, t=...", step, run)
     as the run goes; short runs show every step, long ones at most ~25 frames a second."""
     shown = 0.0
@@ -266,7 +266,7 @@ def replay(step: int, run):
 
 @common.friendly
 def sample_final(label="3", seed: int = 0, sampler: str = "ddim", steps: int = 50, eta: float = 0.0,
-                 guidance: float = 1.0):
+                 guidance: float = GUIDANCE):
     """The finished run only (for the cached examples): (x_t, predicted x_0, status)."""
     for run, i in _record(seed, label, steps, sampler, eta, guidance):
         pass
@@ -380,7 +380,7 @@ def build() -> common.Tab:
                                           label=tr("diffusion.steps", "Steps — DDPM needs ~1000: slow on a CPU", "采样步数 —— DDPM 需要约 1000 步：在 CPU 上很慢"))
                         eta = gr.Slider(0, 1, value=0, step=0.05, elem_id="diffusion-eta",
                                         label=tr("diffusion.eta", "η (DDIM only) — 0 = no noise added, 1 = DDPM-like", "η（仅 DDIM）—— 0 = 不加噪声，1 = 接近 DDPM"))
-                        guidance = gr.Slider(0, 10, value=1, step=0.5, elem_id="diffusion-guidance",
+                        guidance = gr.Slider(0, 10, value=GUIDANCE, step=0.5, elem_id="diffusion-guidance",
                                              label=tr("diffusion.guidance", "Guidance w — 0 = ignore the digit, higher = more typical",
                                                      "引导系数 w —— 0 = 忽略数字，越大越典型"))
                     with gr.Column(scale=3, min_width=460):
@@ -399,9 +399,9 @@ def build() -> common.Tab:
                                              label=tr("diffusion.scrub", "Step — after a run, drag to replay every stored step", "步 —— 运行结束后，拖动回放每一步"))
                 run = gr.State(None)
                 presets = gr.Examples(
-                    [["3", 0, "ddim", 50, 0.0, 1.0], ["7", 1, "ddim", 10, 0.0, 1.0], ["none", 2, "ddim", 50, 0.0, 1.0],
-                     ["5", 3, "ddim", 50, 0.0, 0.0], ["2", 4, "ddim", 50, 0.0, 4.0], ["4", 5, "ddim", 50, 1.0, 1.0],
-                     ["8", 6, "ddpm", 1000, 0.0, 1.0], ["1", 7, "ddpm", 20, 0.0, 1.0]],
+                    [["3", 0, "ddim", 50, 0.0, GUIDANCE], ["7", 1, "ddim", 10, 0.0, GUIDANCE], ["none", 2, "ddim", 50, 0.0, GUIDANCE],
+                     ["5", 3, "ddim", 50, 0.0, 0.0], ["2", 4, "ddim", 50, 0.0, 4.0], ["4", 5, "ddim", 50, 1.0, GUIDANCE],
+                     ["8", 6, "ddpm", 1000, 0.0, GUIDANCE], ["1", 7, "ddpm", 20, 0.0, GUIDANCE]],
                     inputs=[digit, seed, sampler, steps, eta, guidance], outputs=[x_t_live, x0_live, status],
                     fn=sample_final, cache_examples=True, cache_mode="lazy", api_visibility="private",
                     label=tr("diffusion.presets", "Presets: click one, then ▶ Generate to watch it", "预设：点一个，再按 ▶ 生成 观看过程"),

@@ -31,16 +31,16 @@ N_PCS = 6                  # latent sliders
 PC_RANGE = 3.0             # slider range, in standard deviations of each direction
 TRUNC_MAX = 1.5
 DIGITS = list(range(10))
-DEFAULTS = {"seed": 42, "digit": 7, "trunc": 0.8, "frames": 8, "mode": "spherical"}
+DEFAULTS = {"seed": 42, "digit": 7, "trunc": 0.7, "frames": 8, "mode": "spherical"}
 NEIGHBOURS, NEIGHBOUR_COLS, NEIGHBOUR_SCALE = 8, 4, 3
 GIF_SCALE, GIF_MS = 6, 120
 SAME = "same"              # the "to digit" choice that keeps the first digit
 PRESETS = [                # seed, digit, truncation, pc1..pc6
-    ([42, 7, 0.8] + [0.0] * N_PCS, "a 7, ψ 0.8"),
+    ([42, 7, 0.7] + [0.0] * N_PCS, "a 7, ψ 0.7"),
     ([3, 3, 0.0] + [0.0] * N_PCS, "the average 3 (ψ 0)"),
     ([2024, 5, 1.5] + [0.0] * N_PCS, "a wild 5 (ψ 1.5)"),
     ([8, 8, 0.7, 2.5] + [0.0] * (N_PCS - 1), "an 8 pushed along PC1"),
-    ([1234, 2, 0.8, 0.0, -2.5, 2.0] + [0.0] * (N_PCS - 3), "a 2, PC2 and PC3"),
+    ([1234, 2, 0.7, 0.0, -2.5, 2.0] + [0.0] * (N_PCS - 3), "a 2, PC2 and PC3"),
 ]
 
 
