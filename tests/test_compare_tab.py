@@ -173,4 +173,9 @@ def test_browser_compares_and_replays_training(page, app_url, artifacts):
         slider.press("ArrowLeft")
     expect(grid).not_to_have_attribute("src", before, timeout=30_000)
     expect(caption).not_to_have_text(caption_before, timeout=30_000)
+    # another checkpoint: its own history, its loss curve drawn
+    caption_gan = caption.inner_text()
+    page.locator("#compare-checkpoint").get_by_text("Diffusion", exact=True).click()
+    expect(caption).not_to_have_text(caption_gan, timeout=60_000)
+    expect(page.locator("#compare-plot")).to_contain_text("loss (VAE, diffusion, classifier)", timeout=60_000)
     page.screenshot(path=str(artifacts / "compare.png"), full_page=False)

@@ -448,7 +448,12 @@ def build() -> common.Tab:
         snapshots, _ = _history(DEFAULTS["history"])
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=300):
-                checkpoint = gr.Radio(list(HISTORIES), value=DEFAULTS["history"], elem_id="compare-checkpoint",
+                names = [t("compare.ck_gan", "GAN", "GAN"), t("compare.ck_vae", "VAE (16-D)", "VAE（16 维）"),
+                         t("compare.ck_vae2d", "VAE (2-D)", "VAE（2 维）"), t("compare.ck_diffusion", "Diffusion", "扩散模型"),
+                         t("compare.ck_classifier", "Classifier", "分类器"),
+                         t("compare.ck_gan_no_ms", "GAN, no mode-seeking (failure)", "GAN，无模式寻求项（失败）"),
+                         t("compare.ck_vae_beta30", "VAE, β = 30 (failure)", "VAE，β = 30（失败）")]
+                checkpoint = gr.Radio(list(zip(names, HISTORIES)), value=DEFAULTS["history"], elem_id="compare-checkpoint",
                                       label=t("compare.checkpoint", "Checkpoint", "检查点"))
                 snapshot = gr.Slider(0, len(snapshots) - 1, value=len(snapshots) - 1, step=1, elem_id="compare-snapshot",
                                      label=t("compare.snapshot", "Saved snapshot during training", "训练中保存的快照"))
