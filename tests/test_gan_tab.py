@@ -116,7 +116,9 @@ def test_interpolate_gives_a_strip_and_a_looping_gif(client):
         assert im.size == (28 * 6, 28 * 6)
         im.seek(0)
         first = np.asarray(im.convert("L"))[::6, ::6]
-    start = pixels(client.predict(10, label=3, truncation=0.8, api_name="/gan_generate"))[::8, ::8]
+    from ui import gan_tab
+    psi = gan_tab.DEFAULTS["trunc"]                                     # the walk's default truncation
+    start = pixels(client.predict(10, label=3, truncation=psi, api_name="/gan_generate"))[::8, ::8]
     assert np.array_equal(first, start)
     strip2, gif2 = client.predict(10, 20, 3, 5, "spherical", api_name="/gan_interpolate")
     assert raw(strip) == raw(strip2) and raw(gif) == raw(gif2)

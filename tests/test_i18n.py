@@ -8,7 +8,7 @@ import pytest
 import app  # noqa: F401  (building the page registers every string)
 from ui.i18n import EN, ZH
 
-CJK = re.compile(r"[\u4e00-\u9fff]")
+CJK = re.compile(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]")   # ideographs, CJK and full-width punctuation
 
 
 def test_every_key_has_english_and_chinese():
