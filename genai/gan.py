@@ -89,40 +89,39 @@ class Discriminator(nn.Module):
         return (logit, self.classify(h)) if digits else logit
 
 
+def verdicts(D: nn.Module, x: torch.Tensor, y: torch.Tensor):
+    """(realness logits (B,), digit logits (B, n_classes) or None): the digit logits only
+    when D has an AC-GAN head (the 2-D playground's D has none). Under DDP, D is called
+    through its wrapper, so gradients still sync, and the head is looked for inside it."""
+    if getattr(getattr(D, "module", D), "classify", None) is None:
+        return D(x, y), None
+    return D(x, y, digits=True)
+
+
 def aux_class_loss(D: nn.Module, digit_logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """AC-GAN's extra term, weighted: -log P(digit = y | x) by D's classifier head; 0 without one."""
-    if getattr(D, "classify", None) is None:
-        return digit_logits.new_zeros(())
-    return D.aux_weight * F.cross_entropy(digit_logits, y)
+    """AC-GAN's extra term, weighted: -log P(digit = y | x) by D's classifier head."""
+    return getattr(D, "module", D).aux_weight * F.cross_entropy(digit_logits, y)
 
 
 def d_loss(D: nn.Module, G: nn.Module, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor,
            real_target: float = 0.9) -> torch.Tensor:
     """L_D = -E[log D(x)] - E[log(1 - D(G(z)))], with real labels smoothed to `real_target`.
     With an auxiliary classifier, plus its loss on the real digits."""
-    net = getattr(D, "module", D)                         # under DDP: the wrapped D
-    aux = getattr(net, "classify", None) is not None      # AC-GAN head (the 2-D playground's D has none)
     with torch.no_grad():                                 # D's step leaves G alone
         fake = G(z, y)
-    if not aux:
-        logits = D(torch.cat([x, fake]), torch.cat([y, y]))   # one pass, so DDP sees D once
-    else:
-        logits, digits = D(torch.cat([x, fake]), torch.cat([y, y]), digits=True)
+    logits, digits = verdicts(D, torch.cat([x, fake]), torch.cat([y, y]))   # one pass, so DDP sees D once
     real_logit, fake_logit = logits.chunk(2)
     loss = (F.binary_cross_entropy_with_logits(real_logit, torch.full_like(real_logit, real_target))
             + F.binary_cross_entropy_with_logits(fake_logit, torch.zeros_like(fake_logit)))
-    return loss + aux_class_loss(net, digits[:len(x)], y) if aux else loss
+    return loss if digits is None else loss + aux_class_loss(D, digits[:len(x)], y)
 
 
 def g_loss(D: nn.Module, G: nn.Module, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """L_G = -E[log D(G(z))]: strong gradients even when D easily spots the fakes.
     With an auxiliary classifier, plus its loss on the fakes: G's digits must read as y."""
-    net = getattr(D, "module", D)
-    if getattr(net, "classify", None) is None:
-        logit = D(G(z, y), y)
-        return F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))
-    logit, digits = D(G(z, y), y, digits=True)
-    return F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit)) + aux_class_loss(net, digits, y)
+    logit, digits = verdicts(D, G(z, y), y)
+    loss = F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))
+    return loss if digits is None else loss + aux_class_loss(D, digits, y)
 
 
 def mode_seeking_loss(G: nn.Module, y: torch.Tensor, z1: torch.Tensor, z2: torch.Tensor,

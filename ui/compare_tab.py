@@ -14,7 +14,6 @@ genai/evaluate.py (judge, mean_pairwise_distance), the VAE's digit sampler in ge
 """
 
 import functools
-import time
 from pathlib import Path
 
 import gradio as gr
@@ -26,7 +25,8 @@ import genai
 from genai.checkpoint import read_history
 from genai.checks import check_range
 from genai.data import load_digits
-from genai.evaluate import judge
+from genai.evaluate import judge, timed
+from genai.images import to_uint8
 from genai.vae import code_gaussian, generate_like
 
 from . import common
@@ -200,9 +200,8 @@ def _failed_model(name: str):
 
 
 def _timed(fn):
-    start = time.perf_counter()
-    images = fn()
-    return images, 1000 * (time.perf_counter() - start) / len(images)
+    images, seconds = timed(fn)
+    return images, 1000 * seconds / len(images)
 
 
 def _samples(family: str, digit: int, seed: int, n: int, steps: int, guidance: float, vae_mode: str):
@@ -232,7 +231,7 @@ def _real(digit: int, seed: int, n: int) -> np.ndarray:
     x, y = _held_out()
     pool = np.flatnonzero(y.numpy() == digit)
     pick = np.random.default_rng(seed).choice(pool, n, replace=False)
-    return np.round((x[pick, 0].numpy() + 1) * 127.5).astype(np.uint8)
+    return to_uint8(x[pick])
 
 
 @functools.cache
