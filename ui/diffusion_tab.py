@@ -28,7 +28,7 @@ from genai.diffusion import GUIDANCE, q_sample
 from genai.images import from_uint8, to_uint8
 
 from . import common, explain, finetune
-from .i18n import t as tr       # `t` is the noise level here
+from .i18n import say, t as tr  # `t` is the noise level here
 
 INTRO = ("**Forward:** add noise step by step until only noise is left. **Reverse:** a U-Net predicts "
          "the noise; removing it step by step turns noise into a digit.")
@@ -171,16 +171,18 @@ def forward(index: int = 0, t: int = T_DEFAULT):
 
 
 @common.friendly
-def forward_parts(index: int = 0):
+def forward_parts(index: int = 0, request: gr.Request = None):
     """The two ingredients of the forward process: the clean digit x_0 and its noise ε."""
     index, x0, label = _real_digit(index)
     _, eps = q_sample(_schedule(), x0, 0, seed=index)
     return (common.picture(to_uint8(x0), scale=4), common.picture(to_uint8(eps), scale=4),
-            f"Held-out digit #{index}: a **{label}**, never seen in training.")
+            say(request, f"Held-out digit #{index}: a **{label}**, never seen in training.",
+                f"留出的第 {index} 号数字：一个 **{label}**，训练时从未见过。"))
 
 
-def _status(run: dict, i: int) -> str:
-    return f"step {i + 1}/{run['total']}, t={run['t'][i]}"
+def _status(run: dict, i: int, request: gr.Request | None = None) -> str:
+    n, t = f"{i + 1}/{run['total']}", run["t"][i]
+    return say(request, f"step {n}, t={t}", f"第 {n} 步，t={t}")
 
 
 def _record(seed, label, steps, sampler, eta, guidance):
@@ -202,7 +204,7 @@ def _record(seed, label, steps, sampler, eta, guidance):
 
 @common.friendly
 def sample(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta: float = 0.0,
-           guidance: float = GUIDANCE):
+           guidance: float = GUIDANCE, request: gr.Request = None):
     """Stream reverse diffusion: yields (x_t, predicted x_0, "step i/n, t=...", step, run)
     as the run goes; short runs show every step, long ones at most ~25 frames a second."""
     shown = 0.0
@@ -216,7 +218,7 @@ def sample(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta
         if run.get("stopped"):
             return
         shown = time.monotonic()
-        yield common.picture(run["x_t"][i]), common.picture(run["x0"][i]), _status(run, i), i + 1, run
+        yield common.picture(run["x_t"][i]), common.picture(run["x0"][i]), _status(run, i, request), i + 1, run
 
 
 def start(steps):
@@ -246,22 +248,24 @@ def finish(run):
             gr.DownloadButton(value=_write_gif(run, n), interactive=True), gr.Button(interactive=True))
 
 
-def stop_run(run):
+def stop_run(run, request: gr.Request = None):
     """Stop: end the run and show its last stored step, so picture, counter and replay agree."""
     after = finish(run)
     if not run or not run["x_t"]:
         return *after, gr.skip(), gr.skip(), gr.skip()
     i = len(run["x_t"]) - 1
-    return *after, common.picture(run["x_t"][i]), common.picture(run["x0"][i]), _status(run, i) + " (stopped)"
+    return (*after, common.picture(run["x_t"][i]), common.picture(run["x0"][i]),
+            _status(run, i, request) + say(request, " (stopped)", "（已停止）"))
 
 
 @common.friendly
-def replay(step: int, run):
+def replay(step: int, run, request: gr.Request = None):
     """Show a stored step of the last run without recomputing anything."""
     if not run or not run["x_t"]:
         raise ValueError("nothing to replay yet: press Generate first")
     i = min(max(int(step), 1), len(run["x_t"])) - 1       # 0 is "before the first step": show step 1
-    return common.picture(run["x_t"][i]), common.picture(run["x0"][i]), _status(run, i) + " (replay)"
+    return (common.picture(run["x_t"][i]), common.picture(run["x0"][i]),
+            _status(run, i, request) + say(request, " (replay)", "（回放）"))
 
 
 @common.friendly
@@ -393,7 +397,8 @@ def build() -> common.Tab:
                                                            elem_id="diffusion-xt")
                             x0_live = common.image_output(tr("diffusion.x0_pred", "predicted x₀: the U-Net's guess of the end", "预测的 x₀：U-Net 对最终结果的猜测"), height=250,
                                                           elem_id="diffusion-x0")
-                        status = gr.Textbox("press ▶ Generate", label="Progress", show_label=False, interactive=False,
+                        status = gr.Textbox(tr("diffusion.press_generate", "press ▶ Generate", "按 ▶ 生成 开始"),
+                                            label=tr("diffusion.progress", "Progress", "进度"), show_label=False, interactive=False,
                                             elem_id="diffusion-status")
                         scrubber = gr.Slider(0, 50, value=0, step=1, interactive=False, elem_id="diffusion-scrub",
                                              label=tr("diffusion.scrub", "Step — after a run, drag to replay every stored step", "步 —— 运行结束后，拖动回放每一步"))

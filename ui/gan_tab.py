@@ -18,11 +18,11 @@ import torch
 from PIL import Image
 
 from genai.checks import check_range
-from genai.gan import MAX_FRAMES, PATHS, describe_directions, feature_directions, interpolate
+from genai.gan import MAX_FRAMES, PATHS, STAT_WORDS, describe_directions, feature_directions, interpolate
 from genai.images import from_uint8, to_uint8
 
 from . import common, explain, finetune
-from .i18n import t
+from .i18n import say, t
 
 INTRO = ("A generator **G** turns noise **z** (64 random numbers, fixed by the seed) into a digit; "
          "a critic **D** learns to tell real digits from G's fakes, and G learns to fool it. "
@@ -111,9 +111,36 @@ def _realness(digit: np.ndarray, label: int) -> float:
     return float(common.model("gan").realness(from_uint8(digit), [label])[0])
 
 
-def _verdict(p: float, label: int, what: str) -> str:
-    return (f"**D(x) = {p:.0%}**: the critic's probability that {what} is a real "
-            f"handwritten {label}, not one of G's fakes.")
+def _verdict(p: float, label: int, drawn: bool, request: gr.Request | None = None) -> str:
+    """D's verdict on the picture (or the visitor's drawing), in the visitor's language."""
+    return say(request,
+               f"**D(x) = {p:.0%}**: the critic's probability that {'your drawing' if drawn else 'this picture'} "
+               f"is a real handwritten {label}, not one of G's fakes.",
+               f"**D(x) = {p:.0%}**：判别器认为{'你画的数字' if drawn else '这张图'}是真实手写的 {label}"
+               f"（而不是 G 的伪造品）的概率。")
+
+
+# What describe_directions can call a direction (one word of genai.gan.STAT_WORDS, or two of
+# different statistics), each under its own key, so the slider labels follow the page's language.
+WORDS_ZH = {"thinner strokes": "笔画变细", "thicker strokes": "笔画变粗", "leans left": "向左倾斜",
+            "leans right": "向右倾斜", "narrower": "变窄", "wider": "变宽", "shorter": "变矮", "taller": "变高",
+            "moves left": "左移", "moves right": "右移", "moves up": "上移", "moves down": "下移",
+            "subtle change": "变化细微"}
+
+
+def _direction_names_i18n() -> dict:
+    """Every name a direction can get -> its translatable key."""
+    words = [(stat, word) for stat, pair in STAT_WORDS.items() for word in pair]
+    names = [("subtle change",)] + [(word,) for _, word in words] + \
+        [(a, b) for stat_a, a in words for stat_b, b in words if stat_a != stat_b]
+    keys = {}
+    for name in names:
+        en = ", ".join(name)
+        keys[en] = t(f"gan.direction.{en}", en, "，".join(WORDS_ZH[w] for w in name))
+    return keys
+
+
+DIRECTION_NAMES = _direction_names_i18n()
 
 
 def _gif(frames: np.ndarray) -> str:
@@ -175,19 +202,21 @@ def gan_discriminate(image, label=DEFAULTS["digit"]):
 # ----------------------------------------------------------------------------- page handlers
 
 @common.friendly
-def _show(seed, label, truncation, *amounts):
+def _show(seed, label, truncation, pc1=0.0, pc2=0.0, pc3=0.0, pc4=0.0, pc5=0.0, pc6=0.0,
+          request: gr.Request = None):
     """Main image and verdict for the widgets' values (a cleared seed box changes nothing)."""
     if seed is None:
         return gr.update(), gr.update()
-    seed, label, truncation, amounts = _settings(seed, label, truncation, amounts)
+    seed, label, truncation, amounts = _settings(seed, label, truncation, (pc1, pc2, pc3, pc4, pc5, pc6))
     digit = _digit(seed, label, truncation, amounts)
-    return common.picture(digit), _verdict(_realness(digit, label), label, "this picture")
+    return common.picture(digit), _verdict(_realness(digit, label), label, False, request)
 
 
 @common.friendly
-def _show_all(seed, label, truncation, *amounts):
+def _show_all(seed, label, truncation, pc1=0.0, pc2=0.0, pc3=0.0, pc4=0.0, pc5=0.0, pc6=0.0,
+              request: gr.Request = None):
     """Main image, verdict and the neighbouring seeds."""
-    image, verdict = _show(seed, label, truncation, *amounts)
+    image, verdict = _show(seed, label, truncation, pc1, pc2, pc3, pc4, pc5, pc6, request)
     if seed is None:
         return image, verdict, gr.update()
     seed, label, truncation, _ = _settings(seed, label, truncation)
@@ -214,14 +243,14 @@ def _strokes(sketch):
 
 
 @common.friendly
-def _judge_drawing(sketch, label):
+def _judge_drawing(sketch, label, request: gr.Request = None):
     """D's verdict on the visitor's drawing; a blank canvas just gets a hint."""
     try:
         digit = common.drawing_to_digit(_strokes(sketch))
     except gr.Error:
         return DRAW_HINT
     label = _label("digit", label)
-    return _verdict(_realness(digit, label), label, "your drawing")
+    return _verdict(_realness(digit, label), label, True, request)
 
 
 DRAW_HINT = t("gan.draw_hint", "Draw a digit on the canvas, pick which digit it is, and D judges it.",
@@ -319,12 +348,14 @@ def build() -> common.Tab:
         for key, comp in fields.items():
             parsed = common.parse_query_value(comp, params[key]) if key in params else None
             values.append(comp.value if parsed is None else parsed)
-        return _show_all(*values)
+        return _show_all(*values, request=request)
 
     @common.friendly
     def name_sliders():
         """Slider labels that say what each direction does (measured once, ~1 s the first time)."""
-        return [gr.Slider(label=f"PC{i + 1} · → {name}") for i, name in enumerate(_direction_names())]
+        # The browser translates the one key that follows the "PC1 · → " prefix.
+        return [gr.Slider(label=f"PC{i + 1} · → " + str(DIRECTION_NAMES.get(name, name)))
+                for i, name in enumerate(_direction_names())]
 
     # No triggers and no inputs: runs once when the page loads; the names follow.
     gr.on(None, first_view, None, [image, verdict, neighbours], show_progress="hidden",

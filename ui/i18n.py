@@ -6,7 +6,16 @@
 `t` records both languages under one key and returns the key for the browser to translate:
 the page follows the browser's language, English where it has no Chinese. Register every
 string before `demo.launch(i18n=I18N)`, which sends the tables to the browser.
+
+The browser translates only a whole key, so strings a handler makes at run time (with
+numbers in them) pick their language on the server instead:
+
+    def handler(x, request: gr.Request):
+        return say(request, f"Step {x}", f"第 {x} 步")
 """
+
+import re
+from http.cookies import CookieError, SimpleCookie
 
 import gradio as gr
 
@@ -23,11 +32,47 @@ def t(key: str, en: str, zh: str):
     return I18N(key)
 
 
+# ----------------------------------------------------------------------------- run-time strings
+COOKIE = "genai-locale"           # "en" or "zh-CN", written by genaiRemember below
+
+
+def _chinese(tag: str) -> bool:
+    """Whether a language tag gets our Chinese: zh, zh-CN, zh-SG, zh-Hans... (as LOAD_JS decides;
+    Traditional Chinese, zh-TW, has no translation here)."""
+    return re.fullmatch(r"zh(-(cn|sg|hans.*))?", tag.strip().lower()) is not None
+
+
+def lang(request: gr.Request | None) -> str:
+    """The visitor's language, "en" or "zh-CN": the page's choice (its cookie), else the
+    browser's first language; English for a request with neither (API clients) or none."""
+    if request is None:
+        return "en"
+    try:
+        headers = {k.lower(): v for k, v in dict(getattr(request, "headers", None) or {}).items()}
+    except (TypeError, ValueError, AttributeError):
+        return "en"
+    cookies = SimpleCookie()
+    try:
+        cookies.load(headers.get("cookie", ""))
+    except CookieError:
+        pass
+    if COOKIE in cookies:
+        return "zh-CN" if cookies[COOKIE].value.lower().startswith("zh") else "en"
+    first = headers.get("accept-language", "").split(",")[0].split(";")[0]
+    return "zh-CN" if _chinese(first) else "en"
+
+
+def say(request: gr.Request | None, en: str, zh: str) -> str:
+    """`en` or `zh`, in the visitor's language (see `lang`)."""
+    return zh if lang(request) == "zh-CN" else en
+
+
 # ----------------------------------------------------------------------------- switching language
 # Gradio picks the browser's language and offers every language it knows under Settings →
 # Language. The selector below switches between our two in one click: it calls Gradio's own
 # `changeLocale` (exported by its core module, already loaded by the page), remembers the choice
-# in localStorage, and honours ?lang=en / ?lang=zh-CN in a link.
+# in localStorage, and honours ?lang=en / ?lang=zh-CN in a link. Both also set the cookie that
+# `lang` reads, so strings made on the server follow the page.
 
 _FIND_CHANGE_LOCALE = """
 const genaiChangeLocale = async (locale) => {
@@ -40,9 +85,13 @@ const genaiChangeLocale = async (locale) => {
     }
     module.changeLocale(locale);
     return true;
+};
+const genaiRemember = (locale) => {
+    document.cookie = `genai-locale=${locale}; path=/; max-age=31536000; SameSite=Lax`;
 };"""
 SWITCH_JS = "async (locale) => {" + _FIND_CHANGE_LOCALE + """
     localStorage.setItem("genai-locale", locale);
+    genaiRemember(locale);
     await genaiChangeLocale(locale);
     return locale;
 }"""
@@ -53,8 +102,10 @@ LOAD_JS = "async () => {" + _FIND_CHANGE_LOCALE + """
         || localStorage.getItem("genai-locale")
         || (/^zh(-(CN|SG|Hans.*))?$/i.test(navigator.language) ? "zh-CN" : null);
     const locale = asked && /^zh/i.test(asked) ? "zh-CN" : asked ? "en" : null;
+    const shown = (locale || document.documentElement.lang || "en").startsWith("zh") ? "zh-CN" : "en";
+    genaiRemember(shown);                 // before the first await: the page's first requests carry it
     if (locale && locale !== document.documentElement.lang) await genaiChangeLocale(locale);
-    return (locale || document.documentElement.lang || "en").startsWith("zh") ? "zh-CN" : "en";
+    return shown;
 }"""
 
 
