@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 import genai
 from ui import common
 from ui import finetune as panel
+from ui.i18n import I18N
 
 FAMILIES = ("gan", "vae", "diffusion")
 
@@ -27,7 +28,8 @@ def url():
         for family in FAMILIES:
             panel.panel(family)
     demo.queue()
-    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", server_port=None)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", server_port=None,
+                            i18n=I18N)      # the panel's strings are translation keys, as in the app
     yield url
     demo.close()
 

@@ -28,12 +28,14 @@ def url(request):
     import gradio as gr
     import torch
     from ui import playground_tab
+    from ui.i18n import I18N
     torch.set_num_threads(1)           # as app.py does: tiny MLPs crawl when threads fight over 2 cores
     with gr.Blocks() as demo:
         with gr.Tabs():
             playground_tab.build()
     demo.queue(default_concurrency_limit=2)
-    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", server_port=None)
+    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", server_port=None,
+                                  i18n=I18N)
     yield local_url
     demo.close()
 

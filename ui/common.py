@@ -18,6 +18,8 @@ from pydantic import ConfigDict, model_validator
 import genai
 from genai.images import grid, prepare_digit, upscale
 
+from .i18n import t
+
 SEED_MAX = 2**31 - 1      # what the seed boxes offer; the package accepts up to 2**63 - 1
 SCALE = 8                 # 28 px -> 224 px, nearest neighbour: every model pixel a crisp square
 # Hosting limits on uploaded pictures, read once when the app starts.
@@ -164,9 +166,10 @@ def link_button(tab_id: str, fields: dict[str, gr.components.Component]) -> None
     """A 🔗 button and a box showing a URL that restores this tab's current settings;
     the button also copies it to the clipboard. Runs in the browser only."""
     with gr.Row():
-        button = gr.Button("🔗 Copy link to this view", size="sm", scale=0, min_width=220)
-        box = gr.Textbox(show_label=False, placeholder="the link appears here", scale=3,
-                         interactive=False, buttons=["copy"], elem_id=f"{tab_id}-link")
+        button = gr.Button(t("common.copy_link", "🔗 Copy link to this view", "🔗 复制此视图的链接"),
+                           size="sm", scale=0, min_width=220)
+        box = gr.Textbox(show_label=False, placeholder=t("common.link_here", "the link appears here", "链接会显示在这里"),
+                         scale=3, interactive=False, buttons=["copy"], elem_id=f"{tab_id}-link")
     keys = json.dumps(list(fields))
     js = f"""(...values) => {{
         const url = new URL(window.location.href);

@@ -32,6 +32,7 @@ from genai import finetune as ft
 from genai.checks import check_range
 from genai.images import from_uint8, grid
 from ui import common
+from ui.i18n import say, t
 
 # Hosting limits, read once when the app starts (GENAI_FT_* environment variables).
 MAX_STEPS = int(os.environ.get("GENAI_FT_MAX_STEPS", "1000"))
@@ -48,10 +49,16 @@ PREVIEW_SEED = 1234
 PREVIEW_STEPS = 20            # DDIM steps of the diffusion previews
 LR_RANGE = (1e-5, 1e-2)
 DIGITS = list(range(10))
-SOURCES = [("My drawings", "drawings"), ("Built-in digits", "builtin")]
+SOURCES = [(t("ft.source.drawings", "My drawings", "我画的数字"), "drawings"),
+           (t("ft.source.builtin", "Built-in digits", "内置数字"), "builtin")]
 LOSS_NAMES = {"loss": "loss", "loss_d": "D", "loss_g": "G"}      # the GAN has two players
 LOSS_COLOURS = {"loss": "#1f77b4", "D": "#d62728", "G": "#1f77b4"}
-PARAM_CHOICES = [("All weights", "all"), ("Last layers only", "last"), ("LoRA adapter (rank 4)", "lora")]
+PARAM_CHOICES = [(t("ft.params.all", "All weights", "全部权重"), "all"),
+                 (t("ft.params.last", "Last layers only", "只训练最后几层"), "last"),
+                 (t("ft.params.lora", "LoRA adapter (rank 4)", "LoRA 适配器（秩 4）"), "lora")]
+BUSY = ("A fine-tune is already running here: wait for it to finish, or press Stop.",
+        "这里已经有一个微调在运行：等它结束，或者按“停止”。")
+NOTHING_TO_STOP = ("Nothing to stop: press Start first.", "没有可停止的：请先按“开始”。")
 
 
 def _gpu(fn):
@@ -154,14 +161,17 @@ def _curve(history: list[dict]) -> pd.DataFrame | None:
     return pd.DataFrame(rows, columns=["step", "loss", "series"]) if rows else None
 
 
-def _progress(p: dict | None = None, note: str = "") -> str:
-    """The progress bar and line: step, steps/s, time left, losses."""
+def _progress(p: dict | None = None, note: str = "", request: gr.Request | None = None) -> str:
+    """The progress bar and line: step, steps/s, time left, losses (in the visitor's language)."""
     if p is None:
         return f"<div class='ft-progress'>{html.escape(note)}</div>"
-    losses = ", ".join(f"{LOSS_NAMES[k]} {v:.3f}" for k, v in p.items() if k.startswith("loss"))
-    line = (f"Step {p['step']} / {p['total']} · {p['steps_per_second']:.1f} steps/s · "
-            f"{p['seconds']:.0f} s" + ("" if p.get("done") else f" · about {p['seconds_left']:.0f} s left")
-            + (f" · {losses}" if losses else ""))
+    losses = ", ".join(f"{say(request, 'loss', '损失') if k == 'loss' else LOSS_NAMES[k]} {v:.3f}"
+                       for k, v in p.items() if k.startswith("loss"))
+    left = "" if p.get("done") else say(request, f" · about {p['seconds_left']:.0f} s left",
+                                        f" · 约剩 {p['seconds_left']:.0f} 秒")
+    line = (say(request, f"Step {p['step']} / {p['total']} · {p['steps_per_second']:.1f} steps/s · {p['seconds']:.0f} s",
+                f"第 {p['step']} / {p['total']} 步 · 每秒 {p['steps_per_second']:.1f} 步 · {p['seconds']:.0f} 秒")
+            + left + (f" · {losses}" if losses else ""))
     return (f"<div class='ft-progress'><progress value='{p['step']}' max='{p['total']}' "
             f"style='width:100%'></progress><div>{html.escape(line)}"
             + (f"<br>{html.escape(note)}" if note else "") + "</div></div>")
@@ -178,35 +188,40 @@ def _strokes(sketch):
     return sketch
 
 
-def _settings(family: str, label, steps, lr, params, seconds) -> ft.FinetuneConfig:
+def _settings(family: str, label, steps, lr, params, seconds, request=None) -> ft.FinetuneConfig:
     """Widget values -> a FinetuneConfig, or a gr.Error naming the allowed range."""
     steps = check_range("steps", steps, 1, MAX_STEPS, integer=True)
     seconds = check_range("time cap (seconds)", seconds, 1, MAX_SECONDS)
     try:
         lr = check_range("learning rate", lr, *LR_RANGE)
     except ValueError:
-        raise gr.Error(f"Learning rate must be a number from 0.00001 to 0.01; got {lr!r}.") from None
+        raise gr.Error(say(request, f"Learning rate must be a number from 0.00001 to 0.01; got {lr!r}.",
+                           f"学习率必须是 0.00001 到 0.01 之间的数；收到的是 {lr!r}。")) from None
     if params not in ft.PARAMS:
-        raise gr.Error(f"Which weights train must be one of {', '.join(ft.PARAMS)}; got {params!r}.")
+        raise gr.Error(say(request, f"Which weights train must be one of {', '.join(ft.PARAMS)}; got {params!r}.",
+                           f"“训练哪些权重”必须是 {', '.join(ft.PARAMS)} 之一；收到的是 {params!r}。"))
     label = check_range("the class your examples teach", label, 0, 9, integer=True) \
         if family in ft.CONDITIONAL else ft.FinetuneConfig.label
     return ft.default_config(family, steps=steps, seconds=seconds, lr=lr, params=params, label=label)
 
 
-def _examples(session: Session, source, classes) -> torch.Tensor:
+def _examples(session: Session, source, classes, request=None) -> torch.Tensor:
     """The examples to learn from, (N, 1, 28, 28) in [-1, 1], or a gr.Error saying what is missing."""
     if source == "drawings":
         if not session.examples:
-            raise gr.Error("No examples yet: draw a digit and press “Add example” (three or more work "
-                           "best), or choose “Built-in digits”.")
+            raise gr.Error(say(request, "No examples yet: draw a digit and press “Add example” (three or more "
+                               "work best), or choose “Built-in digits”.",
+                               "还没有样例：画一个数字并按“添加样例”（三个或更多效果最好），或者选择“内置数字”。"))
         return from_uint8(np.stack(session.examples))
     if source == "builtin":
         if not isinstance(classes, (list, tuple)) or not classes:
-            raise gr.Error("Tick at least one digit (0-9) whose built-in examples to use.")
+            raise gr.Error(say(request, "Tick at least one digit (0-9) whose built-in examples to use.",
+                               "请至少勾选一个数字（0-9），用它的内置样例。"))
         picked = [check_range("built-in digit", c, 0, 9, integer=True) for c in classes]
         x, y = ft.builtin_digits()
         return torch.cat([x[y == c][:BUILTIN_PER_CLASS] for c in sorted(set(picked))])
-    raise gr.Error(f"Examples must come from one of: drawings, builtin; got {source!r}.")
+    raise gr.Error(say(request, f"Examples must come from one of: drawings, builtin; got {source!r}.",
+                       f"样例来源必须是 drawings 或 builtin 之一；收到的是 {source!r}。"))
 
 
 # ----------------------------------------------------------------------------- training
@@ -233,140 +248,171 @@ def panel(family: str) -> gr.State:
     defaults = ft.default_config(family)
     prefix = f"{family}-ft"
 
-    with gr.Accordion("Fine-tune: teach it your handwriting", open=False, elem_id=prefix):
-        gr.Markdown(
+    with gr.Accordion(t("ft.title", "Fine-tune: teach it your handwriting", "微调：教它学你的笔迹"),
+                      open=False, elem_id=prefix):
+        gr.Markdown(t(
+            f"ft.intro.{'conditional' if conditional else 'unconditional'}",
             "Draw a few digits (or pick built-in ones), press **Start** and watch the model learn them. "
             + ("Choose which class your examples teach: teach class 1 with 7s and its 1s turn into 7s, "
                "while built-in digits of the other classes keep them working. " if conditional else
                "Teach it only 3s, and most of what it draws becomes a 3. ")
             + "Only you see the result; the shared model never changes. "
             f"*This server allows up to {MAX_STEPS} steps and {MAX_SECONDS:g} s per fine-tune, "
-            f"{CONCURRENCY} at a time (others wait in a queue).*")
+            f"{CONCURRENCY} at a time (others wait in a queue).*",
+            "画几个数字（或选用内置数字），按 **开始**，看模型怎样学会它们。"
+            + ("选择你的样例要教哪一类：用 7 去教类别 1，它画的 1 就会变成 7，而其他类别的内置数字让那些类别保持正常。"
+               if conditional else "只教它 3，它画的数字大多就会变成 3。")
+            + "结果只有你能看到；共享的模型永远不变。"
+            f"*本服务器每次微调最多 {MAX_STEPS} 步、{MAX_SECONDS:g} 秒，同时最多进行 {CONCURRENCY} 个"
+            "（其他人在队列中等待）。*"))
         state = gr.State(None, time_to_live=SESSION_TTL, delete_callback=_free)
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=260):
-                source = gr.Radio(SOURCES, value="drawings", label="Examples", elem_id=f"{prefix}-source")
-                pad = common.sketchpad("Draw one digit", elem_id=f"{prefix}-pad")
+                source = gr.Radio(SOURCES, value="drawings", label=t("ft.examples", "Examples", "样例"),
+                                  elem_id=f"{prefix}-source")
+                pad = common.sketchpad(t("ft.pad", "Draw one digit", "只画一个数字"), elem_id=f"{prefix}-pad")
                 with gr.Row():
-                    add = gr.Button("Add example", variant="primary", size="sm", min_width=90, elem_id=f"{prefix}-add")
-                    remove = gr.Button("Remove selected", size="sm", min_width=90, elem_id=f"{prefix}-remove")
-                    clear = gr.Button("Clear", size="sm", min_width=60, elem_id=f"{prefix}-clear")
-                gallery = gr.Gallery(label=f"Your examples (up to {MAX_EXAMPLES}; click one to select it)",
+                    add = gr.Button(t("ft.add", "Add example", "添加样例"), variant="primary", size="sm", min_width=90,
+                                    elem_id=f"{prefix}-add")
+                    remove = gr.Button(t("ft.remove", "Remove selected", "删除选中的"), size="sm", min_width=90,
+                                       elem_id=f"{prefix}-remove")
+                    clear = gr.Button(t("ft.clear", "Clear", "清空"), size="sm", min_width=60, elem_id=f"{prefix}-clear")
+                gallery = gr.Gallery(label=t("ft.gallery", f"Your examples (up to {MAX_EXAMPLES}; click one to select it)",
+                                             f"你的样例（最多 {MAX_EXAMPLES} 个；点击一个即可选中）"),
                                      columns=8, height=140, format="png", allow_preview=False, preview=False,
                                      object_fit="contain", fit_columns=False, interactive=False, elem_id=f"{prefix}-gallery")
-                classes = gr.CheckboxGroup(DIGITS, value=[7], label="Built-in digits to use (with “Built-in digits”)",
+                classes = gr.CheckboxGroup(DIGITS, value=[7], label=t("ft.classes", "Built-in digits to use (with “Built-in digits”)",
+                                                                      "要用的内置数字（选“内置数字”时）"),
                                            elem_id=f"{prefix}-classes")
             with gr.Column(scale=2, min_width=260):
-                label = gr.Radio(DIGITS, value=defaults.label, label="Your examples teach class",
+                label = gr.Radio(DIGITS, value=defaults.label, label=t("ft.label", "Your examples teach class",
+                                                                       "你的样例要教的类别"),
                                  visible=conditional, elem_id=f"{prefix}-label")
                 steps = gr.Slider(1, MAX_STEPS, value=min(defaults.steps, MAX_STEPS), step=1,
-                                  label="Steps — each one looks at a batch of examples", elem_id=f"{prefix}-steps")
+                                  label=t("ft.steps", "Steps — each one looks at a batch of examples",
+                                          "训练步数 —— 每一步看一批样例"), elem_id=f"{prefix}-steps")
                 lr = gr.Number(defaults.lr, minimum=LR_RANGE[0], maximum=LR_RANGE[1], step=1e-4,
-                               label="Learning rate (0.00001–0.01) — bigger learns faster, too big forgets",
+                               label=t("ft.lr", "Learning rate (0.00001–0.01) — bigger learns faster, too big forgets",
+                                       "学习率（0.00001–0.01）—— 越大学得越快，太大会忘掉原来学会的"),
                                elem_id=f"{prefix}-lr")
-                params = gr.Radio(PARAM_CHOICES, value=defaults.params, label="Which weights train",
+                params = gr.Radio(PARAM_CHOICES, value=defaults.params, label=t("ft.params", "Which weights train",
+                                                                                "训练哪些权重"),
                                   elem_id=f"{prefix}-params")
                 seconds = gr.Slider(1, MAX_SECONDS, value=min(defaults.seconds, MAX_SECONDS), step=1,
-                                    label="Time cap (seconds)", elem_id=f"{prefix}-seconds")
+                                    label=t("ft.seconds", "Time cap (seconds)", "时间上限（秒）"),
+                                    elem_id=f"{prefix}-seconds")
                 with gr.Row():
-                    start = gr.Button("Start", variant="primary", min_width=60, elem_id=f"{prefix}-start")
-                    stop = gr.Button("Stop", variant="stop", min_width=60, elem_id=f"{prefix}-stop")
-                    reset = gr.Button("Reset", min_width=60, elem_id=f"{prefix}-reset")
-                progress = gr.HTML(_progress(note="Add examples, then press Start."), elem_id=f"{prefix}-progress")
-                download = gr.DownloadButton("Download the fine-tuned model (.zip)", interactive=False,
+                    start = gr.Button(t("ft.start", "Start", "开始"), variant="primary", min_width=60,
+                                      elem_id=f"{prefix}-start")
+                    stop = gr.Button(t("ft.stop", "Stop", "停止"), variant="stop", min_width=60, elem_id=f"{prefix}-stop")
+                    reset = gr.Button(t("ft.reset", "Reset", "重置"), min_width=60, elem_id=f"{prefix}-reset")
+                progress = gr.HTML(t("ft.progress", _progress(note="Add examples, then press Start."),
+                                     _progress(note="先添加样例，再按“开始”。")), elem_id=f"{prefix}-progress")
+                download = gr.DownloadButton(t("ft.download", "Download the fine-tuned model (.zip)",
+                                               "下载微调后的模型（.zip）"), interactive=False,
                                              size="sm", elem_id=f"{prefix}-download")
             with gr.Column(scale=3, min_width=320):
                 plot = gr.LinePlot(None, x="step", y="loss", color="series", color_map=LOSS_COLOURS, height=200,
-                                   label="Loss (red: D, the critic · blue: G, the forger)" if family == "gan"
-                                   else "Loss", elem_id=f"{prefix}-plot")
+                                   label=t("ft.loss_gan", "Loss (red: D, the critic · blue: G, the forger)",
+                                           "损失（红：D，鉴定者 · 蓝：G，伪造者）") if family == "gan"
+                                   else t("ft.loss", "Loss", "损失"), elem_id=f"{prefix}-plot")
                 with gr.Row():
-                    before = common.image_output("Before (fixed seed)", elem_id=f"{prefix}-before",
-                                                 min_width=160)
-                    after = common.image_output("After: yours (same seed)", elem_id=f"{prefix}-after",
-                                                min_width=160)
-                gr.Markdown("Samples of " + ("the digits 0-9, then ten of the class your examples teach."
-                                             if conditional else "the model, from the same random codes."))
+                    before = common.image_output(t("ft.before", "Before (fixed seed)", "微调前（固定种子）"),
+                                                 elem_id=f"{prefix}-before", min_width=160)
+                    after = common.image_output(t("ft.after", "After: yours (same seed)", "微调后：你的模型（同一种子）"),
+                                                elem_id=f"{prefix}-after", min_width=160)
+                gr.Markdown(t("ft.samples_conditional", "Samples of the digits 0-9, then ten of the class your examples teach.",
+                              "样本：数字 0-9，然后是你的样例所教类别的十个。") if conditional else
+                            t("ft.samples", "Samples of the model, from the same random codes.",
+                              "模型的样本，来自同一组随机编码。"))
         selected = gr.Number(None, visible=False, precision=0, label="index")
         api_file = common.picture_file("image")
 
     # ------------------------------------------------------------------------- handlers
 
-    def _added(session, digit: np.ndarray):
+    def _added(session, digit: np.ndarray, request):
         session = _session(session)
         if len(session.examples) >= MAX_EXAMPLES:
-            raise gr.Error(f"You have {MAX_EXAMPLES} examples, the most allowed: remove one first.")
+            raise gr.Error(say(request, f"You have {MAX_EXAMPLES} examples, the most allowed: remove one first.",
+                               f"你已有 {MAX_EXAMPLES} 个样例，已达上限：请先删除一个。"))
         session.examples.append(digit)
         n = len(session.examples)
-        hint = "Add a few more, or press Start." if n < 3 else "Press Start."
-        return _thumbnails(session), _progress(note=f"{n} example{'s' * (n != 1)}. {hint}"), None, session
+        note = say(request, f"{n} example{'s' * (n != 1)}. " + ("Add a few more, or press Start." if n < 3 else "Press Start."),
+                   f"{n} 个样例。" + ("再加几个，或者按“开始”。" if n < 3 else "按“开始”吧。"))
+        return _thumbnails(session), _progress(note=note), None, session
 
-    def add_drawing(session, sketch):
+    def add_drawing(session, sketch, request: gr.Request = None):
         """The canvas's drawing -> one more example."""
-        return _added(session, common.drawing_to_digit(_strokes(sketch)))
+        return _added(session, common.drawing_to_digit(_strokes(sketch)), request)
 
-    def add_example(session, image):
+    def add_example(session, image, request: gr.Request = None):
         """Add one example: `image`, a picture of one digit (any size and mode)."""
-        return _added(session, common.read_picture(image))
+        return _added(session, common.read_picture(image), request)
 
-    def remove_example(session, index=None):
+    def remove_example(session, index=None, request: gr.Request = None):
         """Remove example number `index` (0 = the first)."""
         session = _session(session)
         n = len(session.examples)
         if index is None:
-            raise gr.Error("Click an example in the gallery first, then press Remove.")
+            raise gr.Error(say(request, "Click an example in the gallery first, then press Remove.",
+                               "请先在样例图库里点击一个样例，再按“删除选中的”。"))
         if not n:
-            raise gr.Error("There are no examples to remove.")
+            raise gr.Error(say(request, "There are no examples to remove.", "没有可删除的样例。"))
         index = check_range("index", index, 0, n - 1, integer=True)
         session.examples.pop(index)
-        return _thumbnails(session), _progress(note=f"Removed example {index + 1}; {n - 1} left."), None, session
+        note = say(request, f"Removed example {index + 1}; {n - 1} left.", f"已删除第 {index + 1} 个样例；还剩 {n - 1} 个。")
+        return _thumbnails(session), _progress(note=note), None, session
 
-    def clear_examples(session):
+    def clear_examples(session, request: gr.Request = None):
         """Remove every example."""
         session = _session(session)
         session.examples = []
-        return [], _progress(note="No examples: draw one and press “Add example”."), None, session
+        note = say(request, "No examples: draw one and press “Add example”.", "没有样例了：画一个数字，然后按“添加样例”。")
+        return [], _progress(note=note), None, session
 
     def pick(evt: gr.SelectData):
         return evt.index
 
-    def queue_up(session, source, classes, label, steps, lr, params, seconds):
+    def queue_up(session, source, classes, label, steps, lr, params, seconds, request: gr.Request = None):
         """Checks that run before a fine-tune waits for its turn, so a mistake shows at once."""
         session = _session(session)
         if session.running or (session.waiting and time.time() - session.waiting < 600):
-            raise gr.Error("A fine-tune is already running here: wait for it to finish, or press Stop.")
-        _examples(session, source, classes)
-        _settings(family, label, steps, lr, params, seconds)
+            raise gr.Error(say(request, *BUSY))
+        _examples(session, source, classes, request)
+        _settings(family, label, steps, lr, params, seconds, request)
         session.stop.clear()
         session.waiting = time.time()
-        return _progress(note="Waiting for a free training slot…"), session
+        return _progress(note=say(request, "Waiting for a free training slot…", "正在等待空闲的训练名额…")), session
 
     def finetune(session, source="drawings", classes=(7,), label=defaults.label,
-                 steps=defaults.steps, lr=defaults.lr, params=defaults.params, seconds=defaults.seconds):
+                 steps=defaults.steps, lr=defaults.lr, params=defaults.params, seconds=defaults.seconds,
+                 request: gr.Request = None):
         """Fine-tune this session's model on its examples (or built-in digits of `classes`);
         streams the loss curve, the after-samples, a progress line, and finally the zip."""
         session = _session(session)
         if session.running:
-            raise gr.Error("A fine-tune is already running here: wait for it to finish, or press Stop.")
-        x = _examples(session, source, classes)
-        cfg = _settings(family, label, steps, lr, params, seconds)
+            raise gr.Error(say(request, *BUSY))
+        x = _examples(session, source, classes, request)
+        cfg = _settings(family, label, steps, lr, params, seconds, request)
         stopped_early = session.waiting is not None and session.stop.is_set()
         session.waiting = None
         if stopped_early:
             session.stop.clear()
-            yield gr.skip(), gr.skip(), _progress(note="Stopped before it started."), gr.skip(), session
+            yield (gr.skip(), gr.skip(), _progress(note=say(request, "Stopped before it started.", "还没开始就停止了。")),
+                   gr.skip(), session)
             return
         session.running = True
         try:
-            yield from _run(session, x, cfg)
+            yield from _run(session, x, cfg, request)
         finally:
             session.running = False
             session.stop.clear()
 
-    def _run(session: Session, x: torch.Tensor, cfg: ft.FinetuneConfig):
+    def _run(session: Session, x: torch.Tensor, cfg: ft.FinetuneConfig, request=None):
         history, last_tick, final = [], 0.0, None
         base = session.model if session.model is not None else common.model(family)
         stream = _train(family, base, x, cfg, stop=None if ZERO_GPU else session.stop.is_set)
-        yield _curve([]), gr.skip(), _progress(note="Starting…"), gr.skip(), session
+        yield _curve([]), gr.skip(), _progress(note=say(request, "Starting…", "正在启动…")), gr.skip(), session
         for p in stream:
             weights = p.pop("weights", None)
             history.append(p)
@@ -379,29 +425,32 @@ def panel(family: str) -> gr.State:
             elif weights is not None or time.perf_counter() - last_tick >= TICK:
                 last_tick = time.perf_counter()
                 yield (_curve(history), _after(session, family, cfg.label) if weights is not None else gr.skip(),
-                       _progress(p), gr.skip(), session)
+                       _progress(p, request=request), gr.skip(), session)
         zip_path = _write_zip(session, family, cfg, history)
-        note = "Stopped: kept what was learned." if final is None or final["step"] < cfg.steps else "Done."
-        yield (_curve(history), _after(session, family, cfg.label), _progress(final or history[-1], note),
+        note = (say(request, "Stopped: kept what was learned.", "已停止：保留了已经学到的内容。")
+                if final is None or final["step"] < cfg.steps else say(request, "Done.", "完成。"))
+        yield (_curve(history), _after(session, family, cfg.label), _progress(final or history[-1], note, request),
                gr.DownloadButton(value=zip_path, interactive=True), session)
 
-    def stop_finetune(session):
+    def stop_finetune(session, request: gr.Request = None):
         """Stop the running fine-tune at once; what it learned so far is kept."""
         session = _session(session)
         if session.running or session.waiting:
             session.stop.set()
-            return _progress(note="Stopping…")
-        gr.Warning("Nothing to stop: press Start first.")
-        return _progress(note="Nothing to stop: press Start first.")
+            return _progress(note=say(request, "Stopping…", "正在停止…"))
+        gr.Warning(say(request, *NOTHING_TO_STOP))
+        return _progress(note=say(request, *NOTHING_TO_STOP))
 
-    def reset_model(session, label=defaults.label):
+    def reset_model(session, label=defaults.label, request: gr.Request = None):
         """Back to the pretrained weights (the examples stay)."""
         session = _session(session)
         if session.running:
-            raise gr.Error("A fine-tune is running: press Stop first, then Reset.")
+            raise gr.Error(say(request, "A fine-tune is running: press Stop first, then Reset.",
+                               "微调正在运行：请先按“停止”，再按“重置”。"))
         session.forget()
         label = check_range("label", label, 0, 9, integer=True) if conditional else defaults.label
-        return (_curve([]), _after(session, family, label), _progress(note="Back to the pretrained weights."),
+        return (_curve([]), _after(session, family, label),
+                _progress(note=say(request, "Back to the pretrained weights.", "已恢复为预训练的权重。")),
                 gr.DownloadButton(value=None, interactive=False), session)
 
     def preview(session, label=defaults.label):

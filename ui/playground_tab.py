@@ -24,16 +24,34 @@ from genai.checks import check_range
 from genai.toy2d import FAMILIES, MAX_POINTS, MIN_POINTS, PLANE
 
 from . import common, explain
-from .i18n import t as tr       # `t` is the noise level here
+from .i18n import say, t as tr  # `t` is the noise level here
 
 INTRO = ("**Three generative models, one set of points, trained live.** Pick a shape or click on the data "
          "to add points, then press **▶ Play**. Each family has its own learning rate: the GAN's two "
          "players fall out of step when it is much higher.")
+INTRO_ZH = ("**三种生成模型，同一组点，现场训练。** 选一个形状，或在数据图上点击添加点，然后按 **▶ 播放**。"
+            "每种模型有自己的学习率：GAN 的学习率调得高很多时，它的两个玩家就会步调失衡。")
+READING = ("**Reading the pictures.** *Top*: real points (grey) and 1,000 generated ones, the same "
+           "noise every frame; SW is the sliced Wasserstein distance (lower = closer; the dashed "
+           "line is two samples of the data). *GAN*: the critic D's belief that a spot is real, "
+           "and where G sends a square grid of noise z. *VAE*: where the encoder puts each data "
+           "point in the latent plane (same colours as the data; circles: the prior N(0, I) at 1 "
+           "and 2 σ), and where the decoder sends a grid of z. *Diffusion*: 40 points travelling "
+           "from noise to data, and the step the model would take at each spot at noise level t.")
+READING_ZH = ("**怎么看这些图。** *上方*：真实的点（灰色）和 1,000 个生成的点，每一帧都用同一批噪声；"
+              "SW 是切片 Wasserstein 距离（越低越接近；虚线是数据自身两次采样之间的距离）。"
+              "*GAN*：判别器 D 认为某处是真实数据的把握，以及 G 把一个方形的噪声 z 网格送到了哪里。"
+              "*VAE*：编码器把每个数据点放到潜在平面的哪里（颜色与数据图相同；圆圈：先验 N(0, I) 的 1σ 和 2σ），"
+              "以及解码器把 z 网格送到了哪里。*扩散模型*：40 个点从噪声走向数据的轨迹，"
+              "以及在噪声级别 t 下模型在每个位置会迈出的一步。")
 
 CUSTOM = "custom"
-DATA_CHOICES = [("Two moons", "moons"), ("Ring", "ring"), ("Spiral", "spiral"),
-                ("Eight Gaussians", "gaussians"), ("Checkerboard", "checkerboard"),
-                ("My points (click the data)", CUSTOM)]
+DATA_NAMES = {"moons": ("Two moons", "双月"), "ring": ("Ring", "圆环"), "spiral": ("Spiral", "螺旋"),
+              "gaussians": ("Eight Gaussians", "八个高斯团"), "checkerboard": ("Checkerboard", "棋盘格"),
+              CUSTOM: ("My points", "我的点")}
+DATA_CHOICES = [(tr(f"playground.data.{value}", en, zh), value) for value, (en, zh) in DATA_NAMES.items()
+                if value != CUSTOM] + [(tr("playground.data.custom", "My points (click the data)",
+                                           "我的点（点击数据图添加）"), CUSTOM)]
 DEFAULTS = {"preset": "moons", "family": "gan", "steps": 200, "width": 64, "seed": 0, "frame_steps": 25,
             "t": 150}
 LR_DEFAULTS = toy2d.LEARNING_RATES  # per family: the GAN wants a smaller one (measured, see genai/toy2d.py)
@@ -54,6 +72,7 @@ BIG, SMALL = 300, 150
 WHITE, GRID_GREY, REAL_GREY, DARK = (255, 255, 255), (232, 232, 232), (170, 170, 170), (40, 40, 40)
 COLORS = {"gan": (230, 110, 10), "vae": (30, 140, 60), "diffusion": (25, 105, 220)}
 NAMES = {"gan": "GAN", "vae": "VAE", "diffusion": "Diffusion"}
+NAMES_ZH = {"gan": "GAN", "vae": "VAE", "diffusion": "扩散模型"}
 FAKE_RGB, REAL_RGB = np.array([246, 200, 200]), np.array([196, 228, 196])    # D's heat map: fake .. real
 
 
@@ -320,18 +339,18 @@ def _restart(session: dict, lrs: dict, width: int, seed: int) -> None:
                         if session["source"] != CUSTOM else float("nan"))
 
 
-def _status(session: dict) -> str:
+def _status(session: dict, request: gr.Request | None = None) -> str:
     """One line under the controls: the step count and the data."""
-    names = dict((value, label) for label, value in DATA_CHOICES)
-    step = session["runs"]["gan"].step
-    return (f"**Step {step}** (each family) · {len(session['data'])} points: "
-            f"{names[session['source']].split(' (')[0].lower()}")
+    en, zh = DATA_NAMES[session["source"]]
+    step, n = session["runs"]["gan"].step, len(session["data"])
+    return say(request, f"**Step {step}** (each family) · {n} points: {en.lower()}",
+               f"**第 {step} 步**（每种模型各自）· {n} 个点：{zh}")
 
 
-def _render(session: dict, t: int) -> list:
+def _render(session: dict, t: int, request: gr.Request | None = None) -> list:
     """Every output: the status line, the data, three family columns, the distance plot."""
     data = session["data"]
-    out = [_status(session), _data_picture(data)]
+    out = [_status(session, request), _data_picture(data)]
     for family in FAMILIES:
         if len(data) >= MIN_POINTS:
             out.append(_family_picture(family, session["runs"][family], data, t)[0])
@@ -351,17 +370,18 @@ def _session(state, preset, lrs, width, seed) -> dict:
 # ----------------------------------------------------------------------------- page handlers
 
 @common.friendly
-def _show(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t):
+def _show(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, request: gr.Request = None):
     """Redraw without training (a new t, the page loading)."""
     lrs, width, seed = _settings(lr_gan, lr_vae, lr_diffusion, width, seed)
     t = check_range("t", t, 0, 999, integer=True)
     state = _session(state, preset, lrs, width, seed)
     with state["lock"]:
-        return state, *_render(state, t)
+        return state, *_render(state, t, request)
 
 
 @common.friendly
-def _advance(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, frame_steps):
+def _advance(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, frame_steps,
+             request: gr.Request = None):
     """One frame: every family trains `frame_steps` steps on the same data, then a redraw.
     A bad setting (a cleared seed box, say) pauses with a warning, rather than an error every tick."""
     try:
@@ -369,7 +389,7 @@ def _advance(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, frame_
         t = check_range("t", t, 0, 999, integer=True)
         frame_steps = check_range("steps per frame", frame_steps, 1, FRAME_STEPS_MAX, integer=True)
     except ValueError as e:
-        gr.Warning(f"Paused: {e}")
+        gr.Warning(say(request, f"Paused: {e}", f"已暂停：{e}"))
         return state, gr.Timer(active=False), *[gr.update()] * N_VIEWS
     state = _session(state, preset, lrs, width, seed)
     with state["lock"]:
@@ -380,21 +400,21 @@ def _advance(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, frame_
             for family, run in state["runs"].items():
                 toy2d.set_lr(run, lrs[family])
                 toy2d.train(run, data, frame_steps)
-        return state, gr.update(), *_render(state, t)
+        return state, gr.update(), *_render(state, t, request)
 
 
 @common.friendly
-def _reset(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t):
+def _reset(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, request: gr.Request = None):
     """Fresh models on the current data."""
     lrs, width, seed = _settings(lr_gan, lr_vae, lr_diffusion, width, seed)
     state = _session(state, preset, lrs, width, seed)
     with state["lock"]:
         _restart(state, lrs, width, seed)
-        return state, *_render(state, check_range("t", t, 0, 999, integer=True))
+        return state, *_render(state, check_range("t", t, 0, 999, integer=True), request)
 
 
 @common.friendly
-def _choose_data(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t):
+def _choose_data(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, request: gr.Request = None):
     """A new preset or seed: its points, and fresh models. "My points" keeps the current points."""
     preset = _choice("data", preset, [value for _, value in DATA_CHOICES])
     lrs, width, seed = _settings(lr_gan, lr_vae, lr_diffusion, width, seed)
@@ -407,43 +427,47 @@ def _choose_data(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t):
             state["source"], state["floor"] = CUSTOM, float("nan")
             if state["settings"] != (width, seed):        # ... unless the seed or width changed
                 _restart(state, lrs, width, seed)
-        return state, *_render(state, check_range("t", t, 0, 999, integer=True))
+        return state, *_render(state, check_range("t", t, 0, 999, integer=True), request)
 
 
 @common.friendly
-def _add_points(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, evt: gr.SelectData):
+def _add_points(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, evt: gr.SelectData,
+                request: gr.Request = None):
     """A click on the data: SPRAY points around the spot; the data become "my points"."""
     lrs, width, seed = _settings(lr_gan, lr_vae, lr_diffusion, width, seed)
     state = _session(state, preset, lrs, width, seed)
     if not isinstance(evt.index, (list, tuple)) or len(evt.index) != 2:
-        return state, gr.update(), *_render(state, check_range("t", t, 0, 999, integer=True))
+        return state, gr.update(), *_render(state, check_range("t", t, 0, 999, integer=True), request)
     x, y = _from_px(float(evt.index[0]), float(evt.index[1]), BIG)
     with state["lock"]:
         data = state["data"]
         if len(data) + SPRAY > MAX_POINTS:
-            raise gr.Error(f"At most {MAX_POINTS} points: press Clear to start again.")
+            raise gr.Error(say(request, f"At most {MAX_POINTS} points: press Clear to start again.",
+                               f"最多 {MAX_POINTS} 个点：按“清除所有点”重新开始。"))
         g = torch.Generator().manual_seed(len(data))
         spot = (torch.tensor([[x, y]]) + SPRAY_STD * torch.randn(SPRAY, 2, generator=g)).clamp(-PLANE, PLANE)
         state["data"] = torch.cat([data, spot])
         state["source"], state["floor"] = CUSTOM, float("nan")
-        return state, CUSTOM, *_render(state, check_range("t", t, 0, 999, integer=True))
+        return state, CUSTOM, *_render(state, check_range("t", t, 0, 999, integer=True), request)
 
 
 @common.friendly
-def _clear(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t):
+def _clear(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, request: gr.Request = None):
     """No points at all (and fresh models): click to place new ones."""
     lrs, width, seed = _settings(lr_gan, lr_vae, lr_diffusion, width, seed)
     state = _session(state, preset, lrs, width, seed)
     with state["lock"]:
         state["data"], state["source"] = torch.zeros(0, 2), CUSTOM
         _restart(state, lrs, width, seed)
-        return state, CUSTOM, gr.Timer(active=False), *_render(state, check_range("t", t, 0, 999, integer=True))
+        return (state, CUSTOM, gr.Timer(active=False),
+                *_render(state, check_range("t", t, 0, 999, integer=True), request))
 
 
-def _play(state):
+def _play(state, request: gr.Request = None):
     """Start the timer, unless there is nothing to learn yet."""
     if state is not None and len(state["data"]) < MIN_POINTS:
-        raise gr.Error(f"Place at least {MIN_POINTS} points first: click on the data panel.")
+        raise gr.Error(say(request, f"Place at least {MIN_POINTS} points first: click on the data panel.",
+                           f"请先放置至少 {MIN_POINTS} 个点：在数据图上点击。"))
     return gr.Timer(active=True)
 
 
@@ -478,42 +502,45 @@ def playground_step(preset=DEFAULTS["preset"], family=DEFAULTS["family"], steps=
 def build() -> common.Tab:
     with gr.Tab(tr("tab.playground", "2-D playground", "二维演练场"), id="playground"):
         with gr.Row(equal_height=False):
-            preset = gr.Dropdown(DATA_CHOICES, value=DEFAULTS["preset"], label="Data", elem_id="playground-data",
+            preset = gr.Dropdown(DATA_CHOICES, value=DEFAULTS["preset"], label=tr("playground.data", "Data", "数据"),
+                                 elem_id="playground-data",
                                  min_width=170, scale=2)
-            play = gr.Button("▶ Play", variant="primary", elem_id="playground-play", min_width=90, scale=0)
-            pause = gr.Button("Pause", elem_id="playground-pause", min_width=90, scale=0)
-            step = gr.Button("Step", elem_id="playground-step", min_width=80, scale=0)
-            reset = gr.Button("↺ Reset", elem_id="playground-reset", min_width=105, scale=0)
+            play = gr.Button(tr("playground.play", "▶ Play", "▶ 播放"), variant="primary", elem_id="playground-play",
+                             min_width=90, scale=0)
+            pause = gr.Button(tr("playground.pause", "Pause", "暂停"), elem_id="playground-pause", min_width=90, scale=0)
+            step = gr.Button(tr("playground.step", "Step", "单步"), elem_id="playground-step", min_width=80, scale=0)
+            reset = gr.Button(tr("playground.reset", "↺ Reset", "↺ 重置"), elem_id="playground-reset", min_width=105,
+                              scale=0)
             frame_steps = gr.Slider(1, FRAME_STEPS_MAX, value=DEFAULTS["frame_steps"], step=1,
-                                    label="Steps per frame", elem_id="playground-frame-steps", min_width=200, scale=2)
-            width = gr.Slider(*WIDTH_RANGE, value=DEFAULTS["width"], step=16, label="Width (restarts)",
+                                    label=tr("playground.frame_steps", "Steps per frame", "每帧训练步数"),
+                                    elem_id="playground-frame-steps", min_width=200, scale=2)
+            width = gr.Slider(*WIDTH_RANGE, value=DEFAULTS["width"], step=16,
+                              label=tr("playground.width", "Width (restarts)", "网络宽度（改动后重新开始）"),
                               elem_id="playground-width", min_width=200, scale=2)
         status = gr.Markdown(elem_id="playground-status")
         with gr.Row(equal_height=False):
             with gr.Column(min_width=240):
-                data_image = common.image_output("Data (click to add points)", elem_id="playground-data-image",
+                data_image = common.image_output(tr("playground.data_image", "Data (click to add points)",
+                                                    "数据（点击添加点）"), elem_id="playground-data-image",
                                                  show_label=False, buttons=[])
-                plot = common.image_output("Distance to the data over training", elem_id="playground-plot",
+                plot = common.image_output(tr("playground.plot", "Distance to the data over training",
+                                              "训练过程中与数据的距离"), elem_id="playground-plot",
                                            show_label=False, buttons=[])
-            pictures = [common.image_output(NAMES[f], elem_id=f"playground-{f}", show_label=False, buttons=[])
-                        for f in FAMILIES]
+            pictures = [common.image_output(tr(f"playground.name.{f}", NAMES[f], NAMES_ZH[f]), elem_id=f"playground-{f}",
+                                            show_label=False, buttons=[]) for f in FAMILIES]
         with gr.Row(equal_height=False):
-            lrs = [gr.Number(LR_DEFAULTS[f], label=f"{NAMES[f]} learning rate", minimum=LR_RANGE[0],
+            lrs = [gr.Number(LR_DEFAULTS[f], label=tr(f"playground.lr.{f}", f"{NAMES[f]} learning rate",
+                                                      f"{NAMES_ZH[f]}学习率"), minimum=LR_RANGE[0],
                              maximum=LR_RANGE[1], step=0.001, elem_id=f"playground-lr-{f}", min_width=120)
                    for f in FAMILIES]
-            seed = gr.Number(DEFAULTS["seed"], label="Seed (data, weights)", precision=0, minimum=0,
-                             maximum=common.SEED_MAX, elem_id="playground-seed", min_width=120)
+            seed = gr.Number(DEFAULTS["seed"], label=tr("playground.seed", "Seed (data, weights)", "种子（数据、权重）"),
+                             precision=0, minimum=0, maximum=common.SEED_MAX, elem_id="playground-seed", min_width=120)
             t = gr.Slider(0, 999, value=DEFAULTS["t"], step=1, elem_id="playground-t", min_width=240, scale=2,
-                          label="Diffusion field at noise level t (0 = clean, 999 = noise)")
-            clear = gr.Button("Clear points", elem_id="playground-clear", min_width=140, scale=0)
-        gr.Markdown(INTRO + "\n\n"
-                    "**Reading the pictures.** *Top*: real points (grey) and 1,000 generated ones, the same "
-                    "noise every frame; SW is the sliced Wasserstein distance (lower = closer; the dashed "
-                    "line is two samples of the data). *GAN*: the critic D's belief that a spot is real, "
-                    "and where G sends a square grid of noise z. *VAE*: where the encoder puts each data "
-                    "point in the latent plane (same colours as the data; circles: the prior N(0, I) at 1 "
-                    "and 2 σ), and where the decoder sends a grid of z. *Diffusion*: 40 points travelling "
-                    "from noise to data, and the step the model would take at each spot at noise level t.")
+                          label=tr("playground.t", "Diffusion field at noise level t (0 = clean, 999 = noise)",
+                                   "噪声级别 t 下的扩散去噪场（0 = 干净，999 = 纯噪声）"))
+            clear = gr.Button(tr("playground.clear", "Clear points", "清除所有点"), elem_id="playground-clear",
+                              min_width=140, scale=0)
+        gr.Markdown(tr("playground.intro", INTRO + "\n\n" + READING, INTRO_ZH + "\n\n" + READING_ZH))
         fields = {"data": preset, "lr_gan": lrs[0], "lr_vae": lrs[1], "lr_diffusion": lrs[2], "width": width,
                   "spf": frame_steps, "seed": seed, "t": t}
         common.link_button("playground", fields)
@@ -556,7 +583,7 @@ def build() -> common.Tab:
             parsed = common.parse_query_value(comp, params[key]) if key in params else None
             values[key] = comp.value if parsed is None else parsed
         return _choose_data(None, *(values[k] for k in ("data", "lr_gan", "lr_vae", "lr_diffusion", "width",
-                                                         "seed", "t")))
+                                                         "seed", "t")), request=request)
 
     # No triggers and no inputs: runs once when the page loads (with inputs it would also run
     # whenever they change).
