@@ -48,6 +48,7 @@ with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
             tabs.select(lambda: gr.Timer(active=False), None, tab.timer, api_visibility="private",
                         show_progress="hidden")
     demo.load(restore, None, [tabs, *fields], api_visibility="private", show_progress="hidden")
+    common.free_sessions_on_leave(demo)   # a closed page's models are freed, not kept for an hour
 
 demo.queue(default_concurrency_limit=2, max_size=int(os.environ.get("GENAI_QUEUE_SIZE", "200")))
 

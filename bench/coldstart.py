@@ -23,11 +23,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(command: list[str], port: int, log: Path, timeout_s: float = 300) -> tuple[subprocess.Popen, float]:
-    """Start a server on `port`; returns (process, seconds until GET / answered 200).
-    Raises RuntimeError (with the log's tail) if it dies or takes longer than timeout_s."""
+def start(command: list[str], port: int, log: Path, timeout_s: float = 300,
+          env: dict[str, str] | None = None) -> tuple[subprocess.Popen, float]:
+    """Start a server on `port` (with extra environment variables `env`); returns (process,
+    seconds until GET / answered 200). Raises RuntimeError (with the log's tail) if it dies
+    or takes longer than timeout_s."""
     env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False",
-               GRADIO_TEMP_DIR=os.environ.get("GRADIO_TEMP_DIR") or tempfile.mkdtemp(prefix="genai-bench-"))
+               GRADIO_TEMP_DIR=os.environ.get("GRADIO_TEMP_DIR") or tempfile.mkdtemp(prefix="genai-bench-"),
+               **(env or {}))
     t0 = time.perf_counter()
     out = open(log, "w")
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

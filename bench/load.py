@@ -67,7 +67,8 @@ class Session:
 
     def call(self, fn_index: int, data: list, on_frame=None) -> dict:
         """Join the queue, read the stream to the end, fetch every image it names.
-        Returns {"ok", "error", "frames"}; on_frame(t) is called when a streamed frame's images are in."""
+        Returns {"ok", "error", "frames", "output"} (output: the last message's data); on_frame(t) is
+        called when a streamed frame's images are in."""
         body = json.dumps({"data": data, "event_data": None, "fn_index": fn_index, "trigger_id": None,
                            "session_hash": self.session_hash})
         status, answer = self._request("POST", "/gradio_api/queue/join", body)
@@ -98,7 +99,8 @@ class Session:
                     if on_frame is not None:
                         on_frame(time.perf_counter())
                     if kind == "process_completed":
-                        return {"ok": True, "error": None, "frames": frames}
+                        return {"ok": True, "error": None, "frames": frames,
+                                "output": (message.get("output") or {}).get("data")}
                 elif kind == "unexpected_error":
                     return {"ok": False, "error": message.get("message"), "frames": frames}
         except (OSError, http.client.HTTPException, ValueError) as e:

@@ -1,10 +1,14 @@
 """What every tab shares: cached models, pictures, drawings, errors, seeds and links."""
 
+import ctypes
+import datetime
 import functools
+import gc
 import inspect
 import json
 import os
 import secrets
+import threading
 from dataclasses import dataclass, field
 
 import gradio as gr
@@ -25,6 +29,8 @@ SCALE = 8                 # 28 px -> 224 px, nearest neighbour: every model pixe
 # Hosting limits on uploaded pictures, read once when the app starts.
 MAX_IMAGE_PIXELS = int(os.environ.get("GENAI_MAX_IMAGE_PIXELS", str(4096 * 4096)))
 MAX_IMAGE_BYTES = int(os.environ.get("GENAI_MAX_IMAGE_BYTES", str(10 * 2**20)))
+# Seconds a closed page's state is kept before it is freed (a reconnecting page keeps it).
+LEAVE_GRACE_S = float(os.environ.get("GENAI_LEAVE_GRACE_S", "60"))
 PICTURE = "a PNG, JPEG, GIF, BMP, WebP or TIFF picture of one digit"
 
 
@@ -231,3 +237,45 @@ def restore_from_url(tabs: list[Tab]):
         return updates
 
     return restore, [comp for _, comp in fields]
+
+
+# ----------------------------------------------------------------------------- leaving
+
+def _release_freed_memory() -> None:
+    """Hand freed memory back to the operating system. glibc keeps freed blocks for reuse,
+    so without this a server's size only ever grows, even after every visitor has left."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):          # not glibc (macOS, Windows, musl): nothing to do
+        pass
+
+
+def free_sessions_on_leave(demo: gr.Blocks, grace: float = LEAVE_GRACE_S) -> None:
+    """When a visitor closes or reloads the page, free what their session holds: tuned
+    models, 2-D playground models, stored diffusion runs. Gradio alone keeps a closed
+    session's state for an hour, and a class's worth of fine-tuned models is gigabytes.
+    Each gr.State's delete_callback runs (the fine-tune panel's stops a run still going and
+    removes its files). The state is kept for `grace` seconds first, and kept if the page sends
+    anything in that time (its connection only blinked)."""
+    def forget(session_hash: str, left_at: datetime.datetime) -> None:
+        holder = demo.state_holder
+        with holder.lock:
+            if holder.time_last_used.get(session_hash, left_at) > left_at:     # the page came back
+                if session_hash in holder.session_data:
+                    holder.session_data[session_hash].is_closed = False        # normal lifetimes again
+                return
+        holder.delete_state(session_hash)                    # every state, expired or not
+        with holder.lock:
+            holder.session_data.pop(session_hash, None)
+            holder.time_last_used.pop(session_hash, None)
+        gc.collect()
+        _release_freed_memory()
+
+    def leave(request: gr.Request):
+        if getattr(demo, "state_holder", None) is None or request is None or not request.session_hash:
+            return
+        timer = threading.Timer(grace, forget, (request.session_hash, datetime.datetime.now()))
+        timer.daemon = True
+        timer.start()
+
+    demo.unload(leave)

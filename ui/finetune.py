@@ -75,22 +75,23 @@ def _gpu(fn):
 class Session:
     """One visitor's fine-tuning. Lives in a gr.State, never in a module-level object."""
     examples: list = field(default_factory=list)      # (28, 28) uint8 drawings
-    weights: dict | None = None                       # tuned weights as CPU tensors; None = pretrained
-    model: torch.nn.Module | None = None              # built from `weights`, for sampling
+    model: torch.nn.Module | None = None              # the tuned model; None = the pretrained one
     previews: dict = field(default_factory=dict)      # label -> picture of the tuned model's samples
     running: bool = False                             # a fine-tune is training now
     waiting: float | None = None                      # when Start was pressed, until its turn in the queue
     stop: threading.Event = field(default_factory=threading.Event)
     folder: str | None = None                         # where the download zip is written
+    closed: bool = False                              # the visitor left; a run still going keeps nothing
 
     def forget(self):
         """Back to the pretrained weights."""
-        self.weights, self.model, self.previews = None, None, {}
+        self.model, self.previews = None, {}
 
 
 def _free(session) -> None:
     """gr.State's delete_callback: stop a run still going and drop the weights and files."""
     if isinstance(session, Session):
+        session.closed = True
         session.stop.set()
         session.forget()
         session.examples = []
@@ -115,7 +116,7 @@ def _build(family: str, weights: dict) -> torch.nn.Module:
     """A model of the family with these weights, on the device the shared models use."""
     base = common.model(family)
     model = type(base)(base.config)
-    model.load_state_dict(weights)
+    model.load_state_dict(weights, assign=True)          # the model holds these tensors: no second copy
     model.checkpoint_config = getattr(base, "checkpoint_config", {})
     for p in model.parameters():
         p.requires_grad_(False)
@@ -416,8 +417,12 @@ def panel(family: str) -> gr.State:
         for p in stream:
             weights = p.pop("weights", None)
             history.append(p)
+            if session.closed:                            # the visitor left while it ran
+                stream.close()
+                session.forget()
+                return
             if weights is not None:
-                session.weights, session.model, session.previews = weights, _build(family, weights), {}
+                session.model, session.previews = _build(family, weights), {}
             if p.get("done"):
                 final = p
             elif ZERO_GPU and session.stop.is_set():      # the GPU process cannot see the flag

@@ -1,0 +1,136 @@
+"""Memory stays bounded: 200 visitors, in classes of 20, each fine-tune a model and close the
+page, and the server hands their memory back (issue 6: within 200 MB of where it started).
+
+The server is the real `python app.py`, in its own process so its memory is its own. Each
+visitor is what a browser tab is to Gradio: a session hash with a heartbeat connection open
+(`/gradio_api/heartbeat/<session>`); closing it is closing the tab. The visitors speak the
+queue protocol through bench.load (standard library only: two hundred gradio_clients would
+cost more than the server). GENAI_LEAVE_GRACE_S=1 makes the server free a closed session's
+state after 1 s instead of its default 60 s.
+"""
+
+import http.client
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from bench.coldstart import free_port, start, stop
+from bench.load import Session, read_config
+
+VISITORS, CLASS_SIZE = 200, 20       # ten classes of twenty: each class fine-tunes, then leaves
+LIMIT_MB = 200
+# Mostly the quick families; every tenth visitor tunes the diffusion model (~4 s with its previews).
+FAMILIES = ["gan", "vae"] * 4 + ["gan", "diffusion"]
+
+
+def rss_mb(pid: int) -> float:
+    """The process's resident memory, from /proc."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/<pid>/status")
+
+
+def settle(pid: int, seconds: float = 3.0) -> float:
+    """Resident memory once it has stopped falling (freeing runs on the server's timers)."""
+    last = rss_mb(pid)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        time.sleep(seconds)
+        now = rss_mb(pid)
+        if now >= last - 1:
+            return now
+        last = now
+    return last
+
+
+class Visitor(Session):
+    """A browser tab: a session that keeps a heartbeat connection open until it leaves."""
+
+    def open_page(self) -> "Visitor":
+        self.heartbeat = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        self.heartbeat.request("GET", f"/gradio_api/heartbeat/{self.session_hash}",
+                               headers={"Accept": "text/event-stream"})
+        response = self.heartbeat.getresponse()
+        assert response.status == 200
+        response.readline()                     # the first "ALIVE": the server holds the session
+        return self
+
+    def leave(self) -> None:
+        self.heartbeat.close()
+        self.conn.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads resident memory from /proc")
+    port = free_port()
+    log = tmp_path_factory.mktemp("memory") / "server.log"
+    proc, _ = start([sys.executable, "app.py"], port, log,
+                    env={"GENAI_LEAVE_GRACE_S": "1", "GENAI_FT_CONCURRENCY": "2", "GENAI_THREADS": "1"})
+    yield f"http://127.0.0.1:{port}", proc
+    stop(proc)
+
+
+def test_two_hundred_visitors_fine_tune_and_leave(server):
+    url, proc = server
+    api = read_config(url)
+
+    def visit(family: str) -> Visitor:
+        visitor = Visitor(url).open_page()
+        fn_index, _ = api[f"{family}_finetune"]
+        # state, examples from built-in 7s, class 1, 2 steps, lr 1e-3, all weights, 60 s cap
+        answer = visitor.call(fn_index, [None, "builtin", [7], 1, 2, 1e-3, "all", 60])
+        assert answer["ok"], answer
+        return visitor
+
+    for family in dict.fromkeys(FAMILIES):      # models, data and previews load once per process
+        visit(family).leave()
+    start_mb = settle(proc.pid)
+
+    busy_mb = []
+    with ThreadPoolExecutor(2) as pool:         # two at a time: the server's fine-tune slots
+        for first in range(0, VISITORS, CLASS_SIZE):
+            families = [FAMILIES[i % len(FAMILIES)] for i in range(first, first + CLASS_SIZE)]
+            visitors = list(pool.map(visit, families))
+            busy_mb.append(rss_mb(proc.pid))
+            for visitor in visitors:
+                visitor.leave()
+    end_mb = settle(proc.pid)
+
+    print(f"\nresident memory: {start_mb:.0f} MB at the start; with each class's {CLASS_SIZE} tuned models "
+          f"{', '.join(f'{mb:.0f}' for mb in busy_mb)} MB; {end_mb:.0f} MB after all {VISITORS} left")
+    assert busy_mb[0] - start_mb > 50, "a class's tuned models should take memory while they are there"
+    assert end_mb - start_mb <= LIMIT_MB
+    # and the server still serves a new visitor
+    visit("vae").leave()
+
+
+def _pictures(answer: dict) -> list[str]:
+    """The before/after preview pictures' file URLs (Gradio names a file by its content)."""
+    assert answer["ok"], answer
+    return [picture["url"] for picture in answer["output"]]
+
+
+def test_a_visitor_who_comes_back_within_the_grace_keeps_the_model(server):
+    """A connection that blinks (heartbeat closed, the page sends again at once) loses nothing."""
+    url, _ = server
+    api = read_config(url)
+    visitor = Visitor(url).open_page()
+    preview, _ = api["vae_finetune_preview"]
+    assert visitor.call(api["vae_finetune"][0], [None, "builtin", [3], 1, 30, 1e-3, "all", 60])["ok"]
+    before, tuned = _pictures(visitor.call(preview, [None, 1]))
+    assert tuned != before
+    visitor.heartbeat.close()                   # the blink
+    time.sleep(0.3)
+    assert _pictures(visitor.call(preview, [None, 1])) == [before, tuned]   # back within the grace
+    visitor.open_page()
+    time.sleep(2.5)                             # past the grace: still the tuned model
+    assert _pictures(visitor.call(preview, [None, 1])) == [before, tuned]
+    visitor.leave()
+    time.sleep(2.5)                             # gone for good: the same session sees the pretrained model
+    assert _pictures(visitor.call(preview, [None, 1])) == [before, before]
