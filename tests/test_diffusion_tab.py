@@ -251,11 +251,16 @@ def test_stop_keeps_what_was_computed(page, app_url):
     page.locator("#diffusion-generate").click()
     page.wait_for_function("() => document.querySelector('#diffusion-status textarea').value.startsWith('step ')")
     page.locator("#diffusion-stop").click()
+    page.wait_for_function("() => document.querySelector('#diffusion-status textarea').value.endsWith(' (stopped)')")
     page.wait_for_function("() => !document.querySelector('#diffusion-scrub [data-testid=range-input]').disabled")
     status = page.locator("#diffusion-status textarea").input_value()
-    shown = int(status.split()[1].split("/")[0])
+    shown, total = map(int, status.split()[1].rstrip(",").split("/"))
     stored = int(page.locator("#diffusion-scrub [data-testid=range-input]").get_attribute("max"))
-    assert 1 <= shown <= stored <= 1000     # the replay holds every step shown before Stop
+    assert total == 1000
+    assert 1 <= shown == stored < total, status     # stopped early; the replay holds every step shown
+    # The run really ended: no later frame overwrites the stopped status (a live run shows ~25 a second).
+    page.wait_for_timeout(500)
+    assert page.locator("#diffusion-status textarea").input_value() == status
 
 
 def test_a_link_restores_the_view_it_was_made_on(page, app_url):
