@@ -145,6 +145,10 @@ class GAN(nn.Module):
         self.discriminator = Discriminator(cfg)
         self.eval()
 
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
     def latents(self, n: int, seed: int, truncation: float = 1.0) -> torch.Tensor:
         """n latent vectors from a seed. truncation psi < 1 pulls them toward the mean
         (z = psi * z, the StyleGAN truncation trick): more typical, less varied digits."""
@@ -161,7 +165,7 @@ class GAN(nn.Module):
         y = check_labels(labels, self.config.n_classes)
         if len(y) != len(z):
             raise ValueError(f"got {len(z)} latents but {len(y)} labels")
-        h = self.generator.features(z, y)
+        h = self.generator.features(z.to(self.device), y.to(self.device))    # seeds are drawn on the CPU
         if directions is not None:
             h = h + amounts.to(h) @ directions.to(h)
         return self.generator.body(h)
@@ -174,7 +178,8 @@ class GAN(nn.Module):
     @torch.no_grad()
     def realness(self, x: torch.Tensor, labels) -> torch.Tensor:
         """D's verdict: the probability that each image is a real digit of its label."""
-        return torch.sigmoid(self.discriminator(check_images(x), check_labels(labels, self.config.n_classes)))
+        x, y = check_images(x).to(self.device), check_labels(labels, self.config.n_classes).to(self.device)
+        return torch.sigmoid(self.discriminator(x, y)).cpu()
 
     @torch.no_grad()
     def principal_directions(self, k: int = 8, n: int = 4096, seed: int = 0):
@@ -222,10 +227,11 @@ def interpolate(gan: GAN, seed_a: int, seed_b: int, label_a: int, label_b: int |
         raise ValueError(f"mode must be one of {', '.join(PATHS)}, got {mode!r}")
     frames = check_range("frames", frames, 2, MAX_FRAMES, integer=True)
     label_b = label_a if label_b is None else label_b
-    y = check_labels([label_a, label_b], gan.config.n_classes)
+    y = check_labels([label_a, label_b], gan.config.n_classes).to(gan.device)
     z0, z1 = gan.latents(1, seed_a, truncation)[0], gan.latents(1, seed_b, truncation)[0]
     t = torch.linspace(0, 1, frames)
-    z = PATHS[mode](z0, z1, t)                             # (frames, z_dim)
+    z = PATHS[mode](z0, z1, t).to(gan.device)              # (frames, z_dim)
+    t = t.to(gan.device)
     G = gan.generator
     e = lerp(G.embed(y[0]), G.embed(y[1]), t)              # (frames, z_dim)
     return to_uint8(G.body(G.fc(torch.cat([z, e], 1))))
@@ -242,8 +248,8 @@ def feature_directions(gan: GAN, k: int = 8, n: int = 4096, seed: int = 0):
     with U = Q R (QR, Q orthonormal) their SVD is Q times the SVD of the small R W^T
     (2 z_dim x 2C*7*7): same singular values and directions. Returns (directions (k, D), stds (k,))."""
     k = check_range("k", k, 1, 2 * gan.config.z_dim, integer=True)
-    z = torch.randn(n, gan.config.z_dim, generator=torch.Generator().manual_seed(seed))
-    y = torch.arange(n) % gan.config.n_classes
+    z = torch.randn(n, gan.config.z_dim, generator=torch.Generator().manual_seed(seed)).to(gan.device)
+    y = (torch.arange(n) % gan.config.n_classes).to(gan.device)
     G = gan.generator
     u = torch.cat([z, G.embed(y)], 1)
     u = u - u.mean(0)                                      # (n, 2 z_dim)
@@ -272,8 +278,8 @@ def image_stats(x: torch.Tensor) -> dict[str, torch.Tensor]:
     ink = (x.squeeze(1) + 1) / 2                            # (B, H, W), 0 = paper
     B, H, W = ink.shape
     mass = ink.sum((1, 2)).clamp_min(1e-6)
-    rows = torch.arange(H, dtype=ink.dtype).view(1, H, 1)
-    cols = torch.arange(W, dtype=ink.dtype).view(1, 1, W)
+    rows = torch.arange(H, dtype=ink.dtype, device=ink.device).view(1, H, 1)
+    cols = torch.arange(W, dtype=ink.dtype, device=ink.device).view(1, 1, W)
     cx = (ink * cols).sum((1, 2)) / mass
     cy = (ink * rows).sum((1, 2)) / mass
     dx, dy = cols - cx.view(B, 1, 1), rows - cy.view(B, 1, 1)
@@ -295,8 +301,8 @@ def describe_directions(gan: GAN, directions: torch.Tensor, stds: torch.Tensor,
     so ink and slant compete on equal terms. The largest effect names the direction (its
     sign picks the word in STAT_WORDS); the runner-up joins it when at least half as
     large. A direction that moves nothing by a fifth of that spread is a "subtle change"."""
-    z = torch.randn(n, gan.config.z_dim, generator=torch.Generator().manual_seed(seed))
-    y = torch.arange(n) % gan.config.n_classes
+    z = torch.randn(n, gan.config.z_dim, generator=torch.Generator().manual_seed(seed)).to(gan.device)
+    y = (torch.arange(n) % gan.config.n_classes).to(gan.device)
     G = gan.generator
     h = G.features(z, y)
     spread = {k: v.std().clamp_min(1e-6) for k, v in image_stats(G.body(h)).items()}

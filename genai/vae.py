@@ -111,7 +111,7 @@ class VAE(nn.Module):
         """uint8 (n, 28, 28) digits decoded from prior samples. The VAE is unconditional."""
         if labels is not None:
             raise ValueError("the VAE is unconditional: call generate(n=..., seed=...) without labels")
-        return to_uint8(self.decode(self.latents(n, seed)))
+        return to_uint8(self.decode(self.latents(n, seed).to(next(self.parameters()).device)))
 
 
 @torch.no_grad()

@@ -27,3 +27,31 @@ def test_app_listens_where_told(monkeypatch):
     source = (ROOT / "app.py").read_text()
     assert 'os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")' in source
     assert "share=False" in source
+
+
+class _Request:
+    def __init__(self, query: str):
+        self.query_params = dict(p.split("=", 1) for p in query.split("&")) if query else {}
+
+
+def test_a_link_sets_only_the_tab_it_names():
+    """GAN and the 2-D playground both have a `seed`: a playground link leaves the GAN's alone."""
+    import app
+    from ui import common
+    restore, fields = common.restore_from_url(app.built)
+    by_tab = {tab.id: tab.url_fields for tab in app.built}
+
+    def restored(query):
+        tab, *values = restore(_Request(query))
+        return tab, {comp._id: v for comp, v in zip(fields, values) if v != {"__type__": "update"}}
+
+    tab, values = restored("tab=playground&seed=5")
+    assert tab.selected == "playground"
+    assert values == {by_tab["playground"]["seed"]._id: 5}
+    _, values = restored("tab=gan&seed=5&t=300")
+    assert values == {by_tab["gan"]["seed"]._id: 5}                 # diffusion's and the playground's t untouched
+    _, values = restored("seed=5")                                     # no tab: every tab's seed
+    assert set(values) == {by_tab["gan"]["seed"]._id, by_tab["playground"]["seed"]._id}
+    assert common.url_values(_Request("tab=playground&seed=5"), "gan", by_tab["gan"])["seed"] == \
+        by_tab["gan"]["seed"].value
+    assert common.url_values(_Request("tab=gan&seed=5"), "gan", by_tab["gan"])["seed"] == 5

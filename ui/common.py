@@ -34,11 +34,18 @@ LEAVE_GRACE_S = float(os.environ.get("GENAI_LEAVE_GRACE_S", "60"))
 PICTURE = "a PNG, JPEG, GIF, BMP, WebP or TIFF picture of one digit"
 
 
+# Models that run on the GPU when there is one. The diffusion sampler runs its U-Net 50-100
+# times per picture; the GAN, the VAEs and the classifier answer a slider in a millisecond or
+# two on the CPU, less than a copy to the GPU and back would cost. (Fine-tuning, genai.finetune,
+# uses the GPU for every family.)
+ON_GPU = {"diffusion"}
+
+
 @functools.cache
 def model(name: str):
     """A shipped model, loaded once per process and only ever read (never trained in place:
     fine-tuning works on per-session copies)."""
-    m = genai.load(name, device="cuda" if torch.cuda.is_available() else "cpu")
+    m = genai.load(name, device="cuda" if name in ON_GPU and torch.cuda.is_available() else "cpu")
     for p in m.parameters():
         p.requires_grad_(False)
     return m
@@ -222,21 +229,41 @@ def parse_query_value(component, raw: str):
     return None
 
 
+def _from_link(params: dict, tab_id: str, key: str, component):
+    """The link's value for one of tab `tab_id`'s widgets, or None: not in the link, not a valid
+    value, or the link is for another tab (tabs share names such as seed; a link without
+    tab= sets every tab's)."""
+    if params.get("tab", tab_id) != tab_id or key not in params:
+        return None
+    return parse_query_value(component, params[key])
+
+
+def url_values(request: gr.Request | None, tab_id: str, fields: dict[str, gr.components.Component]) -> dict:
+    """A tab's widget values for the page's URL: the link's where it gives them, else the defaults.
+    For a tab's first picture, so it shows what app.py restores into the widgets."""
+    params = dict(request.query_params) if request is not None else {}
+    values = {}
+    for key, component in fields.items():
+        value = _from_link(params, tab_id, key, component)
+        values[key] = component.value if value is None else value
+    return values
+
+
 def restore_from_url(tabs: list[Tab]):
     """Build the page-load handler: query parameters -> (selected tab, every url field)."""
-    fields = [(key, comp) for tab in tabs for key, comp in tab.url_fields.items()]
+    fields = [(tab.id, key, comp) for tab in tabs for key, comp in tab.url_fields.items()]
     tab_ids = [tab.id for tab in tabs]
 
     def restore(request: gr.Request):
         params = dict(request.query_params) if request is not None else {}
         tab = params.get("tab")
         updates = [gr.Tabs(selected=tab) if tab in tab_ids else gr.Tabs()]
-        for key, comp in fields:
-            value = parse_query_value(comp, params[key]) if key in params else None
+        for tab_id, key, comp in fields:
+            value = _from_link(params, tab_id, key, comp)
             updates.append(gr.update() if value is None else value)
         return updates
 
-    return restore, [comp for _, comp in fields]
+    return restore, [comp for _, _, comp in fields]
 
 
 # ----------------------------------------------------------------------------- leaving

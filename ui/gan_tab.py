@@ -343,12 +343,7 @@ def build() -> common.Tab:
     def first_view(request: gr.Request):
         """The view for the URL's settings (or the defaults): the same values app.py
         restores, so whichever answer lands last shows the same picture."""
-        params = dict(request.query_params) if request is not None else {}
-        values = []
-        for key, comp in fields.items():
-            parsed = common.parse_query_value(comp, params[key]) if key in params else None
-            values.append(comp.value if parsed is None else parsed)
-        return _show_all(*values, request=request)
+        return _show_all(*common.url_values(request, "gan", fields).values(), request=request)
 
     @common.friendly
     def name_sliders():

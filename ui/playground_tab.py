@@ -577,11 +577,7 @@ def build() -> common.Tab:
     def first_view(request: gr.Request):
         """The first view, on page load, for the URL's settings (or the defaults): the values
         app.py restores into the widgets, so whichever answer lands last shows the same."""
-        params = dict(request.query_params) if request is not None else {}
-        values = {}
-        for key, comp in fields.items():
-            parsed = common.parse_query_value(comp, params[key]) if key in params else None
-            values[key] = comp.value if parsed is None else parsed
+        values = common.url_values(request, "playground", fields)
         return _choose_data(None, *(values[k] for k in ("data", "lr_gan", "lr_vae", "lr_diffusion", "width",
                                                          "seed", "t")), request=request)
 
