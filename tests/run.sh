@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install -q -r requirements-test.txt
 if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then
-    (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null || echo "could not install chromium: browser tests will be skipped"
+    (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji fonts-noto-cjk) >/dev/null ||
+        echo "could not install chromium: browser tests will be skipped (or fail, with GENAI_REQUIRE_BROWSER=1)"
 fi
 export GRADIO_ANALYTICS_ENABLED=False
 python -m pytest "$@"

@@ -76,10 +76,8 @@ def test_bench_server_endpoints(bench_server):
     assert "bench_stream_log" in names
 
 
-def test_browser_tiny(bench_server):
+def test_browser_tiny(bench_server, chromium):
     from bench import browser
-    if not os.path.exists(browser.CHROMIUM):
-        pytest.skip("chromium is not installed")
     proc, url = bench_server
     r = browser.measure(url, presses=2, stream_runs=2, controls=browser.CONTROLS[:2])  # 2 runs: one may drop frames on a busy CPU
     for name in ("Trivial handler (baseline)", "GAN latent slider"):
