@@ -33,7 +33,9 @@ img { image-rendering: pixelated; }
 [id^=playground-] img { image-rendering: auto; }
 """
 # What every launch passes (here, the tests' in-process server, bench.server).
-LAUNCH = dict(css=CSS, theme=gr.themes.Soft(), i18n=I18N, share=False)
+# Gradio refuses an upload over max_file_size before writing it to disk; pictures are checked
+# again, in pixels too, when a handler reads them (ui.common.read_picture).
+LAUNCH = dict(css=CSS, theme=gr.themes.Soft(), i18n=I18N, share=False, max_file_size=common.MAX_IMAGE_BYTES)
 
 with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
     with gr.Row(equal_height=True):
@@ -50,7 +52,9 @@ with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
     demo.load(restore, None, [tabs, *fields], api_visibility="private", show_progress="hidden")
     common.free_sessions_on_leave(demo)   # a closed page's models are freed, not kept for an hour
 
-demo.queue(default_concurrency_limit=2, max_size=int(os.environ.get("GENAI_QUEUE_SIZE", "200")))
+# Events of one kind that run at once (two cores: two), and how many may wait.
+demo.queue(default_concurrency_limit=int(os.environ.get("GENAI_CONCURRENCY", "2")),
+           max_size=int(os.environ.get("GENAI_QUEUE_SIZE", "200")))
 
 
 if __name__ == "__main__":

@@ -56,3 +56,24 @@ def test_launch_settings_keep_the_server_private():
     assert out.stdout.split()[-3:] == ["False", "False", "False"]
     source = open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "app.py")).read()
     assert 'os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")' in source
+
+
+def test_queue_settings_come_from_the_environment():
+    code = "import app; q = app.demo._queue; print(q.max_size, q.default_concurrency_limit, app.LAUNCH['max_file_size'])"
+    env = dict(os.environ, GENAI_QUEUE_SIZE="7", GENAI_CONCURRENCY="3", GENAI_MAX_IMAGE_BYTES="2000")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert out.stdout.split()[-3:] == ["7", "3", "2000"]
+
+
+def test_an_upload_over_the_byte_limit_is_refused_before_it_is_stored(app_url):
+    """Gradio's own upload route refuses it (HTTP 413), so it never reaches the disk."""
+    import httpx
+    import app
+    from ui import common
+    assert app.LAUNCH["max_file_size"] == common.MAX_IMAGE_BYTES
+    big = b"\0" * (common.MAX_IMAGE_BYTES + 1)
+    answer = httpx.post(app_url.rstrip("/") + "/gradio_api/upload", files={"files": ("big.png", big, "image/png")},
+                        timeout=60)
+    assert answer.status_code == 413, answer.text[:200]
+    assert "maximum allowed size" in answer.text

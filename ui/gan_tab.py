@@ -357,7 +357,8 @@ def build() -> common.Tab:
           api_visibility="private").then(name_sliders, None, pcs, show_progress="hidden",
                                          api_visibility="private")
     gr.on([seed.change, digit.change, trunc.change], _show_all, settings, [image, verdict, neighbours], **live)
-    gr.on([s.input for s in pcs] + [s.change for s in pcs], _show, settings, [image, verdict], **live)
+    # .change alone: it fires while dragging and for resets and links (adding .input sent each move twice)
+    gr.on([s.change for s in pcs], _show, settings, [image, verdict], **live)
     dice.click(common.new_seed, None, seed, api_visibility="private")
     dice_b.click(common.new_seed, None, seed_b, api_visibility="private")
     reset.click(lambda: [0.0] * N_PCS, None, pcs, api_visibility="private")
