@@ -178,4 +178,5 @@ def test_browser_compares_and_replays_training(page, app_url, artifacts):
     page.locator("#compare-checkpoint").get_by_text("Diffusion", exact=True).click()
     expect(caption).not_to_have_text(caption_gan, timeout=60_000)
     expect(page.locator("#compare-plot")).to_contain_text("loss (VAE, diffusion, classifier)", timeout=60_000)
+    page.get_by_text("2. Watch it learn").evaluate("e => { e.scrollIntoView(); window.scrollBy(0, -16); }")
     page.screenshot(path=str(artifacts / "compare.png"), full_page=False)
