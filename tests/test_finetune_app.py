@@ -106,8 +106,8 @@ def test_one_session_finetunes_every_family_and_no_one_else_sees_it(url, drawing
 
 def test_stop_keeps_what_was_learned_and_reset_goes_back(url):
     c = client(url)
-    pretrained, _ = c.predict(label=3, api_name="/gan_finetune_preview")
-    job = c.submit(source="builtin", classes=[8], label=3, steps=1000, seconds=100, api_name="/gan_finetune")
+    pretrained, _ = c.predict(label="3", api_name="/gan_finetune_preview")   # the API lists digits as "0".."9"
+    job = c.submit(source="builtin", classes=[8], label="3", steps=1000, seconds=100, api_name="/gan_finetune")
     deadline = time.time() + 120
     while len(job.outputs()) < 2 and not job.done() and time.time() < deadline:   # training has begun
         time.sleep(0.2)

@@ -20,6 +20,7 @@ from PIL import Image, ImageOps
 from pydantic import ConfigDict, model_validator
 
 import genai
+from genai.checks import check_range
 from genai.images import grid, prepare_digit, upscale
 
 from .i18n import t
@@ -132,6 +133,14 @@ def drawing_to_digit(value) -> np.ndarray:
         return prepare_digit(np.asarray(value) if not hasattr(value, "mode") else value)
     except (ValueError, TypeError) as e:
         raise gr.Error(f"Could not read the drawing: {e}") from None
+
+
+def digit(name: str, value) -> int:
+    """A digit 0-9, or a ValueError naming the allowed values. The API lists digit choices
+    as "0".."9", so digit strings count too."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return check_range(name, value, 0, 9, integer=True)
 
 
 def new_seed() -> int:

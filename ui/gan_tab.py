@@ -48,13 +48,6 @@ PRESETS = [                # seed, digit, truncation, pc1..pc6
 # These raise ValueError; common.friendly turns it into the gr.Error the visitor reads.
 
 
-def _label(name: str, value) -> int:
-    """A digit 0-9; the API lists labels as "0".."9", so digit strings count too."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    return check_range(name, value, 0, 9, integer=True)
-
-
 def _number(name: str, value, low: float, high: float) -> float:
     """A finite number in low..high."""
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
@@ -66,7 +59,7 @@ def _number(name: str, value, low: float, high: float) -> float:
 def _settings(seed, label, truncation, amounts=(), seed_name="seed"):
     """Checked (seed, label, truncation, amounts) from widget or API values."""
     seed = check_range(seed_name, seed, 0, common.SEED_MAX, integer=True)
-    label = _label("label (the digit)", label)
+    label = common.digit("label (the digit)", label)
     truncation = _number("truncation ψ", truncation, 0.0, TRUNC_MAX)
     amounts = tuple(_number(f"pc{i + 1}", a, -PC_RANGE, PC_RANGE) for i, a in enumerate(amounts))
     return seed, label, truncation, amounts
@@ -186,7 +179,7 @@ def gan_interpolate(seed_a, seed_b=DEFAULTS["seed"] + 1, label=DEFAULTS["digit"]
     frames = check_range("frames", frames, 2, MAX_FRAMES, integer=True)
     if mode not in PATHS:
         raise ValueError(f"mode must be one of {', '.join(map(repr, PATHS))}, got {mode!r:.40}")
-    label_b = label if label_b in (SAME, None) else _label('label_b (a digit, or "same")', label_b)
+    label_b = label if label_b in (SAME, None) else common.digit('label_b (a digit, or "same")', label_b)
     walk = interpolate(common.model("gan"), seed_a, seed_b, label, label_b, frames, mode, truncation)
     return common.picture(walk, scale=4, cols=frames), _gif(walk)
 
@@ -195,7 +188,7 @@ def gan_interpolate(seed_a, seed_b=DEFAULTS["seed"] + 1, label=DEFAULTS["digit"]
 def gan_discriminate(image, label=DEFAULTS["digit"]):
     """D's probability (0-1) that an uploaded picture is a real handwritten `label` (0-9).
     Any image file; it is cropped, scaled and centred like MNIST first."""
-    label = _label("label (the digit)", label)
+    label = common.digit("label (the digit)", label)
     return round(_realness(common.read_picture(image), label), 4)
 
 
@@ -249,7 +242,7 @@ def _judge_drawing(sketch, label, request: gr.Request = None):
         digit = common.drawing_to_digit(_strokes(sketch))
     except gr.Error:
         return DRAW_HINT
-    label = _label("digit", label)
+    label = common.digit("digit", label)
     return _verdict(_realness(digit, label), label, True, request)
 
 
