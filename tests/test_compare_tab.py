@@ -96,6 +96,7 @@ def test_training_history_shows_each_checkpoint(client, checkpoint):
     first_image, first_plot, first_caption = client.predict(checkpoint, 0, api_name="/training_history")
     last_image, last_plot, last_caption = client.predict(checkpoint, -1, api_name="/training_history")
     assert first_caption.startswith("Step ") and first_caption != last_caption
+    assert client.predict(checkpoint=checkpoint, api_name="/training_history")[2] == last_caption   # default: the last
     rows = last_plot["data"]
     assert "▶ now" in {row[-1] for row in rows} and len(rows) > 10
     if checkpoint == "classifier":                 # it draws nothing; its loss curve still grows

@@ -506,7 +506,13 @@ def build() -> common.Tab:
               api_name="compare_families", **localised, **LANE)
     history_inputs, history_outputs = [checkpoint, snapshot, lang], [grid_image, plot, caption]
     quiet = dict(show_progress="hidden", **localised)
-    gr.on([snapshot.change], training_history, history_inputs, history_outputs, api_name="training_history",
+    # The API's own snapshot input defaults to -1 (the last snapshot of any checkpoint); the
+    # slider's value would be the default checkpoint's last index, too far for shorter ones.
+    # (Registered first: the page's events below would otherwise take the name.)
+    api_snapshot = gr.Number(-1, precision=0, visible=False, label="snapshot")
+    gr.on([], training_history, [checkpoint, api_snapshot, lang], history_outputs, api_name="training_history",
+          **quiet)
+    gr.on([snapshot.change], training_history, history_inputs, history_outputs, api_visibility="private",
           trigger_mode="always_last", **quiet)
     # The slider may keep its value (two checkpoints with as many snapshots): redraw explicitly.
     checkpoint.change(_slider_for, checkpoint, snapshot, api_visibility="private", show_progress="hidden").then(
