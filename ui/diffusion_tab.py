@@ -280,7 +280,7 @@ def sample_final(label="3", seed: int = 0, sampler: str = "ddim", steps: int = 5
 
 @common.friendly
 def compare(seed: int = 0, label="3", steps: int = 50, guidance_a: float = 0.0, guidance_b: float = 1.0,
-            guidance_c: float = 2.0):
+            guidance_c: float = 2.0, request: gr.Request = None):
     """Same seed, same starting noise: DDIM at three guidance scales; then DDIM (η = 0),
     DDIM (η = 1) and DDPM at the third scale. Returns two lists of (picture, caption)."""
     model = common.model("diffusion")
@@ -290,9 +290,12 @@ def compare(seed: int = 0, label="3", steps: int = 50, guidance_a: float = 0.0, 
     def one(**kwargs):
         return common.picture(model.generate([y], seed=seed, steps=steps, **kwargs))
 
-    guidance_row = [(one(guidance=w), f"guidance w = {w:g}") for w in (guidance_a, guidance_b, guidance_c)]
-    sampler_row = [(one(sampler="ddim", eta=0.0, guidance=guidance_c), "DDIM, η = 0 (no noise added)"),
-                   (one(sampler="ddim", eta=1.0, guidance=guidance_c), "DDIM, η = 1 (fresh noise)"),
+    guidance_row = [(one(guidance=w), say(request, f"guidance w = {w:g}", f"引导系数 w = {w:g}"))
+                    for w in (guidance_a, guidance_b, guidance_c)]
+    sampler_row = [(one(sampler="ddim", eta=0.0, guidance=guidance_c),
+                    say(request, "DDIM, η = 0 (no noise added)", "DDIM，η = 0（不加噪声）")),
+                   (one(sampler="ddim", eta=1.0, guidance=guidance_c),
+                    say(request, "DDIM, η = 1 (fresh noise)", "DDIM，η = 1（加入新噪声）")),
                    (one(sampler="ddpm", guidance=guidance_c), "DDPM")]
     return guidance_row, sampler_row
 
