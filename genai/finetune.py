@@ -67,7 +67,9 @@ FAMILY_DEFAULTS = {
     "gan": dict(steps=400, lr=2e-4),      # lr 1e-3 retargeted only 16% and broke class 0
     "vae": dict(steps=600, lr=1e-3, replay=0.0),
     "vae2d": dict(steps=600, lr=1e-3, replay=0.0),
-    "diffusion": dict(steps=150, lr=1e-3),   # lr 2e-3 for 200 steps: 47% retargeted, other classes 67%
+    # Smaller batches, more steps: 300 steps of 16 retargeted 85% where 150 of 32 reached 48%.
+    # (Also measured, worse: training only t > 0.3 T 28%, no label dropout 12%, "last" 2%, LoRA 9%.)
+    "diffusion": dict(steps=300, lr=1e-3, batch_size=16),
 }
 
 # Safe ranges, shared by the command line, the app's sliders and the checks.
