@@ -211,6 +211,27 @@ def test_a_latent_slider_changes_the_image_while_moving(page, app_url, artifacts
     page.screenshot(path=str(artifacts / "gan.png"))
 
 
+def test_dice_preset_and_reset(page, app_url):
+    """🎲 draws a new seed, a preset sets every control, Reset puts the sliders back at 0;
+    the digit is a PNG (crisp pixels, no WebP smoothing)."""
+    from playwright.sync_api import expect
+    image = open_gan(page, app_url)
+    assert ".png" in image.get_attribute("src")
+    seed = page.locator("#gan-seed input")
+    page.locator("#gan-dice").click()
+    expect(seed).not_to_have_value("42", timeout=SLOW)
+    before = image.get_attribute("src")
+    page.get_by_text("an 8 pushed along PC1", exact=True).click()
+    expect(seed).to_have_value("8", timeout=SLOW)
+    expect(page.locator("#gan-digit input[value='8']")).to_be_checked(timeout=SLOW)
+    expect(page.locator("#gan-pc1 [data-testid=number-input]")).to_have_value("2.5", timeout=SLOW)
+    expect(image).not_to_have_attribute("src", before, timeout=SLOW)
+    pushed = image.get_attribute("src")
+    page.locator("#gan-reset").click()
+    expect(page.locator("#gan-pc1 [data-testid=number-input]")).to_have_value("0", timeout=SLOW)
+    expect(image).not_to_have_attribute("src", pushed, timeout=SLOW)
+
+
 def test_a_link_restores_seed_and_digit(page, app_url):
     from playwright.sync_api import expect
     page.set_default_timeout(SLOW)
