@@ -2,6 +2,7 @@
 
     python -m bench.toy2d            # prints a markdown table, writes docs/toy2d.md and docs/toy2d.png
     python -m bench.toy2d --quick    # the same, printed only (what `python -m bench` runs)
+    python -m bench.toy2d --quick --presets checkerboard     # some presets only
 
 "In the tab" replays what the tab does while Play is on, with its defaults: every frame,
 each of the three families takes `steps per frame` steps on the same 1000 points, then the
@@ -87,12 +88,14 @@ def table(results: dict, solo: dict | None) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the tab run only; print, write nothing")
+    parser.add_argument("--presets", nargs="+", choices=toy2d.PRESETS, default=toy2d.PRESETS,
+                        metavar="PRESET", help=f"presets to run (default all: {' '.join(toy2d.PRESETS)})")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     load = os.getloadavg()[0]                   # others' work on the machine skews every number here
     tab._render(tab._new_session("moons", tab.LR_DEFAULTS, 64, 0), 150)     # warm up (imports, caches)
-    results = {p: in_the_tab(p) for p in toy2d.PRESETS}
-    solo = None if args.quick else {p: {f: alone(p, f) for f in toy2d.FAMILIES} for p in toy2d.PRESETS}
+    results = {p: in_the_tab(p) for p in args.presets}
+    solo = None if args.quick else {p: {f: alone(p, f) for f in toy2d.FAMILIES} for p in args.presets}
     report = table(results, solo) + f"\n\nLoad average (1 min) when the run started: {load:.1f}."
     print(report)
     if args.quick:

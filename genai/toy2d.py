@@ -20,8 +20,9 @@ Notation (as in those files):
     SW           the sliced Wasserstein distance between generated and real points
 
 What differs from the digits, each named where it lives, all measured on the presets:
-    the GAN's Adam has no momentum (betas (0, 0.9)); the diffusion MLP sees Fourier features
-    of x (FourierFeatures); the GAN generator and the diffusion MLP that draw are exponential
+    the GAN's Adam has no momentum (betas (0, 0.9)) and G learns at a quarter of D's rate
+    (G_LR_FACTOR); the VAE's decoder, like G, is a ReLU network; the diffusion MLP sees Fourier
+    features of x (FourierFeatures); the GAN generator and the diffusion MLP that draw are exponential
     moving averages of the trained ones, as for the digits but with a shorter memory (0.99);
     the VAE's likelihood is a Gaussian around the decoded point, not Bernoulli pixels.
 
@@ -54,6 +55,10 @@ BATCH = 256                  # points per training step (drawn with replacement 
 # Learning rates that reached the presets' shapes fastest (python -m bench.toy2d); the GAN's two
 # players circle each other and drift apart above about 0.005, the other two just learn faster.
 LEARNING_RATES = {"gan": 4e-3, "vae": 1e-2, "diffusion": 1e-2}
+# The GAN's rate is D's; G takes smaller steps, so that D stays ahead and its gradients tell G
+# where the data are (the two time-scale update rule, Heusel et al. 2017). On the checkerboard,
+# 1000 steps reached SW 0.06 with a quarter against 0.08 with equal rates (three seeds).
+G_LR_FACTOR = 0.25
 SAMPLE_STEPS = 40            # diffusion sampling steps for pictures and distances
 
 
@@ -61,7 +66,7 @@ SAMPLE_STEPS = 40            # diffusion sampling steps for pictures and distanc
 class ToyConfig:
     width: int = 64          # hidden units in each of an MLP's three hidden layers
     z_dim: int = 2           # GAN and VAE latent size
-    sigma: float = 0.1       # VAE decoder noise: smaller = sharper points, a less regular latent space
+    sigma: float = 0.15      # VAE decoder noise: smaller = a tighter fit, but a less regular latent space
     T: int = 1000            # diffusion noise levels, linear schedule as for the digits
     t_dim: int = 32          # size of the diffusion MLP's timestep embedding
     octaves: int = 4         # Fourier features of x: sin and cos at 1, 2, 4, 8 times the base frequency
@@ -219,9 +224,10 @@ class ToyGAN(nn.Module):
     def optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
         """Adam for each player with no momentum, betas (0, 0.9) as in SNGAN and BigGAN. With the
         digits' beta1 = 0.5, these small players overshoot and circle each other: on eight
-        Gaussians and the checkerboard, runs with 0.5 kept losing modes, with 0 they did not."""
+        Gaussians and the checkerboard, runs with 0.5 kept losing modes, with 0 they did not.
+        D learns at lr, G at G_LR_FACTOR * lr."""
         return [torch.optim.Adam(self.discriminator.parameters(), lr, betas=(0.0, 0.9)),
-                torch.optim.Adam(self.generator.parameters(), lr, betas=(0.0, 0.9))]
+                torch.optim.Adam(self.generator.parameters(), G_LR_FACTOR * lr, betas=(0.0, 0.9))]
 
     def train_step(self, x: torch.Tensor, optimizers, generator: torch.Generator, step: int) -> dict[str, float]:
         opt_d, opt_g = optimizers
@@ -275,7 +281,10 @@ class ToyVAE(nn.Module):
         super().__init__()
         self.config = cfg
         self.encoder = mlp(2, cfg.width, 2 * cfg.z_dim)
-        self.decoder = mlp(cfg.z_dim, cfg.width, 2)
+        # ReLUs, as in G: the decoder folds the latent plane piece by piece, and its kinks keep
+        # apart shapes that smooth SiLUs smear into one another (on the checkerboard with
+        # sigma 0.15, SW after 1000 steps 0.064 and 0.089 for two seeds; SiLUs 0.101 and 0.100)
+        self.decoder = mlp(cfg.z_dim, cfg.width, 2, nn.ReLU)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mu, logvar = self.encoder(x).chunk(2, dim=1)
