@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy import linalg
 
 import genai
 from genai.data import load_digits
@@ -35,6 +34,7 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)) between two feature sets."""
     mu_a, mu_b = a.mean(0), b.mean(0)
     s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    from scipy import linalg              # here, not at the top: the app imports this module and starts faster
     covmean = linalg.sqrtm(s_a @ s_b)
     covmean = covmean.real if np.iscomplexobj(covmean) else covmean
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a + s_b - 2 * covmean))

