@@ -62,6 +62,26 @@ def test_say_picks_one():
     assert say(_request(cookie="genai-locale=zh-CN"), "Step 3", "第 3 步") == "第 3 步"
 
 
+def test_range_errors_come_in_the_pages_language():
+    """A bad value's message, in Chinese for a Chinese page (handlers that take the request);
+    English for the API and pages in English."""
+    from ui.common import friendly
+    from ui.i18n import chinese_error
+    assert chinese_error("steps must be a whole number in 1-1000, got 0") == "steps 必须是 1 到 1000 之间的整数，收到的是 0"
+    assert chinese_error("pc1 must be a number in -3 to 3, got 7") == "pc1 必须是 -3 到 3 之间的数，收到的是 7"
+    assert chinese_error("No examples yet") == "No examples yet"
+
+    @friendly
+    def handler(steps, request: gr.Request = None):
+        raise ValueError(f"steps must be a whole number in 1-1000, got {steps}")
+    chinese = _request(cookie="genai-locale=zh-CN")
+    for call in (lambda: handler(0, chinese), lambda: handler(0, request=chinese)):   # as Gradio passes it
+        with pytest.raises(gr.Error, match="steps 必须是 1 到 1000 之间的整数"):
+            call()
+    with pytest.raises(gr.Error, match="whole number"):
+        handler(0)
+
+
 def test_every_direction_name_has_a_translation():
     """The GAN sliders' names (measured at run time) are looked up in a table of every possible name."""
     from ui import gan_tab

@@ -23,7 +23,7 @@ import genai
 from genai.checks import check_range
 from genai.images import grid, prepare_digit, upscale
 
-from .i18n import t
+from .i18n import chinese_error, say, t
 
 SEED_MAX = 2**31 - 1      # what the seed boxes offer; the package accepts up to 2**63 - 1
 SCALE = 8                 # 28 px -> 224 px, nearest neighbour: every model pixel a crisp square
@@ -149,8 +149,20 @@ def new_seed() -> int:
 
 
 def friendly(fn):
-    """Turn the package's ValueError/TypeError into a gr.Error the visitor can read,
-    for plain handlers and streaming (generator) handlers alike."""
+    """Turn the package's ValueError/TypeError into a gr.Error the visitor can read, for plain
+    handlers and streaming (generator) handlers alike; in the page's language when the handler
+    takes the visitor's `request` (the public API's own handlers answer in English)."""
+    signature = inspect.signature(fn)
+
+    def fail(e: Exception, args, kwargs) -> None:
+        request = None
+        if "request" in signature.parameters:
+            try:
+                request = signature.bind_partial(*args, **kwargs).arguments.get("request")
+            except TypeError:
+                pass
+        raise gr.Error(say(request, str(e), chinese_error(str(e)))) from None
+
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def gen(*args, **kwargs):
@@ -159,7 +171,7 @@ def friendly(fn):
             except gr.Error:
                 raise
             except (ValueError, TypeError, genai.CheckpointError) as e:
-                raise gr.Error(str(e)) from None
+                fail(e, args, kwargs)
         return gen
 
     @functools.wraps(fn)
@@ -169,7 +181,7 @@ def friendly(fn):
         except gr.Error:
             raise
         except (ValueError, TypeError, genai.CheckpointError) as e:
-            raise gr.Error(str(e)) from None
+            fail(e, args, kwargs)
     return wrapper
 
 

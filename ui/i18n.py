@@ -67,6 +67,26 @@ def say(request: gr.Request | None, en: str, zh: str) -> str:
     return zh if lang(request) == "zh-CN" else en
 
 
+# The package's range checks (genai/checks.py and the tabs' own) all say "<name> must be <kind>
+# in <low>-<high>, got <value>"; their Chinese, with the parameter's API name kept as it is.
+_NUMBER = r"-?[\d.]+(?:e[+-]?\d+)?"
+_RANGE_ERRORS = [
+    (re.compile(rf"^(?P<name>.+?) must be a whole number in (?P<low>{_NUMBER})(?:-| to )(?P<high>{_NUMBER}), "
+                r"got (?P<value>.*)$", re.S), "{name} 必须是 {low} 到 {high} 之间的整数，收到的是 {value}"),
+    (re.compile(rf"^(?P<name>.+?) must be a number in (?P<low>{_NUMBER})(?:-| to )(?P<high>{_NUMBER}), "
+                r"got (?P<value>.*)$", re.S), "{name} 必须是 {low} 到 {high} 之间的数，收到的是 {value}"),
+]
+
+
+def chinese_error(message: str) -> str:
+    """The Chinese of a range-check message, or the message itself when it is not one."""
+    for pattern, chinese in _RANGE_ERRORS:
+        match = pattern.match(message)
+        if match:
+            return chinese.format(**match.groupdict())
+    return message
+
+
 # ----------------------------------------------------------------------------- switching language
 # Gradio picks the browser's language and offers every language it knows under Settings →
 # Language. The selector below switches between our two in one click: it calls Gradio's own
