@@ -162,9 +162,7 @@ def _say(words: dict[str, str], key: str, **numbers) -> str:
 
 def _settings(digit, seed, n):
     """Checked (digit, seed, n); the API lists digits as strings too."""
-    if isinstance(digit, str) and digit.strip().isdigit():
-        digit = int(digit)
-    return (check_range("digit", digit, 0, 9, integer=True),
+    return (common.digit("digit", digit),
             check_range("seed", seed, 0, common.SEED_MAX, integer=True),
             check_range("n (images per model)", n, 2, MAX_N, integer=True))
 
