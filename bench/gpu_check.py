@@ -17,7 +17,7 @@ import torch
 import genai
 from bench import finetune as bench
 from genai import finetune as ft
-from genai.images import to_uint8
+from genai.images import from_uint8, to_uint8
 from genai.gan import describe_directions, feature_directions, interpolate
 from genai.vae import decode_latents
 
@@ -25,7 +25,7 @@ from genai.vae import decode_latents
 def model_calls(device: str) -> dict[str, np.ndarray]:
     """uint8 pictures from each model's public methods, with the model on `device`."""
     gan, vae, diffusion = (genai.load(name, device=device) for name in ("gan", "vae", "diffusion"))
-    x = torch.from_numpy(gan.generate([3, 7], seed=1).astype(np.float32) / 127.5 - 1).unsqueeze(1)
+    x = from_uint8(gan.generate([3, 7], seed=1))
     directions, stds = feature_directions(gan, k=6)
     return {
         "gan.generate": gan.generate([3, 7], seed=1),
