@@ -44,12 +44,11 @@ with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
     with gr.Tabs() as tabs:
         built = [gan_tab.build(), vae_tab.build(), diffusion_tab.build(), compare_tab.build(),
                  playground_tab.build()]
-    restore, fields = common.restore_from_url(built)
     for tab in built:                 # leaving a tab pauses what it was training
         if tab.timer is not None:
             tabs.select(lambda: gr.Timer(active=False), None, tab.timer, api_visibility="private",
                         show_progress="hidden")
-    demo.load(restore, None, [tabs, *fields], api_visibility="private", show_progress="hidden")
+    common.restore_links(demo, built)     # ?tab=gan&seed=3 links set what they name
     common.free_sessions_on_leave(demo)   # a closed page's models are freed, not kept for an hour
 
 # Events of one kind that run at once (two cores: two), and how many may wait.

@@ -37,21 +37,19 @@ class _Request:
 def test_a_link_sets_only_the_tab_it_names():
     """GAN and the 2-D playground both have a `seed`: a playground link leaves the GAN's alone."""
     import app
-    from ui import common
-    restore, fields = common.restore_from_url(app.built)
+    from ui import common, gan_tab
     by_tab = {tab.id: tab.url_fields for tab in app.built}
 
     def restored(query):
-        tab, *values = restore(_Request(query))
-        return tab, {comp._id: v for comp, v in zip(fields, values) if v != {"__type__": "update"}}
+        """{component id: value} of what the link sets, over every tab."""
+        return {comp._id: v for tab in app.built for comp, v in zip(tab.url_fields.values(), common.link_updates(query, tab))
+                if v != {"__type__": "update"}}
 
-    tab, values = restored("tab=playground&seed=5")
-    assert tab.selected == "playground"
-    assert values == {by_tab["playground"]["seed"]._id: 5}
-    _, values = restored("tab=gan&seed=5&t=300")
-    assert values == {by_tab["gan"]["seed"]._id: 5}                 # diffusion's and the playground's t untouched
-    _, values = restored("seed=5")                                     # no tab: every tab's seed
-    assert set(values) == {by_tab["gan"]["seed"]._id, by_tab["playground"]["seed"]._id}
+    assert restored("tab=playground&seed=5") == {by_tab["playground"]["seed"]._id: 5}
+    assert restored("?tab=gan&seed=5&t=300") == {by_tab["gan"]["seed"]._id: 5}   # diffusion's and the playground's t untouched
+    assert set(restored("seed=5")) == {by_tab["gan"]["seed"]._id, by_tab["playground"]["seed"]._id}  # no tab: every tab's
+    assert restored("tab=gan&seed=oops&digit=12&trunc=99") == {by_tab["gan"]["trunc"]._id: gan_tab.TRUNC_MAX}  # checked, clipped
+    assert restored("") == {}
     assert common.url_values(_Request("tab=playground&seed=5"), "gan", by_tab["gan"])["seed"] == \
         by_tab["gan"]["seed"].value
     assert common.url_values(_Request("tab=gan&seed=5"), "gan", by_tab["gan"])["seed"] == 5

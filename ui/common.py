@@ -9,6 +9,7 @@ import json
 import os
 import secrets
 import threading
+import urllib.parse
 from dataclasses import dataclass, field
 
 import gradio as gr
@@ -270,21 +271,40 @@ def url_values(request: gr.Request | None, tab_id: str, fields: dict[str, gr.com
     return values
 
 
-def restore_from_url(tabs: list[Tab]):
-    """Build the page-load handler: query parameters -> (selected tab, every url field)."""
-    fields = [(tab.id, key, comp) for tab in tabs for key, comp in tab.url_fields.items()]
-    tab_ids = [tab.id for tab in tabs]
+def link_updates(query: str, tab: Tab) -> list:
+    """One tab's widget updates for a link's query string ("tab=gan&seed=3"): a value where
+    the link gives a valid one, else no change."""
+    params = dict(urllib.parse.parse_qsl(query.lstrip("?")))
+    values = (_from_link(params, tab.id, key, comp) for key, comp in tab.url_fields.items())
+    return [gr.update() if value is None else value for value in values]
 
-    def restore(request: gr.Request):
-        params = dict(request.query_params) if request is not None else {}
-        tab = params.get("tab")
-        updates = [gr.Tabs(selected=tab) if tab in tab_ids else gr.Tabs()]
-        for tab_id, key, comp in fields:
-            value = _from_link(params, tab_id, key, comp)
-            updates.append(gr.update() if value is None else value)
-        return updates
 
-    return restore, [comp for _, _, comp in fields]
+def restore_links(demo: gr.Blocks, tabs: list[Tab]) -> None:
+    """Make a link (?tab=gan&seed=3) set the widgets it names when the page opens.
+
+    The browser does the first part: it clicks the named tab, and hands the query string to
+    a hidden box of each tab the link has values for; that box's change event sets the
+    tab's widgets. A page opened without a link runs nothing on the server. This matters
+    for speed: Gradio 6's page updates the loading status of every component any event has
+    touched, on every later event, so a restore that touched every tab's widgets made each
+    slider answer ~100 ms slower (docs/benchmarks.md)."""
+    boxes = []
+    for tab in tabs:
+        box = gr.Textbox("", visible=False)
+        box.change(functools.partial(link_updates, tab=tab), box, list(tab.url_fields.values()),
+                   api_visibility="private", show_progress="hidden", queue=False)
+        boxes.append(box)
+    keys = json.dumps({tab.id: list(tab.url_fields) for tab in tabs})
+    js = f"""() => {{
+        const keys = {keys};
+        const params = new URLSearchParams(window.location.search);
+        const asked = params.get("tab");
+        if (asked in keys)
+            document.querySelector(`button[role=tab][data-tab-id="${{asked}}"]`)?.click();
+        return Object.keys(keys).map((id) => (asked === null || asked === id) &&
+            keys[id].some((key) => params.has(key)) ? window.location.search : "");
+    }}"""
+    demo.load(None, None, boxes, js=js, api_visibility="private", show_progress="hidden")
 
 
 # ----------------------------------------------------------------------------- leaving
