@@ -407,7 +407,7 @@ def _explain(mode):
 # ----------------------------------------------------------------------------- layout
 
 def build() -> common.Tab:
-    with gr.Tab(t("compare.tab", "Compare & learn", "对比与学习"), id="compare"):
+    with gr.Tab(t("compare.tab", "Compare & learn", "对比与学习"), id="compare") as page:
         gr.Markdown(INTRO)
         # 1. compare ------------------------------------------------------------------------------
         gr.Markdown(t("compare.h_compare", "### 1. Three families, one digit", "### 1. 三类模型，同一个数字"))
@@ -515,7 +515,7 @@ def build() -> common.Tab:
     # The slider may keep its value (two checkpoints with as many snapshots): redraw explicitly.
     checkpoint.change(_slider_for, checkpoint, snapshot, api_visibility="private", show_progress="hidden").then(
         training_history, history_inputs, history_outputs, api_visibility="private", **quiet)
-    gr.on(None, training_history, history_inputs, history_outputs, api_visibility="private", **quiet)
+    page.select(training_history, history_inputs, history_outputs, api_visibility="private", **quiet)  # drawn when opened
     mode.change(_explain, mode, explanations, api_visibility="private", show_progress="hidden")
     show.click(failure_mode, [mode, digit, seed, n, few_steps, lang], [healthy, failed, measured, failure_numbers],
                api_name="failure_mode", **localised, **LANE)

@@ -340,7 +340,7 @@ def _seed_box(elem_id: str, label=tr("diffusion.seed", "Seed — the starting no
 
 
 def build() -> common.Tab:
-    with gr.Tab(tr("tab.diffusion", "Diffusion", "扩散模型"), id="diffusion"):
+    with gr.Tab(tr("tab.diffusion", "Diffusion", "扩散模型"), id="diffusion") as page:
         gr.Markdown(tr("diffusion.intro", INTRO,
                       "**前向：** 一步步加噪声，直到只剩噪声。**反向：** U-Net 预测噪声；"
                       "一步步去掉它，噪声就变成了数字。"))
@@ -478,10 +478,11 @@ def build() -> common.Tab:
     view_asked.change(show_view, view_asked, [views, view_shown], api_visibility="private", queue=False,
                       show_progress="hidden")
 
-    # Forward: runs on page load and on every change of index or t (dragging, 🎲, a link).
-    gr.on(None, forward, [index, t], [x_t_image, alpha_bar, plot], api_name="diffusion_forward",
-          trigger_mode="always_last", show_progress="hidden", preprocess=False)
-    gr.on(None, forward_parts, index, [x0_image, eps_image, caption], api_visibility="private",
+    # Forward: drawn when the tab opens (not when the page loads: work, and page updates, only
+    # for visitors who come here) and on every change of index or t (dragging, 🎲, a link).
+    gr.on([page.select, index.change, t.change], forward, [index, t], [x_t_image, alpha_bar, plot],
+          api_name="diffusion_forward", trigger_mode="always_last", show_progress="hidden", preprocess=False)
+    gr.on([page.select, index.change], forward_parts, index, [x0_image, eps_image, caption], api_visibility="private",
           trigger_mode="always_last", show_progress="hidden")
     index_dice.click(lambda: secrets.randbelow(TEST_SIZE), None, index, api_visibility="private", queue=False)
 

@@ -252,7 +252,7 @@ def panel(family: str) -> gr.State:
     prefix = f"{family}-ft"
 
     with gr.Accordion(t("ft.title", "Fine-tune: teach it your handwriting", "微调：教它学你的笔迹"),
-                      open=False, elem_id=prefix):
+                      open=False, elem_id=prefix) as accordion:
         gr.Markdown(t(
             f"ft.intro.{'conditional' if conditional else 'unconditional'}",
             "Draw a few digits (or pick built-in ones), press **Start** and watch the model learn them. "
@@ -487,8 +487,9 @@ def panel(family: str) -> gr.State:
                 api_name=f"{family}_finetune_reset", preprocess=False, concurrency_limit=None)
     label.change(common.friendly(preview), [state, label], [before, after], api_name=f"{family}_finetune_preview",
                  preprocess=False, show_progress="hidden")
-    gr.on(None, common.friendly(preview), [state, label], [before, after], api_visibility="private",
-          preprocess=False, show_progress="hidden")            # no triggers: runs when the page loads
+    # Drawn when the panel opens, not when the page loads: a closed panel costs nothing.
+    accordion.expand(common.friendly(preview), [state, label], [before, after], api_visibility="private",
+                     preprocess=False, show_progress="hidden")
     return state
 
 

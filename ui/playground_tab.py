@@ -500,7 +500,7 @@ def playground_step(preset=DEFAULTS["preset"], family=DEFAULTS["family"], steps=
 # ----------------------------------------------------------------------------- layout
 
 def build() -> common.Tab:
-    with gr.Tab(tr("tab.playground", "2-D playground", "二维演练场"), id="playground"):
+    with gr.Tab(tr("tab.playground", "2-D playground", "二维演练场"), id="playground") as page:
         with gr.Row(equal_height=False):
             preset = gr.Dropdown(DATA_CHOICES, value=DEFAULTS["preset"], label=tr("playground.data", "Data", "数据"),
                                  elem_id="playground-data",
@@ -574,16 +574,18 @@ def build() -> common.Tab:
     data_image.select(_add_points, [state, *settings], [state, preset, *views], **private)
     clear.click(_clear, [state, *settings], [state, preset, timer, *views], **private)
 
-    def first_view(request: gr.Request):
-        """The first view, on page load, for the URL's settings (or the defaults): the values
-        app.py restores into the widgets, so whichever answer lands last shows the same."""
+    def first_view(state, request: gr.Request):
+        """The first view, when the tab first opens, for the URL's settings (or the defaults):
+        the values a link restores into the widgets, so whichever answer lands last shows the
+        same. Opening the tab again keeps what is there (training goes on where it was)."""
+        if state is not None:
+            return [gr.skip()] * (1 + len(views))
         values = common.url_values(request, "playground", fields)
         return _choose_data(None, *(values[k] for k in ("data", "lr_gan", "lr_vae", "lr_diffusion", "width",
                                                          "seed", "t")), request=request)
 
-    # No triggers and no inputs: runs once when the page loads (with inputs it would also run
-    # whenever they change).
-    gr.on(None, first_view, None, [state, *views], **private)
+    # When the tab opens, not when the page loads: work (and page updates) only for visitors who come here.
+    page.select(first_view, state, [state, *views], **private)
 
     # Public endpoint: values straight to the handler, which checks them all.
     gr.on([], playground_step, [preset, api_family, api_steps, api_lr, width, seed, api_points], [api_picture, api_distance],
