@@ -258,7 +258,7 @@ def test_stop_keeps_what_was_computed(page, app_url):
     stored = int(page.locator("#diffusion-scrub [data-testid=range-input]").get_attribute("max"))
     assert total == 1000
     assert 1 <= shown == stored < total, status     # stopped early; the replay holds every step shown
-    # The run really ended: no later frame overwrites the stopped status (a live run shows ~10 a second).
+    # The run really ended: no later frame overwrites the stopped status (a live run shows ~20 a second).
     page.wait_for_timeout(500)
     assert page.locator("#diffusion-status textarea").input_value() == status
 

@@ -39,9 +39,10 @@ T_DEFAULT = 250                  # the forward slider's start: a digit still vis
 MAX_STEPS = 1000                 # the schedule's T: steps = T visits every noise level
 COMPARE_MAX_STEPS = 250          # the comparison runs six samplers one after another
 # At most this many pictures a second (GENAI_STREAM_FPS). Measured in Chromium on a 2-core CPU
-# (a 50-step run): sent at 10/s the page showed 49 of 50 frames, 0.2 s behind the server; at 15/s
-# 28 frames; at 20 or 25/s it fell behind and showed 5 or 6, over a second late.
-FRAME_S = 1 / float(os.environ.get("GENAI_STREAM_FPS", "10"))
+# (python -m bench.browser, a 50-step run, 4 runs each): sent at 30/s the page showed 34 frames at
+# 20.5/s, 0.1 s behind the server; at 40/s 18.1/s; at 25/s 8.4/s and at 10/s 10/s (every frame).
+# The page drops a frame that arrives while the last one is still loading, never falls behind.
+FRAME_S = 1 / float(os.environ.get("GENAI_STREAM_FPS", "30"))
 EVERY_STEP_UP_TO = 50            # runs this short show every step (paced to FRAME_S); longer ones skip frames
 GIF_FRAMES = 60                  # a long run's GIF keeps this many evenly spaced steps
 GIF_MAX_AGE_S = 3600             # older GIFs in our temp folder are deleted
@@ -209,7 +210,7 @@ def _record(seed, label, steps, sampler, eta, guidance):
 def sample(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta: float = 0.0,
            guidance: float = GUIDANCE, request: gr.Request = None):
     """Stream reverse diffusion: yields (x_t, predicted x_0, "step i/n, t=...", step, run)
-    as the run goes; short runs show every step, long ones at most ~10 frames a second."""
+    as the run goes; short runs send every step, long ones at most GENAI_STREAM_FPS frames a second."""
     shown = 0.0
     for run, i in _record(seed, label, steps, sampler, eta, guidance):
         total = run["total"]
