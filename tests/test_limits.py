@@ -59,11 +59,15 @@ def test_launch_settings_keep_the_server_private():
 
 
 def test_queue_settings_come_from_the_environment():
-    code = "import app; q = app.demo._queue; print(q.max_size, q.default_concurrency_limit, app.LAUNCH['max_file_size'])"
-    env = dict(os.environ, GENAI_QUEUE_SIZE="7", GENAI_CONCURRENCY="3", GENAI_MAX_IMAGE_BYTES="2000")
+    code = ("import app; from ui import diffusion_tab; q = app.demo._queue; "
+            "sample = next(f for f in app.demo.fns.values() if f.api_name == 'diffusion_sample'); "
+            "print(q.max_size, q.default_concurrency_limit, app.LAUNCH['max_file_size'], sample.concurrency_limit, "
+            "diffusion_tab.FRAME_S)")
+    env = dict(os.environ, GENAI_QUEUE_SIZE="7", GENAI_CONCURRENCY="3", GENAI_MAX_IMAGE_BYTES="2000",
+               GENAI_DIFFUSION_CONCURRENCY="5", GENAI_STREAM_FPS="4")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
                          cwd=os.path.dirname(os.path.dirname(__file__)))
-    assert out.stdout.split()[-3:] == ["7", "3", "2000"]
+    assert out.stdout.split()[-5:] == ["7", "3", "2000", "5", "0.25"]
 
 
 def test_an_upload_over_the_byte_limit_is_refused_before_it_is_stored(app_url):

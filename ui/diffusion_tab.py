@@ -50,7 +50,9 @@ VIEWS = ("forward", "reverse", "compare", "img2img")
 DIGIT_CHOICES = [(tr("diffusion.no_digit", "no digit (unconditional)", "不指定数字（无条件）"), "none")] + [(str(d), str(d)) for d in range(10)]
 SAMPLER_CHOICES = [("DDIM", "ddim"), ("DDPM", "ddpm")]
 # Sampling is the slow work: it gets its own queue lane so slider events never wait behind it.
-SAMPLE_LANE = dict(concurrency_id="diffusion_sample", concurrency_limit=2)
+# Runs at once (GENAI_DIFFUSION_CONCURRENCY): a class on two cores measured no better with 1.
+SAMPLE_LANE = dict(concurrency_id="diffusion_sample",
+                   concurrency_limit=int(os.environ.get("GENAI_DIFFUSION_CONCURRENCY", "2")))
 RED = np.array([214, 39, 40], np.uint8)
 
 
