@@ -262,7 +262,7 @@ def _from_link(params: dict, tab_id: str, key: str, component):
 
 def url_values(request: gr.Request | None, tab_id: str, fields: dict[str, gr.components.Component]) -> dict:
     """A tab's widget values for the page's URL: the link's where it gives them, else the defaults.
-    For a tab's first picture, so it shows what app.py restores into the widgets."""
+    For a tab's first picture, so it shows what `restore_links` puts into the widgets."""
     params = dict(request.query_params) if request is not None else {}
     values = {}
     for key, component in fields.items():

@@ -50,7 +50,8 @@ VIEWS = ("forward", "reverse", "compare", "img2img")
 DIGIT_CHOICES = [(tr("diffusion.no_digit", "no digit (unconditional)", "不指定数字（无条件）"), "none")] + [(str(d), str(d)) for d in range(10)]
 SAMPLER_CHOICES = [("DDIM", "ddim"), ("DDPM", "ddpm")]
 # Sampling is the slow work: it gets its own queue lane so slider events never wait behind it.
-# Runs at once (GENAI_DIFFUSION_CONCURRENCY): a class on two cores measured no better with 1.
+# Runs at once (GENAI_DIFFUSION_CONCURRENCY). A class on two cores (30 on sliders, 5 generating, 60 s
+# each) is CPU-bound either way: diffusion p95 14.8 s with 1, 14.0 s with 2 (bench.load).
 SAMPLE_LANE = dict(concurrency_id="diffusion_sample",
                    concurrency_limit=int(os.environ.get("GENAI_DIFFUSION_CONCURRENCY", "2")))
 RED = np.array([214, 39, 40], np.uint8)

@@ -334,8 +334,8 @@ def build() -> common.Tab:
 
     @common.friendly
     def first_view(request: gr.Request):
-        """The view for the URL's settings (or the defaults): the same values app.py
-        restores, so whichever answer lands last shows the same picture."""
+        """The view for the URL's settings (or the defaults): the same values a link restores
+        into the widgets, so whichever answer lands last shows the same picture."""
         return _show_all(*common.url_values(request, "gan", fields).values(), request=request)
 
     @common.friendly
