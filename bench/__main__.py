@@ -1,7 +1,7 @@
 """Run every benchmark and write docs/benchmarks.md (one table, targets beside measured values).
 
     python -m bench            # the full run: 60 s scenarios, about 12 minutes on 2 CPU cores
-    python -m bench --quick    # the same steps, shortened: about 2 minutes, numbers noisier
+    python -m bench --quick    # the same steps, shortened: about 6 minutes, numbers noisier
 
 Steps, in order: handler times (in process), diffusion speed (in process), cold start of
 `python app.py`, classroom load on that app (a class, a burst, growth from 1 to 60 students),
@@ -401,7 +401,7 @@ def report(r: dict) -> str:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="shortened run, about 2 minutes")
+    p.add_argument("--quick", action="store_true", help="shortened run, about 6 minutes")
     p.add_argument("--skip", default="", help="comma-separated: handlers,diffusion,load,browser,others")
     p.add_argument("--out", type=Path, default=DOCS, help="folder for benchmarks.md, growth.png, benchmarks.json")
     p.add_argument("--render", action="store_true", help="only rewrite benchmarks.md and growth.png from benchmarks.json")
