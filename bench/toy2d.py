@@ -4,15 +4,16 @@
     python -m bench.toy2d --quick    # the same, printed only (what `python -m bench` runs)
     python -m bench.toy2d --quick --presets checkerboard     # some presets only
 
-"In the tab" replays what the tab does while Play is on, with its defaults: every frame,
-each of the three families takes `steps per frame` steps on the same 1000 points, then the
-frame is drawn (samples, distances, all nine views) and encoded as PNGs, and the next frame
-waits for the next tick of the page's timer (every tab.TICK_S s; ticks that come during a
-frame are skipped). So the three share the 15 s, drawing included; only the network is left out. The distance is the sliced Wasserstein distance (genai.toy2d) between
-1000 generated points and the data; "floor" is the distance between two samples of the
-preset itself, the best any model can show. The full run also trains each family alone
-for 15 s (no drawing), to show what the tab's sharing costs. Torch uses one thread, as the
-app does; nothing else should load the CPU meanwhile.
+"In the tab" calls the tab's own frame handler (ui.playground_tab._advance) as Play does,
+with its defaults: every frame, each of the three families takes `steps per frame` steps on
+the same 1000 points, then the frame is drawn (samples, distances, all nine views) and
+encoded as PNGs, and the next frame waits for the next tick of the page's timer (every
+tab.TICK_S s; ticks that come during a frame are skipped). So the three share the 15 s,
+drawing included; only the network is left out. The distance is the sliced Wasserstein
+distance (genai.toy2d) between 1000 generated points and the data; "floor" is the distance
+between two samples of the preset itself, the best any model can show. The full run also
+trains each family alone for 15 s (no drawing), to show what the tab's sharing costs.
+Torch uses one thread, as the app does; nothing else should load the CPU meanwhile.
 """
 
 import argparse
@@ -36,22 +37,23 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def in_the_tab(preset: str, seconds: float = SECONDS) -> dict:
     """Play for `seconds` as the tab does; the distances, steps and frames at the end."""
-    d = tab.DEFAULTS
-    session = tab._new_session(preset, tab.LR_DEFAULTS, d["width"], d["seed"])
-    frames, start = 0, time.perf_counter()
+    d, lrs = tab.DEFAULTS, tab.LR_DEFAULTS
+    settings = (preset, lrs["gan"], lrs["vae"], lrs["diffusion"], d["width"], d["seed"], d["t"], d["frame_steps"])
+    session, frames, start = None, 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        for run in session["runs"].values():
-            toy2d.train(run, session["data"], d["frame_steps"])
-        status, *pictures = tab._render(session, d["t"])
+        session, _, status, *pictures = tab._advance(session, *settings)     # one tick of the timer
         for p in pictures:                                        # what Gradio does with each picture
             Image.fromarray(p).save(io.BytesIO(), format="PNG")
         frames += 1
         next_tick = math.ceil((time.perf_counter() - start) / tab.TICK_S) * tab.TICK_S
         time.sleep(max(0.0, min(next_tick, seconds) - (time.perf_counter() - start)))
     elapsed = time.perf_counter() - start
-    runs = session["runs"]
+    runs, data = session["runs"], session["data"]
+    floor_points = toy2d.preset(preset, tab.N_SAMPLES, d["seed"] + 1)       # the tab's floor: another sample
     return {"distance": {f: r.history[-1][1] for f, r in runs.items()}, "steps": runs["gan"].step,
             "frames": frames, "fps": frames / elapsed, "floor": session["floor"],
+            "precision_recall": {f: toy2d.precision_recall(data, r.model.sample(tab.N_SAMPLES, tab.SAMPLE_SEED))
+                                 for f, r in runs.items()} | {"floor": toy2d.precision_recall(data, floor_points)},
             "pictures": [p[:tab.BIG] for p in pictures[1:4]]}          # real vs generated
 
 
@@ -69,14 +71,19 @@ def alone(preset: str, family: str, seconds: float = SECONDS) -> tuple[float, in
 def table(results: dict, solo: dict | None) -> str:
     d = tab.DEFAULTS
     rates = ", ".join(f"{f} {lr:g}" for f, lr in tab.LR_DEFAULTS.items())
-    lines = [f"Sliced Wasserstein distance to the data after {SECONDS:g} s of ▶ Play (lower is better; "
-             f"width {d['width']}, learning rates {rates}, {d['frame_steps']} steps per frame, batch "
-             f"{toy2d.BATCH}, seed {d['seed']}):", "",
+    batches = ", ".join(f"{f} {toy2d.MODELS[f].batch}" for f in toy2d.FAMILIES)
+    lines = [f"After {SECONDS:g} s of ▶ Play (width {d['width']}, learning rates {rates}, {d['frame_steps']} "
+             f"steps per frame, batches {batches}, seed {d['seed']}), each cell: the sliced Wasserstein "
+             "distance to the data (lower is better), then precision / recall in % "
+             "(genai.toy2d.precision_recall: the share of generated points that lie on the data, and of "
+             "data points that the generated ones cover; higher is better):", "",
              "| preset | GAN | VAE | Diffusion | floor | steps per family | frames/s |",
              "|---|---|---|---|---|---|---|"]
     for preset, r in results.items():
-        cells = [f"{r['distance'][f]:.3f}" for f in toy2d.FAMILIES]
-        lines.append(f"| {preset} | {' | '.join(cells)} | {r['floor']:.3f} | {r['steps']} | {r['fps']:.1f} |")
+        pr = {k: f"{100 * prec:.0f} / {100 * rec:.0f}" for k, (prec, rec) in r["precision_recall"].items()}
+        cells = [f"{r['distance'][f]:.3f} · {pr[f]}" for f in toy2d.FAMILIES]
+        lines.append(f"| {preset} | {' | '.join(cells)} | {r['floor']:.3f} · {pr['floor']} | {r['steps']} "
+                     f"| {r['fps']:.1f} |")
     if solo:
         lines += ["", f"Each family alone for {SECONDS:g} s, no drawing (distance, steps):", "",
                   "| preset | GAN | VAE | Diffusion |", "|---|---|---|---|"]

@@ -82,6 +82,19 @@ def test_sliced_wasserstein_is_a_distance_in_the_points_units():
     assert toy2d.sliced_wasserstein(a, toy2d.preset("ring", 1000)) > 0.3
 
 
+def test_precision_and_recall_tell_scatter_from_missed_modes():
+    real = toy2d.preset("checkerboard", 1000, seed=0)
+    again = toy2d.preset("checkerboard", 1000, seed=1)     # another sample: both high
+    assert min(toy2d.precision_recall(real, again)) > 0.9
+    assert toy2d.precision_recall(real, real) == (1.0, 1.0)
+    left = real[real[:, 0] < 0]                             # half the squares, drawn well
+    precision, recall = toy2d.precision_recall(real, left)
+    assert precision == 1.0 and 0.4 < recall < 0.6
+    spread = 4 * torch.rand(1000, 2, generator=torch.Generator().manual_seed(0)) - 2
+    precision, recall = toy2d.precision_recall(real, spread)   # all over the board, gaps too
+    assert precision < 0.7 and recall > 0.9
+
+
 def test_add_noise_works_on_points():
     """The digits' schedule noises (B, 2) points too (genai.diffusion, generalised for this)."""
     s = NoiseSchedule()
@@ -128,6 +141,32 @@ def test_samples_and_views_have_the_right_shapes(family):
             model.sample(2, sampler="euler")
 
 
+def test_log_normal_is_the_diagonal_gaussian_log_density():
+    z, mu, logvar = torch.randn(5, 1, 2), torch.randn(3, 2), torch.randn(3, 2)
+    expected = torch.distributions.Normal(mu, (0.5 * logvar).exp()).log_prob(z).sum(-1)
+    assert toy2d.log_normal(z, mu, logvar).shape == (5, 3)
+    assert torch.allclose(toy2d.log_normal(z, mu, logvar), expected, atol=1e-5)
+
+
+def test_the_vae_prior_is_the_encoder_at_its_pseudo_points():
+    vae = toy2d.new_run("vae", width=16, seed=0).model
+    mu, logvar = vae.prior()
+    assert mu.shape == logvar.shape == (toy2d.ToyConfig.prior_points, 2)
+    assert torch.equal(mu, vae.encode(vae.pseudo_points)[0])
+    assert vae.pseudo_points in set(vae.parameters())        # learned with the rest
+    # With one pseudo-point the prior is one Gaussian, so the one-sample KL estimate must
+    # average to the closed form KL(q || p) of two Gaussians (an encoder set by hand, so
+    # that q and p differ clearly)
+    one = toy2d.MODELS["vae"](toy2d.ToyConfig(width=16, prior_points=1))
+    one.encode = lambda x: (x, 0.5 * x[:, :1].expand(-1, 2) - 1)
+    one.pseudo_points.data = torch.tensor([[1.0, 1.0]])
+    x = torch.tensor([[0.5, -1.0]]).expand(20_000, 2)
+    _, kl = one.loss(x, torch.Generator().manual_seed(0))
+    (mu_q, lv_q), (mu_p, lv_p) = one.encode(x[:1]), one.prior()
+    exact = 0.5 * ((lv_p - lv_q) + (lv_q.exp() + (mu_q - mu_p) ** 2) / lv_p.exp() - 1).sum()
+    assert exact > 2 and kl.item() == pytest.approx(exact.item(), rel=0.02)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"family": "flow"}, "family must be one of gan, vae, diffusion"),
     ({"family": "gan", "width": 8}, "width must be a whole number in 16-256"),
@@ -140,14 +179,20 @@ def test_new_run_rejects_bad_settings(kwargs, message):
         toy2d.new_run(**kwargs)
 
 
-def test_training_is_seeded_and_set_lr_changes_every_optimiser():
+def test_training_is_seeded_and_set_lr_keeps_the_generators_slower_rate():
     data = toy2d.preset("ring", 300, seed=0)
     a = toy2d.train(toy2d.new_run("gan", width=16, seed=7), data, 5)
     b = toy2d.train(toy2d.new_run("gan", width=16, seed=7), data, 5)
     assert a.step == 5 and set(a.losses) == {"loss_d", "loss_g"}
     assert torch.equal(a.model.sample(30), b.model.sample(30))
-    toy2d.set_lr(a, 1e-3)
-    assert all(g["lr"] == 1e-3 for opt in a.optimizers for g in opt.param_groups)
+    opt_d, opt_g = a.optimizers
+    assert opt_g.param_groups[0]["lr"] == pytest.approx(toy2d.G_LR_FACTOR * opt_d.param_groups[0]["lr"])
+    toy2d.set_lr(a, 1e-3)                  # what the tab does every frame with the slider's value
+    assert opt_d.param_groups[0]["lr"] == 1e-3
+    assert opt_g.param_groups[0]["lr"] == pytest.approx(toy2d.G_LR_FACTOR * 1e-3)
+    vae = toy2d.new_run("vae", width=16)
+    toy2d.set_lr(vae, 2e-3)
+    assert all(g["lr"] == 2e-3 for opt in vae.optimizers for g in opt.param_groups)
 
 
 # The distance each family reaches in 300 steps of batch 256 on two moons, seeded. Measured

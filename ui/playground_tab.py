@@ -35,15 +35,16 @@ READING = ("**Reading the pictures.** *Top*: real points (grey) and 1,000 genera
            "noise every frame; SW is the sliced Wasserstein distance (lower = closer; the dashed "
            "line is two samples of the data). *GAN*: the critic D's belief that a spot is real, "
            "and where G sends a square grid of noise z. *VAE*: where the encoder puts each data "
-           "point in the latent plane (same colours as the data; circles: the prior N(0, I) at 1 "
-           "and 2 σ), and where the decoder sends a grid of z. *Diffusion*: 40 points travelling "
-           "from noise to data, and the step the model would take at each spot at noise level t.")
+           "point in the latent plane (same colours as the data; rings: the learned prior, one "
+           "Gaussian per pseudo-point, at 1 σ; the view zooms out as they spread), and where the "
+           "decoder sends a grid of z. *Diffusion*: 40 points travelling from noise to data, and "
+           "the step the model would take at each spot at noise level t.")
 READING_ZH = ("**怎么看这些图。** *上方*：真实的点（灰色）和 1,000 个生成的点，每一帧都用同一批噪声；"
               "SW 是切片 Wasserstein 距离（越低越接近；虚线是数据自身两次采样之间的距离）。"
               "*GAN*：判别器 D 认为某处是真实数据的把握，以及 G 把一个方形的噪声 z 网格送到了哪里。"
-              "*VAE*：编码器把每个数据点放到潜在平面的哪里（颜色与数据图相同；圆圈：先验 N(0, I) 的 1σ 和 2σ），"
-              "以及解码器把 z 网格送到了哪里。*扩散模型*：40 个点从噪声走向数据的轨迹，"
-              "以及在噪声级别 t 下模型在每个位置会迈出的一步。")
+              "*VAE*：编码器把每个数据点放到潜在平面的哪里（颜色与数据图相同；圆圈：学到的先验，"
+              "每个伪数据点一个高斯，画在 1σ 处；它们散开时视图随之缩小），以及解码器把 z 网格送到了哪里。"
+              "*扩散模型*：40 个点从噪声走向数据的轨迹，以及在噪声级别 t 下模型在每个位置会迈出的一步。")
 
 CUSTOM = "custom"
 DATA_NAMES = {"moons": ("Two moons", "双月"), "ring": ("Ring", "圆环"), "spiral": ("Spiral", "螺旋"),
@@ -222,17 +223,28 @@ def _gan_views(gan: toy2d.ToyGAN, data, samples) -> list[Image.Image]:
     return [heat_map, _caption(grid_map, "G(z) of a z-grid", 11)]
 
 
+LATENT_SPANS = (3, 4, 6, 8, 12, 16, 24, 32)   # the VAE's latent views zoom out in these steps
+
+
 def _vae_views(vae: toy2d.ToyVAE, data) -> list[Image.Image]:
-    """The encoder's map (data -> latent plane, coloured as the data panel) and the decoder's
-    map (a latent grid -> the data plane)."""
-    encoded = Image.fromarray(_dots(_canvas(SMALL), vae.encode_points(data), _hues(data), 0))
+    """The encoder's map (data -> latent plane, coloured as the data panel, with a ring for each
+    component of the learned prior) and the decoder's map (a latent grid -> the data plane).
+    The prior is free to spread out as it trains, so the latent views zoom out to keep it in."""
+    with torch.no_grad():
+        prior_mu, prior_logvar = (v.numpy() for v in vae.prior())
+    prior_sd = np.exp(0.5 * prior_logvar)
+    reach = float(np.nan_to_num(np.abs(prior_mu) + 2 * prior_sd, nan=0.0, posinf=1e9).max())
+    span = next((s for s in LATENT_SPANS if s >= reach), LATENT_SPANS[-1])
+    encoded = Image.fromarray(_dots(_canvas(SMALL), vae.encode_points(data), _hues(data), 0, span))
     draw = ImageDraw.Draw(encoded)
-    c, unit = (SMALL - 1) / 2, (SMALL - 1) / (2 * PLANE)
-    for r in (1, 2):                          # the prior N(0, I): 1 and 2 standard deviations
-        draw.ellipse((c - r * unit, c - r * unit, c + r * unit, c + r * unit), outline=REAL_GREY)
+    corners = zip(_to_px(prior_mu - prior_sd, SMALL, span), _to_px(prior_mu + prior_sd, SMALL, span))
+    for (x0, y1), (x1, y0) in corners:                    # each component of the prior, at 1 sigma
+        if np.isfinite([x0, y0, x1, y1]).all() and max(abs(x0), abs(y0), abs(x1), abs(y1)) < 4 * SMALL:
+            draw.ellipse((x0, y0, x1, y1), outline=REAL_GREY)
     decoded = Image.fromarray(_dots(_canvas(SMALL), data, GRID_GREY, 0))
-    _polylines(decoded, vae.map_lines(toy2d.grid_lines()), COLORS["vae"])
-    return [_caption(encoded, "encoder: x -> z", 11), _caption(decoded, "decoder: z-grid -> x", 11)]
+    _polylines(decoded, vae.map_lines(toy2d.grid_lines(span=2 * span / 3)), COLORS["vae"])
+    return [_caption(encoded, f"encoder: x -> z (±{span:g})", 11),
+            _caption(decoded, f"decoder: z-grid (±{2 * span / 3:g}) -> x", 11)]
 
 
 def _diffusion_views(model: toy2d.ToyDiffusion, data, paths, t: int) -> list[Image.Image]:
