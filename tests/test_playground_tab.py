@@ -236,6 +236,16 @@ def test_a_bad_setting_pauses_instead_of_failing_every_tick():
     assert "Step 5" in status and len(pictures) == 5
 
 
+def test_the_vae_latent_views_zoom_out_to_hold_the_prior():
+    import numpy as np
+    from ui import playground_tab as tab
+    ones = np.ones((4, 2))
+    assert tab._latent_span(np.zeros((4, 2)), ones) == 3                         # reach 2: the first span
+    assert tab._latent_span(np.array([[5.0, 0.0]]), 0.5 * ones[:1]) == 6           # reach 6
+    assert tab._latent_span(np.array([[1e6, 0.0]]), ones[:1]) == tab.LATENT_SPANS[-1]
+    assert tab._latent_span(np.array([[np.nan, 0.0]]), ones[:1]) == 3              # a diverged model
+
+
 def test_drawing_survives_a_diverged_model():
     """NaN weights (too high a learning rate): every picture is still drawn, the distance is NaN."""
     import torch

@@ -226,15 +226,21 @@ def _gan_views(gan: toy2d.ToyGAN, data, samples) -> list[Image.Image]:
 LATENT_SPANS = (3, 4, 6, 8, 12, 16, 24, 32)   # the VAE's latent views zoom out in these steps
 
 
+def _latent_span(prior_mu: np.ndarray, prior_sd: np.ndarray) -> float:
+    """The smallest of LATENT_SPANS that holds every prior component out to 2 sigma (a diverged
+    model's NaNs are ignored; past the largest span, the largest)."""
+    reach = float(np.nan_to_num(np.abs(prior_mu) + 2 * prior_sd, nan=0.0, posinf=np.inf).max(initial=0.0))
+    return next((s for s in LATENT_SPANS if s >= reach), LATENT_SPANS[-1])
+
+
 def _vae_views(vae: toy2d.ToyVAE, data) -> list[Image.Image]:
     """The encoder's map (data -> latent plane, coloured as the data panel, with a ring for each
     component of the learned prior) and the decoder's map (a latent grid -> the data plane).
     The prior is free to spread out as it trains, so the latent views zoom out to keep it in."""
     with torch.no_grad():
-        prior_mu, prior_logvar = (v.numpy() for v in vae.prior())
+        prior_mu, prior_logvar, _ = (v.numpy() for v in vae.prior())
     prior_sd = np.exp(0.5 * prior_logvar)
-    reach = float(np.nan_to_num(np.abs(prior_mu) + 2 * prior_sd, nan=0.0, posinf=1e9).max())
-    span = next((s for s in LATENT_SPANS if s >= reach), LATENT_SPANS[-1])
+    span = _latent_span(prior_mu, prior_sd)
     encoded = Image.fromarray(_dots(_canvas(SMALL), vae.encode_points(data), _hues(data), 0, span))
     draw = ImageDraw.Draw(encoded)
     corners = zip(_to_px(prior_mu - prior_sd, SMALL, span), _to_px(prior_mu + prior_sd, SMALL, span))
