@@ -10,9 +10,10 @@ the same 1000 points, then the frame is drawn (samples, distances, all nine view
 encoded as PNGs, and the next frame waits for the next tick of the page's timer (every
 tab.TICK_S s; ticks that come during a frame are skipped). So the three share the 15 s,
 drawing included; only the network is left out. The distance is the sliced Wasserstein
-distance (genai.toy2d) between 1000 generated points and the data; "floor" is the distance
-between two samples of the preset itself, the best any model can show. The full run also
-trains each family alone for 15 s (no drawing), to show what the tab's sharing costs.
+distance (genai.toy2d) between 1000 generated points and the data, beside precision and
+recall; "floor" is two samples of the preset itself, the best any model can show. The full
+run also plays each family alone (the other two unticked under Train), to show what the
+three's sharing costs.
 Torch uses one thread, as the app does; nothing else should load the CPU meanwhile.
 """
 
@@ -32,40 +33,37 @@ from genai import toy2d
 from ui import playground_tab as tab
 
 SECONDS = 15.0
+# With one family ticked a frame is short, and at the tab's 25 steps a frame the redraw takes
+# much of the time (the GAN on the checkerboard: 1950 steps in 15 s; at 50 a frame, 3500)
+SOLO_FRAME_STEPS = 50
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def in_the_tab(preset: str, seconds: float = SECONDS) -> dict:
-    """Play for `seconds` as the tab does; the distances, steps and frames at the end."""
+def in_the_tab(preset: str, seconds: float = SECONDS, families=toy2d.FAMILIES,
+               frame_steps: int = tab.DEFAULTS["frame_steps"]) -> dict:
+    """Play for `seconds` as the tab does, with `families` ticked; the distances (SW), precision
+    and recall, steps and frames at the end."""
     d, lrs = tab.DEFAULTS, tab.LR_DEFAULTS
-    settings = (preset, lrs["gan"], lrs["vae"], lrs["diffusion"], d["width"], d["seed"], d["t"], d["frame_steps"])
-    session, frames, start = None, 0, time.perf_counter()
+    settings = (preset, lrs["gan"], lrs["vae"], lrs["diffusion"], d["width"], d["seed"], d["t"])
+    session, *_ = tab._choose_data(None, *settings)               # the first view, before ▶ Play
+    settings += (frame_steps, list(families))
+    frames, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         session, _, status, *pictures = tab._advance(session, *settings)     # one tick of the timer
-        for p in pictures:                                        # what Gradio does with each picture
-            Image.fromarray(p).save(io.BytesIO(), format="PNG")
+        for p in pictures:                                        # what Gradio does with each new picture
+            if isinstance(p, np.ndarray):
+                Image.fromarray(p).save(io.BytesIO(), format="PNG")
         frames += 1
         next_tick = math.ceil((time.perf_counter() - start) / tab.TICK_S) * tab.TICK_S
         time.sleep(max(0.0, min(next_tick, seconds) - (time.perf_counter() - start)))
     elapsed = time.perf_counter() - start
-    runs, data = session["runs"], session["data"]
+    runs, data = {f: session["runs"][f] for f in families}, session["data"]
     floor_points = toy2d.preset(preset, tab.N_SAMPLES, d["seed"] + 1)       # the tab's floor: another sample
-    return {"distance": {f: r.history[-1][1] for f, r in runs.items()}, "steps": runs["gan"].step,
+    return {"distance": {f: r.history[-1][1] for f, r in runs.items()}, "steps": runs[families[0]].step,
             "frames": frames, "fps": frames / elapsed, "floor": session["floor"],
             "precision_recall": {f: toy2d.precision_recall(data, r.model.sample(tab.N_SAMPLES, tab.SAMPLE_SEED))
                                  for f, r in runs.items()} | {"floor": toy2d.precision_recall(data, floor_points)},
-            "pictures": [p[:tab.BIG] for p in pictures[1:4]]}          # real vs generated
-
-
-def alone(preset: str, family: str, seconds: float = SECONDS) -> tuple[float, int]:
-    """Train one family by itself for `seconds`, 25 steps between clock checks; (SW, steps)."""
-    d = tab.DEFAULTS
-    data = toy2d.preset(preset, tab.N_DATA, d["seed"])
-    run = toy2d.new_run(family, d["width"], tab.LR_DEFAULTS[family], d["seed"])
-    start = time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        toy2d.train(run, data, 25)
-    return toy2d.measure(run, data, run.model.sample(tab.N_SAMPLES, tab.SAMPLE_SEED)), run.step
+            "pictures": [p[:tab.BIG] for p in pictures[1:4] if isinstance(p, np.ndarray)]}   # real vs generated
 
 
 def table(results: dict, solo: dict | None) -> str:
@@ -85,10 +83,16 @@ def table(results: dict, solo: dict | None) -> str:
         lines.append(f"| {preset} | {' | '.join(cells)} | {r['floor']:.3f} · {pr['floor']} | {r['steps']} "
                      f"| {r['fps']:.1f} |")
     if solo:
-        lines += ["", f"Each family alone for {SECONDS:g} s, no drawing (distance, steps):", "",
+        lines += ["", f"Each family alone in the tab for {SECONDS:g} s (the other two unticked under *Train*, "
+                  f"{SOLO_FRAME_STEPS} steps per frame); each cell: SW · precision / recall (steps, frames/s):", "",
                   "| preset | GAN | VAE | Diffusion |", "|---|---|---|---|"]
         for preset, row in solo.items():
-            lines.append(f"| {preset} | " + " | ".join(f"{row[f][0]:.3f} ({row[f][1]})" for f in toy2d.FAMILIES) + " |")
+            cells = []
+            for f in toy2d.FAMILIES:
+                r = row[f]
+                prec, rec = r["precision_recall"][f]
+                cells.append(f"{r['distance'][f]:.3f} · {100 * prec:.0f} / {100 * rec:.0f} ({r['steps']}, {r['fps']:.1f})")
+            lines.append(f"| {preset} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -102,19 +106,25 @@ def main(argv=None) -> None:
     load = os.getloadavg()[0]                   # others' work on the machine skews every number here
     tab._render(tab._new_session("moons", tab.LR_DEFAULTS, 64, 0), 150)     # warm up (imports, caches)
     results = {p: in_the_tab(p) for p in args.presets}
-    solo = None if args.quick else {p: {f: alone(p, f) for f in toy2d.FAMILIES} for p in args.presets}
+    solo = None if args.quick else {p: {f: in_the_tab(p, families=[f], frame_steps=SOLO_FRAME_STEPS)
+                                        for f in toy2d.FAMILIES} for p in args.presets}
     report = table(results, solo) + f"\n\nLoad average (1 min) when the run started: {load:.1f}."
     print(report)
     if args.quick:
         return
-    picture = np.concatenate([np.concatenate(r["pictures"], 1) for r in results.values()], 0)
-    Image.fromarray(picture).resize((picture.shape[1] // 2, picture.shape[0] // 2), Image.LANCZOS).save(ROOT / "docs" / "toy2d.png")
+    rows = [[r["pictures"] for r in results.values()],
+            [[row[f]["pictures"][0] for f in toy2d.FAMILIES] for row in solo.values()]]
+    for name, pictures in zip(("toy2d.png", "toy2d_alone.png"), rows):
+        picture = np.concatenate([np.concatenate(row, 1) for row in pictures], 0)
+        Image.fromarray(picture).resize((picture.shape[1] // 2, picture.shape[0] // 2), Image.LANCZOS).save(ROOT / "docs" / name)
     (ROOT / "docs" / "toy2d.md").write_text(
         f"# The 2-D playground in {SECONDS:g} seconds\n\n"
         f"`python -m bench.toy2d` on {platform.processor() or platform.machine()}, "
         f"torch {torch.__version__}, one torch thread, {time.strftime('%Y-%m-%d %H:%M')}.\n\n"
         f"{report}\n\n![Real (grey) and generated points after {SECONDS:g} s, one row per preset; "
-        f"columns GAN, VAE, diffusion](toy2d.png)\n")
+        f"columns GAN, VAE, diffusion](toy2d.png)\n\n"
+        f"Each family alone ({SOLO_FRAME_STEPS} steps per frame), the same layout:\n\n"
+        f"![Each family alone for {SECONDS:g} s](toy2d_alone.png)\n")
 
 
 if __name__ == "__main__":

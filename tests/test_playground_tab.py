@@ -175,6 +175,17 @@ def test_play_pause_step(tab, artifacts):
     assert step_shown(tab) == paused + FRAME_STEPS          # one frame, and nothing after it
 
 
+def test_unticked_families_wait(tab):
+    tab.wait_for_function("() => /Step 0\\b/.test(document.querySelector('#playground-status').innerText)")
+    vae = tab.locator("#playground-vae img").get_attribute("src")
+    for name in ("VAE", "Diffusion"):
+        tab.locator("#playground-train").get_by_label(name, exact=True).uncheck()
+    tab.locator("#playground-step").click()
+    tab.wait_for_function(f"() => /GAN {FRAME_STEPS} · VAE 0 · Diffusion 0/.test("
+                          "document.querySelector('#playground-status').innerText)")
+    assert tab.locator("#playground-vae img").get_attribute("src") == vae     # not redrawn
+
+
 def test_leaving_the_tab_pauses_training(tab):
     tab.wait_for_function("() => /Step 0\\b/.test(document.querySelector('#playground-status').innerText)")
     tab.locator("#playground-play").click()
@@ -244,6 +255,21 @@ def test_the_vae_latent_views_zoom_out_to_hold_the_prior():
     assert tab._latent_span(np.array([[5.0, 0.0]]), 0.5 * ones[:1]) == 6           # reach 6
     assert tab._latent_span(np.array([[1e6, 0.0]]), ones[:1]) == tab.LATENT_SPANS[-1]
     assert tab._latent_span(np.array([[np.nan, 0.0]]), ones[:1]) == 3              # a diverged model
+
+
+def test_only_ticked_families_train_and_are_redrawn():
+    from ui import playground_tab as tab
+    lrs = list(tab.LR_DEFAULTS.values())
+    state, *_ = tab._choose_data(None, "ring", *lrs, 32, 0, 150)
+    state, timer, status, data, *pictures, plot = tab._advance(state, "ring", *lrs, 32, 0, 150, 5, ["vae"])
+    assert {f: run.step for f, run in state["runs"].items()} == {"gan": 0, "vae": 5, "diffusion": 0}
+    assert status.startswith("**Steps** GAN 0 · VAE 5 · Diffusion 0")
+    assert [isinstance(p, dict) for p in pictures] == [True, False, True]      # gr.update(): kept as they are
+    state, timer, status, *_ = tab._advance(state, "ring", *lrs, 32, 0, 150, 5, None)    # None: all of them
+    assert "GAN 5 · VAE 10 · Diffusion 5" in status
+    with pytest.warns(UserWarning, match="Paused: families to train must be a list of gan, vae, diffusion"):
+        state, timer, *_ = tab._advance(state, "ring", *lrs, 32, 0, 150, 5, ["flow"])
+    assert timer.active is False
 
 
 def test_drawing_survives_a_diverged_model():

@@ -28,9 +28,13 @@ from .i18n import say, t as tr  # `t` is the noise level here
 
 INTRO = ("**Three generative models, one set of points, trained live.** Pick a shape or click on the data "
          "to add points, then press **▶ Play**. Each family has its own learning rate: the GAN's two "
-         "players fall out of step when it is much higher.")
+         "players fall out of step when it is much higher. Untick a family under **Train** to pause "
+         "it: the others get its share of the CPU (the GAN needs a few thousand steps for the "
+         "checkerboard).")
 INTRO_ZH = ("**三种生成模型，同一组点，现场训练。** 选一个形状，或在数据图上点击添加点，然后按 **▶ 播放**。"
-            "每种模型有自己的学习率：GAN 的学习率调得高很多时，它的两个玩家就会步调失衡。")
+            "每种模型有自己的学习率：GAN 的学习率调得高很多时，它的两个玩家就会步调失衡。"
+            "在 **训练哪些模型** 中取消勾选某个模型即可暂停它，其余模型会分到它的那份 CPU"
+            "（GAN 要几千步才能学会棋盘格）。")
 READING = ("**Reading the pictures.** *Top*: real points (grey) and 1,000 generated ones, the same "
            "noise every frame; SW is the sliced Wasserstein distance (lower = closer; the dashed "
            "line is two samples of the data). *GAN*: the critic D's belief that a spot is real, "
@@ -115,6 +119,15 @@ def _choice(name: str, value, choices) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r:.40}")
     return value
+
+
+def _families(value) -> list[str]:
+    """The ticked families, in FAMILIES order (none is allowed: then nothing trains)."""
+    if value is None:
+        return list(FAMILIES)
+    if not isinstance(value, (list, tuple)) or any(f not in FAMILIES for f in value):
+        raise ValueError(f"families to train must be a list of {', '.join(FAMILIES)}; got {value!r:.60}")
+    return [f for f in FAMILIES if f in value]
 
 
 def _settings(lr_gan, lr_vae, lr_diffusion, width, seed) -> tuple[dict, int, int]:
@@ -358,19 +371,26 @@ def _restart(session: dict, lrs: dict, width: int, seed: int) -> None:
 
 
 def _status(session: dict, request: gr.Request | None = None) -> str:
-    """One line under the controls: the step count and the data."""
+    """One line under the controls: the step counts and the data."""
     en, zh = DATA_NAMES[session["source"]]
-    step, n = session["runs"]["gan"].step, len(session["data"])
-    return say(request, f"**Step {step}** (each family) · {n} points: {en.lower()}",
-               f"**第 {step} 步**（每种模型各自）· {n} 个点：{zh}")
+    steps, n = {f: run.step for f, run in session["runs"].items()}, len(session["data"])
+    if len(set(steps.values())) == 1:
+        return say(request, f"**Step {steps['gan']}** (each family) · {n} points: {en.lower()}",
+                   f"**第 {steps['gan']} 步**（每种模型各自）· {n} 个点：{zh}")
+    return say(request, "**Steps** " + " · ".join(f"{NAMES[f]} {s}" for f, s in steps.items())
+               + f" · {n} points: {en.lower()}",
+               "**步数** " + " · ".join(f"{NAMES_ZH[f]} {s}" for f, s in steps.items()) + f" · {n} 个点：{zh}")
 
 
-def _render(session: dict, t: int, request: gr.Request | None = None) -> list:
-    """Every output: the status line, the data, three family columns, the distance plot."""
+def _render(session: dict, t: int, request: gr.Request | None = None, families=FAMILIES) -> list:
+    """Every output: the status line, the data, three family columns (only those of `families`
+    are redrawn; the others keep their picture), the distance plot."""
     data = session["data"]
     out = [_status(session, request), _data_picture(data)]
     for family in FAMILIES:
-        if len(data) >= MIN_POINTS:
+        if family not in families:
+            out.append(gr.update())
+        elif len(data) >= MIN_POINTS:
             out.append(_family_picture(family, session["runs"][family], data, t)[0])
         else:
             out.append(np.full((BIG + SMALL, BIG, 3), 255, np.uint8))
@@ -398,27 +418,32 @@ def _show(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, request: 
 
 
 @common.friendly
-def _advance(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, frame_steps,
+def _advance(state, preset, lr_gan, lr_vae, lr_diffusion, width, seed, t, frame_steps, families=None,
              request: gr.Request = None):
-    """One frame: every family trains `frame_steps` steps on the same data, then a redraw.
+    """One frame: each ticked family (all by default) trains `frame_steps` steps on the same
+    data, then a redraw of what changed. Unticked families wait, so the ticked ones get the CPU.
     A bad setting (a cleared seed box, say) pauses with a warning, rather than an error every tick."""
     try:
         lrs, width, seed = _settings(lr_gan, lr_vae, lr_diffusion, width, seed)
         t = check_range("t", t, 0, 999, integer=True)
         frame_steps = check_range("steps per frame", frame_steps, 1, FRAME_STEPS_MAX, integer=True)
+        families = _families(families)
     except ValueError as e:
         gr.Warning(say(request, f"Paused: {e}", f"已暂停：{e}"))
         return state, gr.Timer(active=False), *[gr.update()] * N_VIEWS
     state = _session(state, preset, lrs, width, seed)
     with state["lock"]:
+        redraw = families
         if state["settings"] != (width, seed):            # a new width or seed: start over
             _restart(state, lrs, width, seed)
+            redraw = FAMILIES                             # ... and show every fresh model
         data = state["data"]
         if len(data) >= MIN_POINTS:
-            for family, run in state["runs"].items():
+            for family in families:
+                run = state["runs"][family]
                 toy2d.set_lr(run, lrs[family])
                 toy2d.train(run, data, frame_steps)
-        return state, gr.update(), *_render(state, t, request)
+        return state, gr.update(), *_render(state, t, request, redraw)
 
 
 @common.friendly
@@ -547,6 +572,10 @@ def build() -> common.Tab:
             pictures = [common.image_output(tr(f"playground.name.{f}", NAMES[f], NAMES_ZH[f]), elem_id=f"playground-{f}",
                                             show_label=False, buttons=[]) for f in FAMILIES]
         with gr.Row(equal_height=False):
+            training = gr.CheckboxGroup([(tr(f"playground.name.{f}", NAMES[f], NAMES_ZH[f]), f) for f in FAMILIES],
+                                        value=list(FAMILIES), elem_id="playground-train", min_width=220,
+                                        label=tr("playground.train", "Train (untick to pause a family)",
+                                                 "训练哪些模型（取消勾选即暂停）"))
             lrs = [gr.Number(LR_DEFAULTS[f], label=tr(f"playground.lr.{f}", f"{NAMES[f]} learning rate",
                                                       f"{NAMES_ZH[f]}学习率"), minimum=LR_RANGE[0],
                              maximum=LR_RANGE[1], step=0.001, elem_id=f"playground-lr-{f}", min_width=120)
@@ -579,7 +608,7 @@ def build() -> common.Tab:
     private = dict(api_visibility="private", show_progress="hidden")
     # Ticks of one visitor never overlap (trigger_mode "once"); a lock guards the rest. All frames
     # (every visitor's ticks and steps) share one pool: 2 at a time, one per core.
-    frame = dict(fn=_advance, inputs=[state, *settings, frame_steps], outputs=[state, timer, *views],
+    frame = dict(fn=_advance, inputs=[state, *settings, frame_steps, training], outputs=[state, timer, *views],
                  concurrency_limit=2, concurrency_id="playground", **private)
     timer.tick(**frame)
     step.click(**frame)
