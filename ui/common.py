@@ -299,7 +299,7 @@ def restore_links(demo: gr.Blocks, tabs: list[Tab]) -> None:
         const keys = {keys};
         const params = new URLSearchParams(window.location.search);
         const asked = params.get("tab");
-        if (asked in keys)
+        if (Object.hasOwn(keys, asked))
             document.querySelector(`button[role=tab][data-tab-id="${{asked}}"]`)?.click();
         return Object.keys(keys).map((id) => (asked === null || asked === id) &&
             keys[id].some((key) => params.has(key)) ? window.location.search : "");
