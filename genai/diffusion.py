@@ -219,12 +219,17 @@ class Diffusion(nn.Module):
         self.schedule = NoiseSchedule(cfg.T, cfg.beta_start, cfg.beta_end)
         self.eval()
 
+    def guidance_at(self, t: int, guidance: float) -> float:
+        """The guidance scale w actually used at noise level t (every sampler asks here)."""
+        return guidance
+
     @torch.no_grad()
     def guided_eps(self, x_t: torch.Tensor, t: int, y: torch.Tensor, guidance: float) -> torch.Tensor:
         """Classifier-free guidance: eps_null + w (eps_y - eps_null); one batched U-Net call.
         Images with y = NULL_CLASS, and any w = 1, need only the conditional pass."""
         B = x_t.shape[0]
         tt = torch.full((B,), t, dtype=torch.long, device=x_t.device)
+        guidance = self.guidance_at(t, guidance)
         if guidance == 1.0 or bool((y == NULL_CLASS).all()):
             return self.unet(x_t, tt, y)
         null = torch.full_like(y, NULL_CLASS)
