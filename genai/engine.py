@@ -65,9 +65,11 @@ class Run:
         return self.finished or self.cancelled or self.error is not None
 
     def cancel(self) -> None:
-        """Leave the batch at the next tick (Stop, or the visitor left)."""
-        self.cancelled = True
-        self.engine.wake()
+        """Leave the batch at the next tick (Stop, or the visitor left); no frame is added after
+        this returns."""
+        with self.engine.changed:
+            self.cancelled = True
+            self.engine.changed.notify_all()
 
     def wait(self, seen: int, timeout: float = 1.0) -> int:
         """Block until more than `seen` frames exist, the run is over, or `timeout` passes;
@@ -108,10 +110,6 @@ class Engine:
                 self._ensure_thread()
             self.changed.notify_all()
         return run
-
-    def wake(self) -> None:
-        with self.changed:
-            self.changed.notify_all()
 
     @property
     def alive(self) -> bool:
@@ -187,14 +185,19 @@ class Engine:
             for run in batch:
                 run.error = EngineError(f"the diffusion step failed ({e}); press Generate again")
             return
+        taken = []
         for run, part in zip(batch, eps.split([len(inp[0]) for inp in inputs])):
             try:                                 # a run that fails here fails alone
                 step = run.sampling.advance(part)
-                run.t.append(step.t)
-                run.peers = len(batch) - 1
-                run.frames.append(run.record(step))
+                taken.append((run, step.t, run.record(step)))
             except Exception as e:
                 run.error = EngineError(f"this run failed ({e}); press Generate again")
+        with self.changed:                       # a run cancelled meanwhile gets no more frames
+            for run, t, frame in taken:
+                if not run.cancelled:
+                    run.t.append(t)
+                    run.frames.append(frame)
+                    run.peers = len(batch) - 1
         self.ticks += 1
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
