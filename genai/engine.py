@@ -118,7 +118,7 @@ class Engine:
     def load(self) -> tuple[int, int]:
         """(runs in the batch, runs waiting in line)."""
         with self.changed:
-            return len(self.active), len(self.waiting)
+            return (sum(not run.over for run in self.active), sum(not run.over for run in self.waiting))
 
     # ------------------------------------------------------------------ the engine's side
 

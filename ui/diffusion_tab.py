@@ -18,6 +18,7 @@ import io
 import os
 import secrets
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -213,7 +214,7 @@ def _submit(seed, label, steps, sampler, eta, guidance, request: gr.Request | No
     The returned dict is what the page's `run` state holds."""
     seed, y = check_seed(seed), parse_label(label)
     job = engine().submit([y], record=_keep, seed=seed, steps=steps, sampler=sampler, eta=eta, guidance=guidance)
-    return {"job": job, "frames": job.frames, "t": job.t, "total": job.total, "shown": 0, "request": request,
+    return {"job": job, "frames": job.frames, "t": job.t, "total": job.total, "closed": threading.Event(),
             "name": f"diffusion-seed{seed}-{'none' if y is None else y}-{sampler}-{job.total}steps"}
 
 
@@ -257,6 +258,7 @@ async def _follow(run: dict, request: gr.Request | None):
     finally:
         if not job.finished:                        # Stop, or the visitor left: the run leaves the batch
             job.cancel()
+        run["closed"].set()                         # no frame of this run can follow now
 
 
 def png_data_url(image: np.ndarray) -> str:
@@ -276,15 +278,17 @@ def frame_html(image: np.ndarray | None) -> str:
 @common.friendly
 async def sample_live(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta: float = 0.0,
                       guidance: float = GUIDANCE, request: gr.Request = None):
-    """The page's runs: (x_t, predicted x_0) as inline 28x28 pictures, status, step, run."""
+    """The page's runs: (x_t, predicted x_0) as inline 28x28 pictures, status; the run state once.
+    (The replay slider is set when the run ends: updating it every frame cost the page more than
+    the pictures did.)"""
     run = _submit(seed, label, steps, sampler, eta, guidance, request)
-    async for i in _follow(run, request):
+    yield gr.skip(), gr.skip(), _waiting(run, request) if run["job"].position else gr.skip(), gr.skip(), run
+    async for i in _follow(run, request):       # each frame updates three small outputs, nothing else
         if i is None:
-            yield gr.skip(), gr.skip(), _waiting(run, request), gr.skip(), run
+            yield gr.skip(), gr.skip(), _waiting(run, request), gr.skip(), gr.skip()
             continue
-        run["shown"] = i + 1
         x_t, x0 = run["frames"][i]
-        yield frame_html(x_t), frame_html(x0), _live_status(run, i, request), i + 1, run
+        yield frame_html(x_t), frame_html(x0), _live_status(run, i, request), gr.skip(), gr.skip()
 
 
 @common.friendly
@@ -331,6 +335,8 @@ def stop_run(run, request: gr.Request = None):
     A run that had already finished keeps its words: nothing was stopped."""
     was_running = bool(run) and not run["job"].finished
     after = finish(run)
+    if run:                                     # let the stream end first, so no late frame overwrites this
+        run["closed"].wait(timeout=2.0)
     if not run or not run["frames"]:
         return *after, gr.skip(), gr.skip(), gr.skip()
     i = len(run["frames"]) - 1
