@@ -62,6 +62,7 @@ SAMPLER_CHOICES = [("DDIM", "ddim"), ("DDPM", "ddpm")]
 SAMPLE_LANE = dict(concurrency_id="diffusion_sample",
                    concurrency_limit=int(os.environ.get("GENAI_DIFFUSION_CONCURRENCY", "2")))
 ENGINE_MAX_RUNS = int(os.environ.get("GENAI_ENGINE_MAX_RUNS", "16"))
+ENGINE_NICE = int(os.environ.get("GENAI_ENGINE_NICE", "10"))     # 0: the engine's thread as urgent as requests
 RED = np.array([214, 39, 40], np.uint8)
 
 
@@ -200,7 +201,7 @@ def forward_parts(index: int = 0, request: gr.Request = None):
 @functools.cache
 def engine() -> Engine:
     """The one engine every visitor's runs share."""
-    return Engine(common.model("diffusion"), max_runs=ENGINE_MAX_RUNS)
+    return Engine(common.model("diffusion"), max_runs=ENGINE_MAX_RUNS, nice=ENGINE_NICE)
 
 
 def _keep(step) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,140 @@
+"""A class on two cores, before and after the batched engine, side by side in one run.
+
+    python -m bench.classroom [--before COMMIT] [--duration 60] [--json out.json]
+
+1. Engine throughput (in process, one torch thread): 8 overlapping DDIM-50 guided runs through
+   genai.engine against one run alone; also with the plain (batch-dependent) kernels, to show
+   what byte-identical pictures cost.
+2. Server CPU per streamed 50-step run, as the page runs it (every frame read, every image
+   fetched): the app at COMMIT (default: the last commit before the engine) against this one.
+3. The class: 30 students on GAN/VAE sliders (an event every 1-3 s each) while 5 more generate
+   DDIM-50 guided runs back to back; and 60 students. Old and new app, one after the other.
+The old app runs from a git worktree of COMMIT in a temporary folder.
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import coldstart, load
+
+ROOT = Path(__file__).resolve().parent.parent
+BEFORE = "9d543cc"          # the last commit before the engine, cheap frames and lazy sessions
+CLASS_PACE = (1.0, 3.0)
+
+
+def log(message: str) -> None:
+    print(f"[classroom {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# ----------------------------------------------------------------------------- 1. the engine alone
+
+def engine_throughput(runs: int = 8, steps: int = 50, repeats: int = 3) -> dict:
+    """Wall time of `runs` overlapping runs against one alone, per-sample and plain kernels."""
+    import torch
+
+    import genai
+    from genai.engine import Engine
+    torch.set_num_threads(1)
+    model = genai.load("diffusion")
+
+    def wall(n: int) -> float:
+        engine = Engine(model, threaded=False)
+        jobs = [engine.submit([d % 10], seed=d, steps=steps) for d in range(n)]
+        start = time.perf_counter()
+        while not all(job.over for job in jobs):
+            engine.step()
+        return time.perf_counter() - start
+
+    out = {}
+    for kernels in ("per_sample", "plain"):
+        if kernels == "plain":                               # the U-Net's own batched kernels
+            model.predict_eps = lambda x, t, y: model.unet(x, t, y)
+        with torch.no_grad():
+            wall(1)                                          # warm
+            alone = statistics.median(wall(1) for _ in range(repeats))
+            together = statistics.median(wall(runs) for _ in range(repeats))
+        out[kernels] = {"one_run_s": alone, f"{runs}_runs_s": together, "ratio": together / alone}
+    del model.predict_eps
+    out["runs"], out["steps"] = runs, steps
+    return out
+
+
+# ----------------------------------------------------------------------------- 2. and 3. against a server
+
+def start_app(folder: Path, logs: Path, name: str):
+    port = coldstart.free_port()
+    proc, seconds = coldstart.start([sys.executable, "app.py"], port, logs / f"{name}.log", cwd=folder)
+    log(f"{name} up in {seconds:.1f} s")
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def stream_cpu(url: str, pid: int, runs: int = 5) -> dict:
+    """Server CPU seconds per streamed DDIM-50 guided run, one run at a time."""
+    config = load.read_config(url)
+    fn = config["sample_live" if "sample_live" in config else "diffusion_sample"][0]
+    session = load.Session(url)
+    session.call(fn, [0, "3", 50, "ddim", 0.0, 3.0])          # warm
+    before, frames = load.cpu_seconds(pid), []
+    start = time.perf_counter()
+    for seed in range(runs):
+        result = session.call(fn, [seed, str(seed % 10), 50, "ddim", 0.0, 3.0])
+        frames.append(result["frames"])
+    return {"server_cpu_s_per_run": (load.cpu_seconds(pid) - before) / runs,
+            "wall_s_per_run": (time.perf_counter() - start) / runs, "frames_per_run": statistics.mean(frames)}
+
+
+def scenario(url: str, pid: int, students: int, diffusion: int, duration: float) -> dict:
+    return load.run(url, students, CLASS_PACE, duration, ("gan", "vae"), diffusion, pid)
+
+
+def before_worktree(commit: str) -> Path:
+    folder = Path(tempfile.gettempdir()) / f"genai-before-{commit}"
+    if not folder.exists():
+        subprocess.run(["git", "worktree", "add", "--detach", str(folder), commit], cwd=ROOT, check=True,
+                       capture_output=True)
+    return folder
+
+
+def run(before: str = BEFORE, duration: float = 60.0, logs: Path | None = None) -> dict:
+    logs = logs or Path(tempfile.mkdtemp(prefix="genai-classroom-"))
+    results = {"before_commit": before, "duration_s": duration}
+    log("engine throughput, in process")
+    results["engine"] = engine_throughput()
+    for name, folder in (("before", before_worktree(before)), ("after", ROOT)):
+        proc, url = start_app(folder, logs, f"app-{name}")
+        try:
+            load.run(url, 4, (0.2, 0.4), 3, ("gan", "vae"), 1, proc.pid)      # warm: models, caches
+            results[f"{name}_stream"] = stream_cpu(url, proc.pid)
+            for students in (30, 60):
+                result = scenario(url, proc.pid, students, 5, duration)
+                results[f"{name}_class{students}"] = result
+                s, d = result["sliders"], result["diffusion"]
+                log(f"{name}, {students} students + 5 generating: sliders p95 {s['p95_ms'] or 0:.0f} ms, "
+                    f"diffusion p95 {(d['p95_ms'] or 0) / 1000:.1f} s, errors {s['errors'] + d['errors']}")
+        finally:
+            coldstart.stop(proc)
+    return results
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--before", default=BEFORE)
+    p.add_argument("--duration", type=float, default=60.0)
+    p.add_argument("--engine-only", action="store_true")
+    p.add_argument("--json")
+    args = p.parse_args(argv)
+    result = {"engine": engine_throughput()} if args.engine_only else run(args.before, args.duration)
+    text = json.dumps(result, indent=1)
+    if args.json:
+        Path(args.json).write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
