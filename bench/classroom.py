@@ -59,7 +59,7 @@ def engine_throughput(runs: int = 8, steps: int = 50, repeats: int = 3) -> dict:
             wall(1)                                          # warm
             alone = statistics.median(wall(1) for _ in range(repeats))
             together = statistics.median(wall(runs) for _ in range(repeats))
-        out[kernels] = {"one_run_s": alone, f"{runs}_runs_s": together, "ratio": together / alone}
+        out[kernels] = {"one_run_s": alone, "together_s": together, "ratio": together / alone}
     del model.predict_eps
     out["runs"], out["steps"] = runs, steps
     return out
@@ -122,6 +122,42 @@ def run(before: str = BEFORE, duration: float = 60.0, logs: Path | None = None) 
     return results
 
 
+def table(r: dict) -> list[str]:
+    """The markdown rows: targets beside the measured values, old app beside new."""
+    def ms(x):
+        return "—" if x is None else f"{x:.0f} ms"
+
+    lines = ["| what | target | before | after |", "| --- | --- | ---: | ---: |"]
+    for n in (30, 60):
+        b, a = r.get(f"before_class{n}"), r.get(f"after_class{n}")
+        if not (a and b):
+            continue
+        target = " ≤ 100 ms" if n == 30 else ""
+        lines.append(f"| {n} students on sliders + 5 generating: slider p95 |{target} | {ms(b['sliders']['p95_ms'])} | "
+                     f"{ms(a['sliders']['p95_ms'])} |")
+        lines.append(f"| {n} students + 5 generating: diffusion run p95 (DDIM-50, every frame) | {'≤ 4 s' if n == 30 else ''} | "
+                     f"{(b['diffusion']['p95_ms'] or 0) / 1000:.1f} s ({b['diffusion']['events']} runs) | "
+                     f"{(a['diffusion']['p95_ms'] or 0) / 1000:.1f} s ({a['diffusion']['events']} runs) |")
+        errors = [x["sliders"]["errors"] + x["diffusion"]["errors"] for x in (b, a)]
+        lines.append(f"| {n} students: errors | {'0' if n == 30 else ''} | {errors[0]} | {errors[1]} |")
+    b, a = r.get("before_stream"), r.get("after_stream")
+    if a and b:
+        lines.append(f"| server CPU per streamed 50-step run | ≤ 0.4 s | {b['server_cpu_s_per_run']:.2f} s "
+                     f"({b['frames_per_run']:.0f} frames) | {a['server_cpu_s_per_run']:.2f} s ({a['frames_per_run']:.0f} frames) |")
+    e = r.get("engine")
+    if e:
+        for kernels, name in (("per_sample", "per-sample kernels (shipped: pictures byte-identical)"),
+                              ("plain", "plain batched kernels (pictures differ in the last bits)")):
+            x = e[kernels]
+            lines.append(f"| {e['runs']} overlapping DDIM-{e['steps']} guided runs vs one alone, {name} | ≤ 3× | | "
+                         f"{x['ratio']:.1f}× ({x['together_s']:.2f} s vs {x['one_run_s']:.2f} s) |")
+    s = r.get("session")
+    if s:
+        lines.append(f"| GAN call in a new session: server CPU vs a trivial app's | ≤ 2× | | {s['new_session_ratio']:.2f}× "
+                     f"({s['app_new']:.1f} vs {s['trivial_new']:.1f} ms; existing session {s['app_existing']:.1f} ms) |")
+    return lines
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--before", default=BEFORE)
@@ -130,10 +166,15 @@ def main(argv=None):
     p.add_argument("--json")
     args = p.parse_args(argv)
     result = {"engine": engine_throughput()} if args.engine_only else run(args.before, args.duration)
+    if not args.engine_only:
+        from . import session
+        log("server CPU per call in a new session")
+        result["session"] = session.run()
     text = json.dumps(result, indent=1)
     if args.json:
         Path(args.json).write_text(text)
     print(text)
+    print("\n".join(table(result)))
 
 
 if __name__ == "__main__":
