@@ -92,3 +92,18 @@ def test_a_long_run_keeps_the_page_responsive(browser, app_url):
     assert max(tasks, default=0) < 250, f"long tasks while streaming (ms): {tasks}"
     assert sum(tasks) < 1000, f"long tasks while streaming (ms): {tasks}"
     assert stopped_after < 5, stopped_after
+
+
+def test_stop_after_a_finished_run_does_not_call_it_stopped(page, app_url):
+    page.set_default_timeout(120_000)
+    page.goto(app_url + "?tab=diffusion&dview=reverse&steps=5")
+    page.wait_for_function("() => document.querySelector('#diffusion-steps [data-testid=number-input]')?.value === '5'")
+    page.locator("#diffusion-generate").click()
+    page.wait_for_function("() => document.querySelector('#diffusion-status textarea').value.startsWith('step 5/5')")
+    page.wait_for_function("() => !document.querySelector('#diffusion-generate').disabled")
+    finished = page.locator("#diffusion-status textarea").input_value()
+    page.locator("#diffusion-stop").click()
+    page.wait_for_function("() => !document.querySelector('#diffusion-scrub [data-testid=range-input]').disabled")
+    page.wait_for_timeout(500)                                  # the Stop event's answer is in
+    status = page.locator("#diffusion-status textarea").input_value()
+    assert status == finished and "stopped" not in status, status
