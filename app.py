@@ -13,7 +13,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 import torch
 
-from ui import common, compare_tab, diffusion_tab, gan_tab, playground_tab, sessions, vae_tab
+from ui import common, compare_tab, diffusion_tab, gan_tab, live, playground_tab, sessions, vae_tab
 from ui.i18n import I18N, language_selector, t
 
 # One thread per request: with two cores and many students, two requests running side by
@@ -35,7 +35,8 @@ img { image-rendering: pixelated; }
 # What every launch passes (here, the tests' in-process server, bench.server).
 # Gradio refuses an upload over max_file_size before writing it to disk; pictures are checked
 # again, in pixels too, when a handler reads them (ui.common.read_picture).
-LAUNCH = dict(css=CSS, theme=gr.themes.Soft(), i18n=I18N, share=False, max_file_size=common.MAX_IMAGE_BYTES)
+LAUNCH = dict(css=CSS, theme=gr.themes.Soft(), i18n=I18N, share=False, max_file_size=common.MAX_IMAGE_BYTES,
+              app_kwargs={"routes": live.ROUTES})      # the in-page models and their runtime (ui/live.py)
 
 with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
     with gr.Row(equal_height=True):

@@ -15,6 +15,7 @@ import asyncio
 import base64
 import functools
 import io
+import json
 import os
 import secrets
 import tempfile
@@ -34,6 +35,7 @@ from genai.images import from_uint8, to_uint8
 
 from . import common, explain, finetune
 from .i18n import say, t as tr  # `t` is the noise level here
+from .live import GENERATED, fallback, live_view
 
 INTRO = ("**Forward:** add noise step by step until only noise is left. **Reverse:** a U-Net predicts "
          "the noise; removing it step by step turns noise into a digit.")
@@ -127,6 +129,19 @@ def _schedule_plot():
     cols = np.round(signal[:, 0]).astype(int)
     top, bottom = H - int(ax.bbox.y1), H - int(ax.bbox.y0)
     return rgb, cols, np.round(H - signal[:, 1]).astype(int), np.round(H - noise[:, 1]).astype(int), top, bottom
+
+
+def _schedule_plot_json() -> bytes:
+    """The unmarked plot and where each t's marker goes, for the page to draw it (ui/static/live.js)."""
+    rgb, cols, signal_rows, noise_rows, top, bottom = _schedule_plot()
+    png = io.BytesIO()
+    Image.fromarray(rgb).save(png, format="PNG")
+    return json.dumps({"picture": "data:image/png;base64," + base64.b64encode(png.getvalue()).decode(),
+                       "cols": cols.tolist(), "signal_rows": signal_rows.tolist(),
+                       "noise_rows": noise_rows.tolist(), "top": top, "bottom": bottom}).encode()
+
+
+GENERATED["schedule_plot.json"] = _schedule_plot_json
 
 
 def _plot_marker(t: int) -> np.ndarray:
@@ -464,6 +479,9 @@ def build() -> common.Tab:
                         alpha_bar = gr.Number(label=tr("diffusion.alpha_bar", "ᾱ_t — how much of the clean digit is left", "ᾱ_t —— 干净的数字还剩多少"), precision=4,
                                               interactive=False, elem_id="diffusion-forward-alpha-bar")
                         caption = gr.Markdown()
+                        forward_view = live_view("forward", index="diffusion-forward-index", t="diffusion-forward-t",
+                                                 image="diffusion-forward-xt", alpha_bar="diffusion-forward-alpha-bar",
+                                                 plot="schedule_plot.json", plot_image="diffusion-forward-plot")
                         gr.Markdown(tr("diffusion.formula", FORMULA,
                                       FORMULA.split("&nbsp;")[0] + "&nbsp; —— 随着 t 增大，ᾱ<sub>t</sub> 从 1 降到 0：数字逐渐消失，噪声 ε 占据主导。"))
                     with gr.Column(scale=1, min_width=130):
@@ -581,10 +599,13 @@ def build() -> common.Tab:
     view_asked.change(show_view, view_asked, [views, view_shown], api_visibility="private", queue=False,
                       show_progress="hidden")
 
-    # Forward: drawn when the tab opens (not when the page loads: work, and page updates, only
-    # for visitors who come here) and on every change of index or t (dragging, 🎲, a link).
-    gr.on([page.select, index.change, t.change], forward, [index, t], [x_t_image, alpha_bar, plot],
+    # Forward: drawn by the server when the tab opens (not when the page loads: work, and page
+    # updates, only for visitors who come here); on every change of index or t (dragging, 🎲, a
+    # link) the page draws it itself, the server only when the page cannot (ui/live.py).
+    gr.on([page.select], forward, [index, t], [x_t_image, alpha_bar, plot],
           api_name="diffusion_forward", trigger_mode="always_last", show_progress="hidden", preprocess=False)
+    fallback(forward_view, [index, t], [x_t_image, alpha_bar, plot], forward, [index.change, t.change],
+             trigger_mode="always_last", show_progress="hidden", api_visibility="private")
     gr.on([page.select, index.change], forward_parts, index, [x0_image, eps_image, caption], api_visibility="private",
           trigger_mode="always_last", show_progress="hidden")
     index_dice.click(lambda: secrets.randbelow(TEST_SIZE), None, index, api_visibility="private", queue=False)

@@ -23,6 +23,7 @@ from genai.images import from_uint8, to_uint8
 
 from . import common, explain, finetune
 from .i18n import say, t
+from .live import fallback, live_view
 
 INTRO = ("A generator **G** turns noise **z** (64 random numbers, fixed by the seed) into a digit; "
          "a critic **D** learns to tell real digits from G's fakes, and G learns to fool it. "
@@ -273,6 +274,11 @@ def build() -> common.Tab:
             with gr.Column(scale=3, min_width=280):
                 image = common.image_output("G(z, y)", height=300, elem_id="gan-image")
                 verdict = gr.Markdown(elem_id="gan-verdict")
+                # The page draws image, verdict and neighbours itself while the sliders move (ui/live.py).
+                in_page = live_view("gan", fallbacks=2, seed="gan-seed", digit="gan-digit", trunc="gan-trunc",
+                                    pcs=[f"gan-pc{i + 1}" for i in range(N_PCS)], image="gan-image",
+                                    verdict="gan-verdict", neighbours="gan-neighbours", neighbours_n=NEIGHBOURS,
+                                    neighbours_cols=NEIGHBOUR_COLS, seed_max=common.SEED_MAX)
             with gr.Column(scale=3, min_width=280):
                 pcs = [gr.Slider(-PC_RANGE, PC_RANGE, value=0.0, step=0.1, label=f"PC{i + 1}",
                                  elem_id=f"gan-pc{i + 1}") for i in range(N_PCS)]
@@ -349,9 +355,10 @@ def build() -> common.Tab:
     gr.on(None, first_view, None, [image, verdict, neighbours], show_progress="hidden",
           api_visibility="private").then(name_sliders, None, pcs, show_progress="hidden",
                                          api_visibility="private")
-    gr.on([seed.change, digit.change, trunc.change], _show_all, settings, [image, verdict, neighbours], **live)
-    # .change alone: it fires while dragging and for resets and links (adding .input sent each move twice)
-    gr.on([s.change for s in pcs], _show, settings, [image, verdict], **live)
+    # The server draws only when the page cannot (live.fallback). .change alone: it fires while
+    # dragging and for resets and links (adding .input sent each move twice).
+    fallback(in_page, settings, [image, verdict, neighbours], _show_all, [seed.change, digit.change, trunc.change], **live)
+    fallback(in_page, settings, [image, verdict], _show, [s.change for s in pcs], **live)
     dice.click(common.new_seed, None, seed, api_visibility="private")
     dice_b.click(common.new_seed, None, seed_b, api_visibility="private")
     reset.click(lambda: [0.0] * N_PCS, None, pcs, api_visibility="private")

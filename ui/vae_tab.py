@@ -11,6 +11,7 @@ Public API (see the README): /vae_decode, /vae_decode16, /vae_encode, /vae_inter
 """
 
 import functools
+import io
 import math
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from genai.vae import decode_latents, interpolate, latent_grid
 
 from . import common, explain, finetune
 from .i18n import t
+from .live import GENERATED, fallback, live_view
 
 INTRO = ("**Variational autoencoder.** The **encoder** squeezes a digit into a few numbers **z**; "
          "the **decoder** paints a digit from **z**. Training adds a **KL** penalty that keeps every "
@@ -170,6 +172,19 @@ def base_map() -> Image.Image:
 
 
 OUTLINE, MARK = (0, 0, 0), (255, 40, 40)     # palette entries 254 and 255 of the base map
+ARM = 11                                      # half the marker's length, in pixels
+# What the page needs to draw the marker itself (ui/static/live.js), from the same numbers.
+GEOMETRY = dict(span=SPAN, edge=EDGE, px_per_unit=PX_PER_UNIT, header=HEADER, panel=PANEL, gap=GAP, arm=ARM)
+
+
+def _base_map_png() -> bytes:
+    """The unmarked map as PNG bytes, for the page to draw its own marker on."""
+    out = io.BytesIO()
+    base_map().save(out, format="PNG")
+    return out.getvalue()
+
+
+GENERATED["vae_map.png"] = _base_map_png
 
 
 def marked_map(x: float, y: float) -> Image.Image:
@@ -178,11 +193,10 @@ def marked_map(x: float, y: float) -> Image.Image:
     out = np.array(base)                                   # palette indices, (H, W) uint8
     c, r = to_pixel(float(np.clip(x, -SPAN, SPAN)), float(np.clip(y, -SPAN, SPAN)))
     r += HEADER
-    arm = 11
     for left in (0, PANEL + GAP):
         for index, half in ((254, 3), (255, 1)):           # black outline, red core
-            out[r - half:r + half + 1, left + c - arm:left + c + arm + 1] = index
-            out[r - arm:r + arm + 1, left + c - half:left + c + half + 1] = index
+            out[r - half:r + half + 1, left + c - ARM:left + c + ARM + 1] = index
+            out[r - ARM:r + ARM + 1, left + c - half:left + c + half + 1] = index
     marked = Image.fromarray(out, "P")
     marked.putpalette(base.getpalette())
     return marked
@@ -403,6 +417,8 @@ def build() -> common.Tab:
             with gr.Column(scale=1, min_width=240):
                 decoded2d = common.image_output(t("vae.decoded2d", "Decoded at (x, y)", "在 (x, y) 处解码"), elem_id="vae-decoded2d", height=240,
                                                 value=decode_point(0.0, 0.0))
+                map_view = live_view("vae2d", x="vae-x", y="vae-y", image="vae-decoded2d", map="vae-map",
+                                     map_picture="vae_map.png", geometry=GEOMETRY)
                 gr.Examples([[0.0, 0.0], [-2.5, 2.5], [2.5, -2.5], [0.0, -2.9], [0.6, 0.1]],
                             inputs=[x, y], outputs=[decoded2d, latent_map], fn=show_point,
                             example_labels=["centre (0, 0)", "top left (-2.5, 2.5)", "bottom right (2.5, -2.5)",
@@ -429,6 +445,7 @@ def build() -> common.Tab:
             with gr.Column(scale=1, min_width=240):
                 decoded16 = common.image_output(t("vae.decoded16", "Decoded from the 16 numbers", "由这 16 个数解码"), elem_id="vae-decoded16",
                                                 height=240, value=show_code(*start))
+                code_view = live_view("vae16", sliders=[f"vae-z{i + 1}" for i in range(DIMS)], image="vae-decoded16")
         gr.Examples([[0], [7], [42], [2024]], inputs=[vseed], outputs=sliders, fn=reset_code,
                     example_labels=["seed 0", "seed 7", "seed 42", "seed 2024"],
                     cache_examples=True, cache_mode="lazy", label=t("vae.seeds", "Seeds to start from", "从这些种子开始"))
@@ -477,10 +494,11 @@ def build() -> common.Tab:
         _api_endpoints()
 
     # events: .change covers dragging, keys, examples and links restored from the URL
-    gr.on([x.change, y.change], show_point, [x, y], [decoded2d, latent_map], **live)
+    # The page draws these views itself; the server only when it cannot (ui/live.py).
+    fallback(map_view, [x, y], [decoded2d, latent_map], show_point, [x.change, y.change], **live)
     latent_map.select(pick_point, None, [x, y], api_visibility="private", show_progress="hidden")
 
-    gr.on([s.change for s in sliders], show_code, sliders, decoded16, **live)
+    fallback(code_view, sliders, decoded16, show_code, [s.change for s in sliders], **live)
     dice.click(roll_seed, None, [vseed, *sliders], api_visibility="private", show_progress="hidden")
     reset.click(reset_code, vseed, sliders, api_visibility="private", show_progress="hidden")
     vseed.input(reset_code, vseed, sliders, **live)
