@@ -33,6 +33,14 @@ img { image-rendering: pixelated; }
 [id^=playground-] img { image-rendering: auto; }
 """
 CSS += lesson_tab.CSS                 # the lesson's steps, questions, presenter mode and join card
+# ---- phones (390 px wide and up; ui/lesson_tab.py's test checks every tab there) ----
+CSS += """
+@media (max-width: 640px) {
+    #app-header { flex-direction: column !important; }
+    #app-header > * { width: 100% !important; min-width: 0 !important; }
+    #language { order: -1; align-self: flex-end; }
+}
+"""
 # What every launch passes (here, the tests' in-process server, bench.server).
 # Gradio refuses an upload over max_file_size before writing it to disk; pictures are checked
 # again, in pixels too, when a handler reads them (ui.common.read_picture).
@@ -42,7 +50,8 @@ with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
     with gr.Row(equal_height=True, elem_id="app-header"):
         gr.Markdown(t("app.intro", f"# 🎨 {TITLE}\n{INTRO}", f"# 🎨 {TITLE}\n{INTRO_ZH}"))
         language_selector()
-    with gr.Tabs() as tabs:
+    # Tabs wrap onto a second row on a phone: a menu would hide them, and links open tabs by their buttons.
+    with gr.Tabs(overflow_behavior="wrap") as tabs:
         built = [lesson_tab.build(), gan_tab.build(), vae_tab.build(), diffusion_tab.build(), compare_tab.build(),
                  playground_tab.build()]
     for tab in built:                 # leaving a tab pauses what it was training

@@ -66,7 +66,7 @@ STEPS = (
          ("The seed picks random starting noise, and the model turns each noise into its own new 3. "
           "It keeps no copies of its training digits, only what it learned from them.",
           "种子决定随机的起始噪声，模型把每份噪声变成一个新的 3。它不保存训练数字的副本，只保存从中学到的东西。"),
-         {"tab": "compare", "cdigit": "3"}, ("Open: one digit, three models", "打开：一个数字，三种模型")),
+         {"tab": "compare", "cdigit": "6"}, ("Open: one digit, three models", "打开：一个数字，三种模型")),
     Step("gan",
          ("GAN: a forger and a critic", "GAN：伪造者与鉴定者"),
          ("The generator **G** turns 64 random numbers **z** into a digit; the critic **D** learns to tell real "
@@ -238,8 +238,8 @@ element.addEventListener("change", (event) => {
 
 def nav_html() -> str:
     """Previous / next, the progress bar, a link to every step, presenter mode and the join card."""
-    links = "".join(f'<li><a href="?tab=lesson&step={i}" data-step="{i}">{i}. {_both(*s.title)}</a></li>'
-                    for i, s in enumerate(STEPS, 1))
+    links = "".join(f'<li><a href="?tab=lesson&step={i}" data-step="{i}">{i}<span class="lesson-link-title">. '
+                    f'{_both(*s.title)}</span></a></li>' for i, s in enumerate(STEPS, 1))
     return (f'<nav class="lesson-nav" aria-label="lesson">'
             f'<div class="lesson-bar">'
             f'<button type="button" class="lesson-prev">{_both("◀ Previous", "◀ 上一步")}</button>'
@@ -532,11 +532,16 @@ html[lang^="zh"] :is(.lesson-nav, .lesson-question, .lesson-join-card) [lang="en
 .lesson-links { display: flex; flex-wrap: wrap; gap: 4px 14px; margin: 0; padding-left: 0; list-style: none;
                 font-size: 0.9em; }
 .lesson-links a[aria-current] { font-weight: bold; text-decoration: underline; }
+@media (max-width: 640px) {      /* a phone: numbered links only, so the step itself starts on the first screen */
+    .lesson-link-title { display: none; }
+    .lesson-links a { display: inline-block; min-width: 2.2em; padding: 4px 0; text-align: center;
+                      border: 1px solid var(--border-color-primary); border-radius: 6px; }
+}
 .lesson-question { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 14px; }
 .lesson-question legend { font-weight: bold; padding: 0 6px; }
 .lesson-choice { display: block; padding: 4px 0; cursor: pointer; }
 .lesson-verdict { margin: 8px 0 0; padding: 8px; border-radius: 6px; background: var(--background-fill-secondary); }
-body:not(.lesson-join-shown) .lesson-join-card { display: none; }
+body:not(.lesson-join-shown) .lesson-join-card { display: none !important; }
 .lesson-join-card {
     display: flex; flex-direction: column; align-items: center; gap: 8px; position: fixed; z-index: 1000;
     top: 50%; left: 50%; transform: translate(-50%, -50%); max-width: 94vw; max-height: 94vh; overflow: auto;
