@@ -74,8 +74,8 @@ STEPS = (
           "sees it: a small ψ gives safe, typical digits.",
           "生成器 **G** 把 64 个随机数 **z** 变成一个数字；鉴定者 **D** 学习分辨真实数字和 G 的伪造品，G 则学习骗过 D。"
           "截断系数 **ψ** 在 G 看到 z 之前把它向零收缩：ψ 越小，数字越稳妥、越典型。"),
-         ("Predict: ψ is pushed to 0. What happens when you roll new seeds (🎲)?",
-          "预测：把 ψ 推到 0，再掷新的种子（🎲）会怎样？"),
+         ("ψ is pushed to 0. What happens when you roll new seeds (🎲)?",
+          "把 ψ 推到 0，再掷新的种子（🎲）会怎样？"),
          (Choice("Every seed gives the same 7", "每个种子都给出同一个 7", True),
           Choice("Each seed gives a wilder 7", "每个种子的 7 都更狂野"),
           Choice("The digits dissolve into noise", "数字融化成噪声")),
