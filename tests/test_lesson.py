@@ -55,6 +55,21 @@ def test_faults_table_in_both_languages():
     assert "运行后发生了什么" in chinese and "UnboundLocalError" in chinese
 
 
+def test_class_histogram_of_unconditional_samples(monkeypatch):
+    monkeypatch.setattr(lesson_tab, "HIST_N", {"vae": 20, "diffusion": 4})
+    monkeypatch.setattr(lesson_tab, "HIST_STEPS", 2)
+    lesson_tab._class_shares.cache_clear()
+    try:
+        shares = lesson_tab._class_shares()
+        for name in ("data", "vae", "diffusion"):
+            assert shares[name].shape == (10,) and abs(shares[name].sum() - 1) < 1e-9
+        assert abs(shares["data"] - 0.1).max() < 0.02                  # the digits come 500 a class
+        table = lesson_tab.count_classes()
+        assert table.count("\n| ") == 3 and "Furthest from the data" in table      # 3 rows under the header
+    finally:
+        lesson_tab._class_shares.cache_clear()
+
+
 def test_one_training_per_page():
     with pytest.raises(gr.Error, match="already training"):
         next(lesson_tab.train_first_gan({"running": True}))
@@ -74,7 +89,7 @@ OPENED = {
     5: ("#diffusion-forward-t input[type=number]", "500"),
     6: ("#diffusion-compare", "visible"),
     7: ("#compare-digit input[value='5']", "checked"),
-    8: ("#playground-data input", {"en": "Eight Gaussians", "zh-CN": "八个高斯团"}),
+    8: ("#playground-data input", {"en": "Imbalanced: a rare cluster with 10%", "zh-CN": "不均衡：一个只占 10% 的稀有簇"}),
 }
 RIGHT = {"en": "Right.", "zh-CN": "答对了"}
 SIZES = {"projector": {"viewport": {"width": 1280, "height": 720}},

@@ -32,7 +32,7 @@ from torch import nn
 
 from ..checks import check_range, check_seed
 from ..data import load_digits
-from ..images import to_uint8
+from ..images import from_uint8, to_uint8
 
 Z_DIM, HIDDEN, PIXELS = 100, 256, 28 * 28      # the article's sizes, kept in the fixed version
 MAX_SECONDS = 600.0
@@ -332,7 +332,7 @@ def digit_share(images: np.ndarray, classifier, reference: torch.Tensor | None =
     probability >= `threshold`, *and* the image's classifier features lie within the k-th-neighbour
     radius of some reference digit's (the "improved precision" of Kynkaanniemi et al. 2019).
     Confidence alone is no judge: a grey square can get 99% "8". Reference: the held-out digits."""
-    x = torch.from_numpy(np.asarray(images, np.float32) / 127.5 - 1).unsqueeze(1)
+    x = from_uint8(np.asarray(images))
     _, probs = classifier.predict(x)
     confident = probs.max(1).values >= threshold
     if reference is None:
