@@ -392,9 +392,23 @@ FAULT_ZH = {   # the Chinese of each fault's line and of what running it showed 
 }
 
 
-@functools.cache
+def _once(fn):
+    """Cache fn's one result; callers that come while it runs wait for it instead of running it
+    again (a class clicks at the same moment)."""
+    cached, lock = functools.cache(fn), threading.Lock()
+
+    @functools.wraps(fn)
+    def wrapper():
+        with lock:
+            return cached()
+    wrapper.cache_clear = cached.cache_clear
+    return wrapper
+
+
+@_once
 def _faults() -> tuple:
-    """The naive GAN's faults, run once per process (seeded: the same for everyone, ~1 s)."""
+    """The naive GAN's faults, run once per process (seeded: the same for everyone; a second or
+    two, more on a busy CPU)."""
     return tuple(first_gan.show_faults())
 
 
@@ -449,7 +463,7 @@ HIST_N = {"vae": 1000, "diffusion": 100}
 HIST_STEPS = 20
 
 
-@functools.cache
+@_once
 def _class_shares() -> dict[str, np.ndarray]:
     """Each unconditional model's share of samples per digit, and the training data's (once per process)."""
     classifier = common.model("classifier")

@@ -160,7 +160,7 @@ def _spread(values: list[float]) -> float:
     return max(values) - min(values)
 
 
-def show_faults(steps: int = 200, seed: int = 0) -> list[Fault]:
+def show_faults(steps: int = 100, seed: int = 0) -> list[Fault]:
     """Run every fault of the naive version and report what it did, measured now."""
     check_range("steps", steps, 10, 5000, integer=True)
     seed = check_seed(seed)
@@ -368,7 +368,7 @@ def main(argv=None) -> None:
     import genai
     classifier = genai.load("classifier")
     share = digit_share(progress.samples, classifier)
-    naive = to_uint8(naive_training(steps=200, seed=args.seed)["fake"].view(-1, 1, 28, 28) * 2 - 1)
+    naive = to_uint8(naive_training(steps=100, seed=args.seed)["fake"].view(-1, 1, 28, 28) * 2 - 1)
     real = to_uint8(load_digits(split="train")[0][:args.samples])
     print(f"\nRead as digits (see digit_share), {args.samples} samples each: fixed GAN {share:.0%}, "
           f"naive GAN {digit_share(naive, classifier):.0%}, real training digits {digit_share(real, classifier):.0%}")
