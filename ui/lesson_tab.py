@@ -198,8 +198,6 @@ STEPS = (
           "ReLU 让每个值都 ≥ 0，而 sigmoid(0) = 0.5，所以没有像素能低于中灰，而数字的背景是黑色的。"
           "修复的版本以 tanh 结尾，正好是数据的范围 [−1, 1]。")),
 )
-STEP_KEYS = tuple(step.key for step in STEPS)
-TAB_IDS = ("lesson", "gan", "vae", "diffusion", "compare", "playground")
 
 
 def view_query(step: Step) -> str:
@@ -282,7 +280,6 @@ const present = (on) => {
     if (on) url.searchParams.set("present", "1"); else url.searchParams.delete("present");
     history.replaceState(null, "", url);
 };
-window.genaiLesson = {go, present, step: () => clamp(body.dataset.lessonStep)};
 element.addEventListener("click", (event) => {
     const target = event.target.closest("button, a");
     if (!target) return;
