@@ -68,5 +68,6 @@ def test_digit_share_is_not_fooled_by_a_grey_square():
     classifier = genai.load("classifier")
     real = ((first_gan.load_digits(split="train")[0][:64] + 1) * 127.5).round().to(torch.uint8).squeeze(1).numpy()
     grey = np.full((64, 28, 28), 191, np.uint8)
-    assert first_gan.digit_share(real, classifier) > 0.7
-    assert first_gan.digit_share(grey, classifier) == 0
+    reference = first_gan.load_digits(split="test")[0][:300]        # a smaller reference: a faster test
+    assert first_gan.digit_share(real, classifier, reference) > 0.6
+    assert first_gan.digit_share(grey, classifier, reference) == 0

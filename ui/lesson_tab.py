@@ -250,7 +250,7 @@ def nav_html() -> str:
             f'<div class="lesson-progress"><div class="lesson-progress-fill"></div></div>'
             f'<button type="button" class="lesson-next">{_both("Next ▶", "下一步 ▶")}</button>'
             f'<button type="button" class="lesson-present">{_both("📽 Presenter mode", "📽 演示模式")}</button>'
-            f'<button type="button" class="lesson-join-open">{_both("📱 Join card", "📱 加入卡片")}</button>'
+            f'<button type="button" class="lesson-join-open">{_both("📱 Join card", "📱 扫码加入")}</button>'
             f'</div><ol class="lesson-links">{links}</ol></nav>')
 
 
