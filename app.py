@@ -13,7 +13,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 import torch
 
-from ui import common, compare_tab, diffusion_tab, gan_tab, lesson_tab, playground_tab, vae_tab
+from ui import common, compare_tab, diffusion_tab, gan_tab, lesson_tab, playground_tab, sessions, vae_tab
 from ui.i18n import I18N, language_selector, t
 
 # One thread per request: with two cores and many students, two requests running side by
@@ -61,6 +61,8 @@ with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
     boxes = common.restore_links(demo, built)     # ?tab=gan&seed=3 links set what they name
     lesson_tab.connect_views(built, boxes)        # each lesson step's button opens its view the same way
     common.free_sessions_on_leave(demo)   # a closed page's models are freed, not kept for an hour
+
+sessions.lazy_session_configs()      # a new session (page load, REST call) builds no config it never reads
 
 # Events of one kind that run at once (two cores: two), and how many may wait.
 demo.queue(default_concurrency_limit=int(os.environ.get("GENAI_CONCURRENCY", "2")),

@@ -386,6 +386,13 @@ def report(r: dict) -> str:
                   f"verdict, no cache) under several settings, and a trivial handler that returns a same-size PNG. "
                   f"Each row: 30 students dragging (an event every 0.1–0.3 s), {r['cfg']['variant']} s "
                   f"({r['cfg']['scenario']} s for the trivial handler).", ""] + v
+    if r.get("classroom"):
+        from .classroom import table
+        lines += ["", "## A class on two cores: before and after the batched engine", "",
+                  f"`python -m bench.classroom`: the app at commit {r['classroom']['before_commit']} (before the engine, "
+                  "inline frames and lazy sessions) and this one, one after the other in this run, under the same "
+                  f"load ({r['classroom']['duration_s']:.0f} s each; diffusion students fetch every frame).", ""]
+        lines += table(r["classroom"])
     n = notes(r)
     n += [f"**{name} failed** ({error}); its rows are missing." for name, error in r.get("failures", {}).items()]
     if n:
@@ -402,7 +409,7 @@ def report(r: dict) -> str:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="shortened run, about 6 minutes")
-    p.add_argument("--skip", default="", help="comma-separated: handlers,diffusion,load,browser,others")
+    p.add_argument("--skip", default="", help="comma-separated: handlers,diffusion,load,browser,classroom,others")
     p.add_argument("--out", type=Path, default=DOCS, help="folder for benchmarks.md, growth.png, benchmarks.json")
     p.add_argument("--render", action="store_true", help="only rewrite benchmarks.md and growth.png from benchmarks.json")
     args = p.parse_args(argv)
@@ -442,6 +449,11 @@ def main(argv=None):
         section("app scenarios", app_scenarios, cfg, logs, results)
     if not {"load", "browser"} <= skip:
         section("bench.server scenarios", server_scenarios, cfg, logs, results, skip)
+    if "classroom" not in skip:
+        from . import classroom, session
+        log("classroom: the old app against this one, engine throughput, new sessions")
+        section("classroom", lambda: results.__setitem__("classroom", {
+            **classroom.run(duration=cfg["scenario"], logs=logs), "session": session.run(rounds=cfg["coldstarts"] + 1)}))
     if "others" not in skip:
         section("others", other_benchmarks, args.quick, logs, results)
     results["seconds"] = time.perf_counter() - t0

@@ -164,6 +164,18 @@ def friendly(fn):
                 pass
         raise gr.Error(say(request, str(e), chinese_error(str(e)))) from None
 
+    if inspect.isasyncgenfunction(fn):
+        @functools.wraps(fn)
+        async def agen(*args, **kwargs):
+            try:
+                async for out in fn(*args, **kwargs):
+                    yield out
+            except gr.Error:
+                raise
+            except (ValueError, TypeError, genai.CheckpointError) as e:
+                fail(e, args, kwargs)
+        return agen
+
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def gen(*args, **kwargs):

@@ -228,15 +228,17 @@ DIFFUSION = (t("theory.diffusion.plain",
                      r"makes the picture a y. Both predictions come from one batched U-Net call.",
                      r"w = 0 忽略数字，w = 1 就是普通的条件模型，w > 1 会夸大让图片像 y 的特征。"
                      r"两次预测在一次批量的 U-Net 调用中完成。"),
-                    "genai.diffusion.Diffusion.guided_eps"),
+                    "genai.diffusion.cfg_inputs", "genai.diffusion.cfg_combine"),
               _step("diffusion.loop",
                     (r"**6 · The whole run.** Start from noise (or from your drawing noised to $t_{start}$), and "
                      r"at each of the chosen levels: guided noise, then one DDPM or DDIM step. Each step is "
-                     r"yielded, which is how the app can stream it.",
+                     r"yielded, which is how the app can stream it. In the app, every visitor's run takes its "
+                     r"step in the same U-Net call (genai/engine.py), each with its own noise.",
                      r"**6 · 完整的一次采样。** 从噪声出发（或从加噪到 $t_{start}$ 的你的手绘），"
                      r"在每个选定的级别上：先算引导后的噪声，再走一步 DDPM 或 DDIM。每一步都会被 yield 出来，"
-                     r"所以应用能实时显示整个过程。"),
-                    "", ("", ""), "genai.diffusion.Diffusion.sample_steps"),
+                     r"所以应用能实时显示整个过程。在应用里，所有访客的采样在同一次 U-Net 调用中各走一步"
+                     r"（genai/engine.py），各自用自己的噪声。"),
+                    "", ("", ""), "genai.diffusion.ReverseRun.advance", "genai.diffusion.Diffusion.sample_steps"),
               ])
 
 # ----------------------------------------------------------------------------- 2-D playground
