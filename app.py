@@ -13,7 +13,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 import torch
 
-from ui import common, compare_tab, diffusion_tab, gan_tab, live, playground_tab, sessions, vae_tab
+from ui import common, compare_tab, diffusion_tab, gan_tab, lesson_tab, live, playground_tab, sessions, vae_tab
 from ui.i18n import I18N, language_selector, t
 
 # One thread per request: with two cores and many students, two requests running side by
@@ -32,6 +32,15 @@ CSS = """
 img { image-rendering: pixelated; }
 [id^=playground-] img { image-rendering: auto; }
 """
+CSS += lesson_tab.CSS                 # the lesson's steps, questions, presenter mode and join card
+# ---- phones (390 px wide and up; ui/lesson_tab.py's test checks every tab there) ----
+CSS += """
+@media (max-width: 640px) {
+    #app-header { flex-direction: column !important; }
+    #app-header > * { width: 100% !important; min-width: 0 !important; }
+    #language { order: -1; align-self: flex-end; }
+}
+"""
 # What every launch passes (here, the tests' in-process server, bench.server).
 # Gradio refuses an upload over max_file_size before writing it to disk; pictures are checked
 # again, in pixels too, when a handler reads them (ui.common.read_picture).
@@ -39,17 +48,19 @@ LAUNCH = dict(css=CSS, theme=gr.themes.Soft(), i18n=I18N, share=False, max_file_
               app_kwargs={"routes": live.ROUTES})      # the in-page models and their runtime (ui/live.py)
 
 with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
-    with gr.Row(equal_height=True):
+    with gr.Row(equal_height=True, elem_id="app-header"):
         gr.Markdown(t("app.intro", f"# 🎨 {TITLE}\n{INTRO}", f"# 🎨 {TITLE}\n{INTRO_ZH}"))
         language_selector()
-    with gr.Tabs() as tabs:
-        built = [gan_tab.build(), vae_tab.build(), diffusion_tab.build(), compare_tab.build(),
+    # Tabs wrap onto a second row on a phone: a menu would hide them, and links open tabs by their buttons.
+    with gr.Tabs(overflow_behavior="wrap") as tabs:
+        built = [lesson_tab.build(), gan_tab.build(), vae_tab.build(), diffusion_tab.build(), compare_tab.build(),
                  playground_tab.build()]
     for tab in built:                 # leaving a tab pauses what it was training
         if tab.timer is not None:
             tabs.select(lambda: gr.Timer(active=False), None, tab.timer, api_visibility="private",
                         show_progress="hidden")
-    common.restore_links(demo, built)     # ?tab=gan&seed=3 links set what they name
+    boxes = common.restore_links(demo, built)     # ?tab=gan&seed=3 links set what they name
+    lesson_tab.connect_views(built, boxes)        # each lesson step's button opens its view the same way
     common.free_sessions_on_leave(demo)   # a closed page's models are freed, not kept for an hour
 
 sessions.lazy_session_configs()      # a new session (page load, REST call) builds no config it never reads

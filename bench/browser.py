@@ -284,7 +284,7 @@ def measure(url: str, presses: int = 20, stream_runs: int = 2, controls=CONTROLS
             page = context.new_page()
             page.set_default_timeout(60_000)
             t0 = time.perf_counter()
-            page.goto(url)
+            page.goto(url + "?tab=gan")             # the lesson is the first tab
             page.locator("#gan-image img").first.wait_for(state="visible", timeout=120_000)
             out["first_image_s"] = time.perf_counter() - t0
             for what, tab, subtab, slider_id, image_id in controls:

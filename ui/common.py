@@ -291,8 +291,9 @@ def link_updates(query: str, tab: Tab) -> list:
     return [gr.update() if value is None else value for value in values]
 
 
-def restore_links(demo: gr.Blocks, tabs: list[Tab]) -> None:
-    """Make a link (?tab=gan&seed=3) set the widgets it names when the page opens.
+def restore_links(demo: gr.Blocks, tabs: list[Tab]) -> list[gr.Textbox]:
+    """Make a link (?tab=gan&seed=3) set the widgets it names when the page opens. Returns each
+    tab's hidden box: an event that writes a link's query into one restores that view too.
 
     The browser does the first part: it clicks the named tab, and hands the query string to
     a hidden box of each tab the link has values for; that box's change event sets the
@@ -317,6 +318,7 @@ def restore_links(demo: gr.Blocks, tabs: list[Tab]) -> None:
             keys[id].some((key) => params.has(key)) ? window.location.search : "");
     }}"""
     demo.load(None, None, boxes, js=js, api_visibility="private", show_progress="hidden")
+    return boxes
 
 
 # ----------------------------------------------------------------------------- leaving
