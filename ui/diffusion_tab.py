@@ -463,7 +463,8 @@ def build() -> common.Tab:
         # dview writes `view_asked`, which selects the tab. Two boxes, so no event loops back.
         view_shown = gr.Textbox("forward", visible=False)
         view_asked = gr.Textbox("", visible=False)
-        with gr.Tabs(elem_id="diffusion-views") as views:
+        # Sub-tabs wrap on a phone instead of hiding in a menu.
+        with gr.Tabs(elem_id="diffusion-views", overflow_behavior="wrap") as views:
             # -------------------------------------------------------------- forward
             with gr.Tab(tr("diffusion.tab_forward", "① Forward: add noise", "① 前向：加噪声"), id="forward") as tab_forward:
                 with gr.Row():
