@@ -107,3 +107,25 @@ def test_stop_after_a_finished_run_does_not_call_it_stopped(page, app_url):
     page.wait_for_timeout(500)                                  # the Stop event's answer is in
     status = page.locator("#diffusion-status textarea").input_value()
     assert status == finished and "stopped" not in status, status
+
+
+def test_a_run_beyond_the_batch_is_told_its_place_then_runs(monkeypatch):
+    """With the batch full (one run), a second run's first message is its place in line; it runs
+    when the first is done."""
+    import asyncio
+
+    from genai.engine import Engine
+    from ui import common
+    monkeypatch.setattr(diffusion_tab, "engine", lambda: small)
+    small = Engine(common.model("diffusion"), max_runs=1)
+    diffusion_tab._submit(0, "3", 60, "ddpm", 0.0, 2.0)
+
+    async def statuses():
+        seen = []
+        async for out in diffusion_tab.sample_live(1, "4", 3, "ddim", 0.0, 2.0):
+            seen.append(out[2])
+        return seen
+
+    seen = [s for s in asyncio.run(statuses()) if isinstance(s, str)]
+    assert seen[0] == "waiting for the engine: number 1 in line", seen
+    assert seen[-1].startswith("step 3/3"), seen

@@ -259,6 +259,7 @@ async def _follow(run: dict, request: gr.Request | None):
     job, shown, place = run["job"], 0, None
     try:
         while shown < job.total:
+            await asyncio.sleep(FRAME_S)            # first: a run the engine takes at once never shows "in line"
             if job.error is not None:
                 raise gr.Error(say(request, str(job.error), "扩散计算出错了，请再按一次生成。"))
             if job.cancelled:
@@ -270,7 +271,6 @@ async def _follow(run: dict, request: gr.Request | None):
             elif n == 0 and job.position != place:
                 place = job.position
                 yield None                          # still in line: say where
-            await asyncio.sleep(FRAME_S)
     finally:
         if not job.finished:                        # Stop, or the visitor left: the run leaves the batch
             job.cancel()
@@ -298,7 +298,7 @@ async def sample_live(seed: int = 0, label="3", steps: int = 50, sampler: str = 
     (The replay slider is set when the run ends: updating it every frame cost the page more than
     the pictures did.)"""
     run = _submit(seed, label, steps, sampler, eta, guidance, request)
-    yield gr.skip(), gr.skip(), _waiting(run, request) if run["job"].position else gr.skip(), gr.skip(), run
+    yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), run
     async for i in _follow(run, request):       # each frame updates three small outputs, nothing else
         if i is None:
             yield gr.skip(), gr.skip(), _waiting(run, request), gr.skip(), gr.skip()
