@@ -28,6 +28,15 @@ INTRO_ZH = ("让计算机学会写数字的三种方法。**GAN（生成对抗�
             "**VAE（变分自编码器）**：把每个数字压缩成几个数，再从这几个数画出数字。"
             "**扩散模型**：学会去除噪声，然后从纯噪声出发。")
 CSS = """
+/* ---- readable and complete (issue 16: legends, projector, labels) ---- */
+/* A native plot's block has a fixed height and hides what overflows it, yet Gradio sizes the
+   chart to the whole block, label included: the legend below the chart was cut off. The chart
+   now gets what the label leaves. */
+.block:has(> .vega-embed) { display: flex; flex-direction: column; }
+.block > .vega-embed { flex: 1 1 0; min-height: 0; }
+/* The note under a number box whose typed value was out of range (common.keep_numbers_in_range). */
+.genai-range-note { padding: 4px 8px; font-size: 15px; color: #7c2d12; background: #ffedd5; border-radius: 4px; }
+/* ---- end of issue 16 block ---- */
 .gradio-container { max-width: 1400px !important; }
 img { image-rendering: pixelated; }
 [id^=playground-] img { image-rendering: auto; }
@@ -50,6 +59,8 @@ with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
                         show_progress="hidden")
     common.restore_links(demo, built)     # ?tab=gan&seed=3 links set what they name
     common.free_sessions_on_leave(demo)   # a closed page's models are freed, not kept for an hour
+    common.keep_brush_on(demo)            # drawing pads draw at once, also after Clear canvas
+    common.keep_numbers_in_range(demo)    # a seed of 10^20 is corrected in the box, in the page's words
 
 # Events of one kind that run at once (two cores: two), and how many may wait.
 demo.queue(default_concurrency_limit=int(os.environ.get("GENAI_CONCURRENCY", "2")),
