@@ -34,6 +34,15 @@ CSS = """
    now gets what the label leaves. */
 .block:has(> .vega-embed) { display: flex; flex-direction: column; }
 .block > .vega-embed { flex: 1 1 0; min-height: 0; }
+/* Picture labels sit above the picture, whole, instead of floating over its top and being cut
+   short; the picture takes what the label leaves of a fixed-height block. */
+.block:has(> label.float) { display: flex; flex-direction: column; }
+.block > label.float { position: static !important; white-space: normal; max-width: 100%; width: fit-content;
+                       height: auto; flex: none; }
+.block > label.float span { white-space: normal; }
+.block:has(> label.float) > .image-container { flex: 1 1 0; min-height: 0; }
+/* The How-it-works code: projector-sized, wrapped instead of cut at the right edge. */
+.explain-code .cm-scroller, .explain-code .cm-content { font-size: 15px !important; }
 /* The note under a number box whose typed value was out of range (common.keep_numbers_in_range). */
 .genai-range-note { padding: 4px 8px; font-size: 15px; color: #7c2d12; background: #ffedd5; border-radius: 4px; }
 /* ---- end of issue 16 block ---- */

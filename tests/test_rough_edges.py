@@ -113,3 +113,60 @@ def test_the_training_replays_legend_is_inside_its_plot(tab):
     tab.get_by_role("tab", name="Compare & learn").click()
     assert legend_outside(tab, "#compare-plot") == []
 
+
+
+def labels_cut_or_covering(page, scope: str) -> list:
+    """The visible picture labels under `scope` that are cut short or lie over their picture,
+    once the page has settled (pictures still loading move for a moment)."""
+    for _ in range(40):
+        found = _labels_cut_or_covering(page, scope)
+        if not found:
+            return found
+        page.wait_for_timeout(250)
+    return found
+
+
+def _labels_cut_or_covering(page, scope: str) -> list:
+    return page.evaluate("""(scope) => Array.from(document.querySelectorAll(
+            scope.split(",").map((s) => `${s} label.float`).join(",")))
+        .filter((label) => label.offsetParent !== null).filter((label) => {
+            const r = label.getBoundingClientRect();
+            const img = label.parentElement.querySelector("img");
+            const covers = img && img.offsetParent !== null && r.bottom > img.getBoundingClientRect().top + 1;
+            const cut = Array.from(label.querySelectorAll("*")).concat([label])
+                .some((e) => e.scrollWidth > e.clientWidth + 1);
+            return covers || cut;
+        }).map((label) => label.textContent.trim())""", scope)
+
+
+def test_picture_labels_are_whole_and_above_their_pictures(tab):
+    tab.get_by_role("tab", name="GAN").click()
+    tab.locator("#gan-neighbours img").wait_for()
+    assert labels_cut_or_covering(tab, "#gan-image,#gan-neighbours,#gan-sketch") == []
+    tab.get_by_role("tab", name="Diffusion").click()
+    tab.get_by_role("tab", name="② Reverse: noise → digit").click()
+    tab.get_by_text("predicted x₀: the U-Net's guess of the end").first.wait_for()
+    assert labels_cut_or_covering(tab, "body") == []
+
+
+def test_the_vae_pair_preset_keeps_the_first_picture(tab):
+    from playwright.sync_api import expect
+    tab.get_by_role("tab", name="VAE").click()
+    draw_stroke(tab, "#vae-draw")
+    recon = tab.locator("#vae-recon img")
+    recon.wait_for()
+    before = recon.get_attribute("src")
+    tab.get_by_role("button", name="1 → 7").click()
+    expect(tab.locator("#vae-strip img")).to_be_visible()
+    tab.wait_for_timeout(1000)                 # a replaced first picture would have arrived with the strip
+    assert recon.get_attribute("src") == before
+
+
+def test_compare_has_a_how_it_works_panel_with_readable_code(tab):
+    tab.get_by_role("tab", name="Compare & learn").click()
+    tab.locator("#compare-explain").get_by_text("How it works").click()
+    code = tab.locator("#compare-explain .explain-code .cm-content").first
+    code.wait_for()
+    sizes = tab.evaluate("""() => Array.from(document.querySelectorAll('#compare-explain .explain-code .cm-scroller'))
+        .map((e) => [parseFloat(getComputedStyle(e.querySelector('.cm-line') || e).fontSize), e.scrollWidth - e.clientWidth])""")
+    assert sizes and all(size >= 14 and overflow <= 1 for size, overflow in sizes), sizes

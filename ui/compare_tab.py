@@ -29,7 +29,7 @@ from genai.evaluate import judge, timed
 from genai.images import to_uint8
 from genai.vae import code_gaussian, generate_like
 
-from . import common
+from . import common, explain
 from .i18n import EN, ZH, t
 
 # Everything the tab may open: shipped names and the failure checkpoints, never a visitor's path.
@@ -498,6 +498,7 @@ def build() -> common.Tab:
                       "shipped model with other settings (healthy: 25 DDIM steps, w = 2).",
                       "数字、种子和 n 与上面相同。GAN 和 VAE 的失败模型是用仓库自己的训练命令训练的小检查点（见 README 的"
                       "“Shipped checkpoints”）；扩散模型的失败用的是随仓库发布的模型，只是换了设置（正常：25 步 DDIM，w = 2）。"))
+        explain.panel("compare")
 
     # ------------------------------------------------------------------------- events
     # Public endpoints: preprocess=False hands the raw values to the handlers, which check them

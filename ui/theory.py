@@ -269,4 +269,41 @@ PLAYGROUND = (t("theory.playground.plain",
                      "", ("", ""), "genai.toy2d.ToyDiffusion.train_step"),
                ])
 
-THEORY = {"gan": GAN, "vae": VAE, "diffusion": DIFFUSION, "playground": PLAYGROUND}
+# ----------------------------------------------------------------------------- compare & learn
+
+CONFIDENCE = (r"$$\text{confidence} = \frac{1}{n}\sum_{i=1}^{n} C(y \mid x_i),\qquad "
+              r"\text{accuracy} = \frac{1}{n}\sum_{i=1}^{n} \big[\arg\max_k C(k \mid x_i) = y\big]$$")
+DIVERSITY = (r"$$\text{diversity} = \binom{n}{2}^{-1} \sum_{i<j} \big\|f(x_i) - f(x_j)\big\|$$")
+LIKE_DIGIT = (r"$$\mu_y = \operatorname{mean}_{x \in y}\,\mu(x),\qquad \Sigma_y = \operatorname{cov}_{x \in y}\,\mu(x),"
+              r"\qquad z \sim \mathcal{N}(\mu_y, \Sigma_y),\qquad x = \text{decoder}(z)$$")
+
+COMPARE = (t("theory.compare.plain",
+             "**In plain words.** Nobody can say by eye which family draws *better*, so a judge does: the repo's "
+             "own digit classifier C, trained on real digits only. It is asked three questions about the n "
+             "pictures each family draws: is this the digit that was asked for, how sure are you, and how "
+             "different are the pictures from each other. The clock measures the price of each picture.",
+             "**通俗地说。** 单凭眼睛说不清哪一类模型画得*更好*，所以请一位裁判：仓库自己的数字分类器 C，"
+             "它只在真实数字上训练过。对每类模型画出的 n 张图，它回答三个问题：这是要求的那个数字吗、"
+             "有多确定、这些图彼此有多不同。计时器量出每张图的代价。"),
+           [_step("compare.judge",
+                  (r"**1 · Confidence and accuracy.** $C(k \mid x)$ is the classifier's probability that "
+                   r"picture $x$ is the digit $k$; $y$ is the digit asked for:",
+                   r"**1 · 置信度和准确率。** $C(k \mid x)$ 是分类器认为图片 $x$ 是数字 $k$ 的概率；"
+                   r"$y$ 是要求画的数字："),
+                  CONFIDENCE, ("", ""), "genai.evaluate.judge"),
+            _step("compare.diversity",
+                  (r"**2 · Diversity.** The mean distance over every pair of the n pictures, once in the "
+                   r"classifier's 128 features $f$ (what the pictures *mean*) and once in raw pixels. A GAN "
+                   r"that collapsed to one picture per digit scores almost 0 in both:",
+                   r"**2 · 多样性。** n 张图两两之间距离的平均值：一次在分类器的 128 维特征 $f$ 里"
+                   r"（图片的*含义*），一次在原始像素里。对每个数字只会画一张图的崩塌 GAN，两者都接近 0："),
+                  DIVERSITY, ("", ""), "genai.evaluate.mean_pairwise_distance"),
+            _step("compare.vae_like",
+                  (r"**3 · Asking an unconditional VAE for one digit.** Fit a Gaussian to where the encoder "
+                   r"puts the training pictures of that digit, and decode samples from it:",
+                   r"**3 · 让无条件的 VAE 画指定数字。** 在编码器对该数字训练图片给出的编码上拟合一个高斯分布，"
+                   r"再从中采样解码："),
+                  LIKE_DIGIT, ("", ""), "genai.vae.code_gaussian", "genai.vae.generate_like"),
+            ])
+
+THEORY = {"gan": GAN, "vae": VAE, "diffusion": DIFFUSION, "compare": COMPARE, "playground": PLAYGROUND}

@@ -463,9 +463,11 @@ def build() -> common.Tab:
             with gr.Column(scale=3, min_width=420):
                 walk = common.image_output(t("vae.strip", "Interpolation (16-D VAE)", "插值（16 维 VAE）"), elem_id="vae-strip", height=160)
                 walk_note = gr.Markdown(t("vae.walk_hint", "Draw both digits to walk between their codes.", "画好两个数字，就能在它们的编码之间漫步。"))
+                # The pairs fill hidden pictures: the first digit (canvas, reconstruction) stays the visitor's.
+                pair = [gr.Image(type="filepath", visible=False, label=f"pair {k}") for k in "ab"]
                 gr.Examples([[str(EXAMPLES / a), str(EXAMPLES / b)] for a, b in
                              (("one.png", "seven.png"), ("three.png", "zero.png"), ("four.png", "six.png"))],
-                            inputs=[upload_a, upload_b], outputs=walk, fn=interpolate_examples,
+                            inputs=pair, outputs=walk, fn=interpolate_examples,
                             example_labels=["1 → 7", "3 → 0", "4 → 6"], cache_examples=True, cache_mode="lazy",
                             label=t("vae.pairs", "Pairs of real test digits (the dark-on-white ones get inverted)",
                                     "成对的真实测试数字（白底黑字的会被反相）"))
