@@ -14,7 +14,7 @@ import gradio as gr  # noqa: E402
 import torch
 
 from ui import common, compare_tab, diffusion_tab, gan_tab, playground_tab, vae_tab
-from ui.i18n import I18N, language_selector, t
+from ui.i18n import I18N, language_selector, t, translate_leftovers
 
 # One thread per request: with two cores and many students, two requests running side by
 # side beat one request fighting itself for both cores (measured: docs/benchmarks.md).
@@ -43,6 +43,8 @@ CSS = """
 .block:has(> label.float) > .image-container { flex: 1 1 0; min-height: 0; }
 /* The How-it-works code: projector-sized, wrapped instead of cut at the right edge. */
 .explain-code .cm-scroller, .explain-code .cm-content { font-size: 15px !important; }
+/* Sentences made on the server carry both languages (ui.i18n.both); the page shows its own. */
+html:not([lang^=zh]) .genai-zh, html[lang^=zh] .genai-en { display: none; }
 /* The note under a number box whose typed value was out of range (common.keep_numbers_in_range). */
 .genai-range-note { padding: 4px 8px; font-size: 15px; color: #7c2d12; background: #ffedd5; border-radius: 4px; }
 /* ---- end of issue 16 block ---- */
@@ -68,6 +70,7 @@ with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
                         show_progress="hidden")
     common.restore_links(demo, built)     # ?tab=gan&seed=3 links set what they name
     common.free_sessions_on_leave(demo)   # a closed page's models are freed, not kept for an hour
+    translate_leftovers()                 # after every tab: tab labels, presets, toasts follow the language
     common.keep_brush_on(demo)            # drawing pads draw at once, also after Clear canvas
     common.keep_numbers_in_range(demo)    # a seed of 10^20 is corrected in the box, in the page's words
 

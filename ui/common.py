@@ -24,7 +24,7 @@ import genai
 from genai.checks import check_range
 from genai.images import grid, prepare_digit, upscale
 
-from .i18n import EN, ZH, chinese_error, say, t
+from .i18n import EN, ZH, chinese_error, leftover, say, t
 
 SEED_MAX = 2**31 - 1      # what the seed boxes offer; the package accepts up to 2**63 - 1
 SCALE = 8                 # 28 px -> 224 px, nearest neighbour: every model pixel a crisp square
@@ -162,6 +162,10 @@ def picture_file(label: str = "image") -> gr.File:
     return component
 
 
+NOTHING_DRAWN = leftover("common.nothing_drawn", "Nothing drawn yet: draw a digit (or upload one) first.",
+                         "还没有画任何东西：请先画一个数字（或上传一张）。")
+
+
 def drawing_to_digit(value) -> np.ndarray:
     """A Sketchpad value, an uploaded file's path, an image or an array -> a (28, 28) uint8
     digit. Raises gr.Error for a blank or unreadable picture."""
@@ -173,7 +177,7 @@ def drawing_to_digit(value) -> np.ndarray:
     if isinstance(value, dict):
         value = value.get("composite")
     if value is None:
-        raise gr.Error("Nothing drawn yet: draw a digit (or upload one) first.")
+        raise gr.Error(NOTHING_DRAWN)
     try:
         return prepare_digit(np.asarray(value) if not hasattr(value, "mode") else value)
     except (ValueError, TypeError) as e:
@@ -247,7 +251,7 @@ def link_button(tab_id: str, fields: dict[str, gr.components.Component]) -> None
     with gr.Row():
         button = gr.Button(t("common.copy_link", "🔗 Copy link to this view", "🔗 复制此视图的链接"),
                            size="sm", scale=0, min_width=220)
-        box = gr.Textbox(show_label=False, placeholder=t("common.link_here", "the link appears here", "链接会显示在这里"),
+        box = gr.Textbox(label=t("common.link_label", "Link to this view", "此视图的链接"), show_label=False, placeholder=t("common.link_here", "the link appears here", "链接会显示在这里"),
                          scale=3, interactive=False, buttons=["copy"], elem_id=f"{tab_id}-link")
     keys = json.dumps(list(fields))
     js = f"""(...values) => {{

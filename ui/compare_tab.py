@@ -30,7 +30,7 @@ from genai.images import to_uint8
 from genai.vae import code_gaussian, generate_like
 
 from . import common, explain
-from .i18n import EN, ZH, t
+from .i18n import EN, ZH, leftover, t
 
 # Everything the tab may open: shipped names and the failure checkpoints, never a visitor's path.
 FAILURES = genai.CHECKPOINTS / "failures"
@@ -43,11 +43,14 @@ DEFAULTS = {"digit": 3, "seed": 0, "n": 8, "steps": 25, "guidance": 2.0, "vae_mo
 MAX_N, MAX_STEPS, MAX_GUIDANCE = 16, 100, 5.0
 COLS, SCALE = 4, 3                      # n digits as rows of 4, each 28 px -> 84 px
 CURVE_POINTS = 300                      # loss points per series in the plot
-NOW = "▶ now"
+NOW = leftover("compare.now", "▶ now", "▶ 当前")
 # Every series any history logs, by its name in the plot. The page's plot keeps the series it was
 # first given (Gradio 6.31: later names are not drawn), so every table carries all of them.
-SERIES = {"loss": "loss (VAE, diffusion, classifier)", "loss_d": "D loss (GAN)", "loss_g": "G loss (GAN)",
-          "mode_seeking": "mode-seeking term (GAN)"}
+# (The page swaps these names, and the axis titles, for Chinese in the drawn plot: ui.i18n.leftover.)
+SERIES = {"loss": leftover("compare.series_loss", "loss (VAE, diffusion, classifier)", "损失（VAE、扩散模型、分类器）"),
+          "loss_d": leftover("compare.series_d", "D loss (GAN)", "D 的损失（GAN）"),
+          "loss_g": leftover("compare.series_g", "G loss (GAN)", "G 的损失（GAN）"),
+          "mode_seeking": leftover("compare.series_ms", "mode-seeking term (GAN)", "模式寻求项（GAN）")}
 COLOURS = dict(zip([*SERIES.values(), NOW], ["#1f77b4", "#d62728", "#9467bd", "#2ca02c", "#ff7f0e"]))
 LANE = dict(concurrency_id="compare", concurrency_limit=1)   # the sampling work: one at a time
 
@@ -278,7 +281,7 @@ def _table(numbers: dict, words: dict) -> str:
     columns = list(HEADERS)
     lines = ["| " + " | ".join(words[HEADERS[c].key] for c in columns) + " |", "|" + "---|" * len(columns)]
     for family, row in numbers.items():
-        cells = [family if family != "real" else words[SAYS["real"].key]]
+        cells = [words.get(f"compare.{family}", family) if family != "real" else words[SAYS["real"].key]]
         cells.append("–" if row["ms_per_image"] is None else f"{row['ms_per_image']:.1f}")
         cells += [f"{row['confidence']:.1%}", f"{row['accuracy']:.0%}", f"{row['feature_diversity']:.1f}",
                   f"{row['pixel_diversity']:.3f}", str(row["distinct_digits"])]
@@ -497,7 +500,7 @@ def build() -> common.Tab:
                       "with the repo's own command (README, *Shipped checkpoints*); the diffusion ones use the "
                       "shipped model with other settings (healthy: 25 DDIM steps, w = 2).",
                       "数字、种子和 n 与上面相同。GAN 和 VAE 的失败模型是用仓库自己的训练命令训练的小检查点（见 README 的"
-                      "“Shipped checkpoints”）；扩散模型的失败用的是随仓库发布的模型，只是换了设置（正常：25 步 DDIM，w = 2）。"))
+                      "“随仓库发布的检查点”一节）；扩散模型的失败用的是随仓库发布的模型，只是换了设置（正常：25 步 DDIM，w = 2）。"))
         explain.panel("compare")
 
     # ------------------------------------------------------------------------- events

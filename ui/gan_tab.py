@@ -22,7 +22,7 @@ from genai.gan import MAX_FRAMES, PATHS, STAT_WORDS, describe_directions, featur
 from genai.images import from_uint8, to_uint8
 
 from . import common, explain, finetune
-from .i18n import say, t
+from .i18n import both, leftover, say, t
 
 INTRO = ("A generator **G** turns noise **z** (64 random numbers, fixed by the seed) into a digit; "
          "a critic **D** learns to tell real digits from G's fakes, and G learns to fool it. "
@@ -36,11 +36,11 @@ NEIGHBOURS, NEIGHBOUR_COLS, NEIGHBOUR_SCALE = 8, 4, 3
 GIF_SCALE, GIF_MS = 6, 120
 SAME = "same"              # the "to digit" choice that keeps the first digit
 PRESETS = [                # seed, digit, truncation, pc1..pc6
-    ([42, 7, 0.7] + [0.0] * N_PCS, "a 7, ψ 0.7"),
-    ([3, 3, 0.0] + [0.0] * N_PCS, "the average 3 (ψ 0)"),
-    ([2024, 5, 1.5] + [0.0] * N_PCS, "a wild 5 (ψ 1.5)"),
-    ([8, 8, 0.7, 2.5] + [0.0] * (N_PCS - 1), "an 8 pushed along PC1"),
-    ([1234, 2, 0.7, 0.0, -2.5, 2.0] + [0.0] * (N_PCS - 3), "a 2, PC2 and PC3"),
+    ([42, 7, 0.7] + [0.0] * N_PCS, leftover("gan.preset.7", "a 7, ψ 0.7", "一个 7，ψ 0.7")),
+    ([3, 3, 0.0] + [0.0] * N_PCS, leftover("gan.preset.average", "the average 3 (ψ 0)", "平均的 3（ψ 0）")),
+    ([2024, 5, 1.5] + [0.0] * N_PCS, leftover("gan.preset.wild", "a wild 5 (ψ 1.5)", "一个狂野的 5（ψ 1.5）")),
+    ([8, 8, 0.7, 2.5] + [0.0] * (N_PCS - 1), leftover("gan.preset.pc1", "an 8 pushed along PC1", "沿 PC1 推动的 8")),
+    ([1234, 2, 0.7, 0.0, -2.5, 2.0] + [0.0] * (N_PCS - 3), leftover("gan.preset.pc23", "a 2, PC2 and PC3", "一个 2，PC2 和 PC3")),
 ]
 
 
@@ -105,12 +105,11 @@ def _realness(digit: np.ndarray, label: int) -> float:
 
 
 def _verdict(p: float, label: int, drawn: bool, request: gr.Request | None = None) -> str:
-    """D's verdict on the picture (or the visitor's drawing), in the visitor's language."""
-    return say(request,
-               f"**D(x) = {p:.0%}**: the critic's probability that {'your drawing' if drawn else 'this picture'} "
-               f"is a real handwritten {label}, not one of G's fakes.",
-               f"**D(x) = {p:.0%}**：判别器认为{'你画的数字' if drawn else '这张图'}是真实手写的 {label}"
-               f"（而不是 G 的伪造品）的概率。")
+    """D's verdict on the picture (or the visitor's drawing), in both languages (the page shows its own)."""
+    return both(f"**D(x) = {p:.0%}**: the critic's probability that {'your drawing' if drawn else 'this picture'} "
+                f"is a real handwritten {label}, not one of G's fakes.",
+                f"**D(x) = {p:.0%}**：判别器认为{'你画的数字' if drawn else '这张图'}是真实手写的 {label}"
+                f"（而不是 G 的伪造品）的概率。")
 
 
 # What describe_directions can call a direction (one word of genai.gan.STAT_WORDS, or two of
