@@ -138,11 +138,11 @@ VAE = (t("theory.vae.plain",
                r"**1 · 证据下界（ELBO）。** 编码器输出一个高斯分布 $q(z \mid x) = \mathcal{N}(\mu, "
                r"\operatorname{diag}\sigma^2)$（`mu` 和 `logvar` = $\log\sigma^2$）；先验是 "
                r"$p(z) = \mathcal{N}(0, I)$。一个数字的对数似然以 ELBO 为下界，训练最小化每张图片的 "
-               r"recon + β·kl（单位：奈特；β = 1 时恰好是负的 ELBO）："),
+               r"$\text{recon} + \beta\cdot\text{kl}$（单位：奈特；β = 1 时恰好是负的 ELBO）："),
               ELBO,
               (r"$p = (x + 1)/2$ is each pixel's brightness and $\hat p = \sigma(\text{decoder logits})$: the "
                r"pixels are Bernoulli. The KL between two Gaussians has the closed form on the right.",
-               r"$p = (x + 1)/2$ 是每个像素的亮度，$\hat p$ 是对解码器输出的 logits 取 sigmoid：像素服从伯努利分布。"
+               r"$p = (x + 1)/2$ 是每个像素的亮度，$\hat p$ 是对解码器的输出取 S 形函数 σ：像素服从伯努利分布。"
                r"两个高斯分布之间的 KL 散度有右边的闭式解。"),
               "genai.vae.VAE.loss_terms", "genai.vae.kl_divergence", "genai.vae.VAE.loss"),
         _step("vae.reparameterize",
@@ -234,7 +234,7 @@ DIFFUSION = (t("theory.diffusion.plain",
                      r"at each of the chosen levels: guided noise, then one DDPM or DDIM step. Each step is "
                      r"yielded, which is how the app can stream it.",
                      r"**6 · 完整的一次采样。** 从噪声出发（或从加噪到 $t_{start}$ 的你的手绘），"
-                     r"在每个选定的级别上：先算引导后的噪声，再走一步 DDPM 或 DDIM。每一步都会被 yield 出来，"
+                     r"在每个选定的级别上：先算引导后的噪声，再走一步 DDPM 或 DDIM。每一步都会被 `yield` 出来，"
                      r"所以应用能实时显示整个过程。"),
                     "", ("", ""), "genai.diffusion.Diffusion.sample_steps"),
               ])
