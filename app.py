@@ -5,7 +5,9 @@
 This file only assembles the tabs (ui/) and launches; the models live in genai/.
 """
 
+import functools
 import os
+import threading
 
 # No usage analytics leave the server (Gradio sends them unless told not to, before it is imported).
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -13,6 +15,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 import torch
 
+from genai.images import to_uint8
 from ui import common, compare_tab, diffusion_tab, gan_tab, playground_tab, vae_tab
 from ui.i18n import I18N, language_selector, t, translate_leftovers
 
@@ -78,8 +81,28 @@ with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
 demo.queue(default_concurrency_limit=int(os.environ.get("GENAI_CONCURRENCY", "2")),
            max_size=int(os.environ.get("GENAI_QUEUE_SIZE", "200")))
 
+# What a first visit builds lazily, built in the background as the server starts instead: the
+# first picture of each view then costs what later ones do.
+FIRST_USE = [*(functools.partial(common.model, name) for name in ("gan", "vae", "vae2d", "diffusion", "classifier")),
+             gan_tab._direction_names, functools.partial(gan_tab._neighbours, 42, 7, 0.7),
+             vae_tab.base_map, vae_tab.real_codes,
+             lambda: vae_tab.encode_digit(to_uint8(compare_tab._held_out()[0][:1])[0]),
+             diffusion_tab._schedule_plot, diffusion_tab._held_out_digits,
+             lambda: common.model("diffusion").generate([3], seed=0, steps=2),
+             *(functools.partial(compare_tab._warm_up, family) for family in ("gan", "vae", "diffusion")),
+             *(functools.partial(compare_tab._history, name) for name in compare_tab.HISTORIES),
+             functools.partial(compare_tab._vae_gaussian, compare_tab.DEFAULTS["digit"])]
+
+
+def warm_up_in_background() -> threading.Thread:
+    """Start building FIRST_USE in a daemon thread; the server answers pages meanwhile."""
+    thread = threading.Thread(target=common.warm_up, args=(FIRST_USE,), name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
 
 if __name__ == "__main__":
+    warm_up_in_background()
     # Spaces sets GRADIO_SERVER_NAME (0.0.0.0); everywhere else only this machine can connect.
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),

@@ -170,3 +170,14 @@ def test_compare_has_a_how_it_works_panel_with_readable_code(tab):
     sizes = tab.evaluate("""() => Array.from(document.querySelectorAll('#compare-explain .explain-code .cm-scroller'))
         .map((e) => [parseFloat(getComputedStyle(e.querySelector('.cm-line') || e).fontSize), e.scrollWidth - e.clientWidth])""")
     assert sizes and all(size >= 14 and overflow <= 1 for size, overflow in sizes), sizes
+
+
+def test_first_use_is_built_at_start_and_a_failing_task_does_not_stop_it():
+    import app
+    from ui import common
+    assert common.warm_up([lambda: 1 / 0, dict]) == ["<lambda>"]
+    thread = app.warm_up_in_background()
+    thread.join(timeout=300)
+    assert not thread.is_alive()
+    assert common.warm_up(app.FIRST_USE) == []                 # everything it names exists and runs
+    assert common.model.cache_info().currsize >= 5

@@ -355,6 +355,24 @@ def restore_links(demo: gr.Blocks, tabs: list[Tab]) -> None:
     demo.load(None, None, boxes, js=js, api_visibility="private", show_progress="hidden")
 
 
+# ----------------------------------------------------------------------------- first use
+
+def warm_up(tasks) -> list[str]:
+    """Do now, one by one, what the first visitor's requests would otherwise wait for (loading
+    models, fitting cached fits, a model's first run): for a background thread started with the
+    server. Returns the names of the tasks that failed; a failure is printed, never raised (the
+    visitor's own request then does that work, or reports the error)."""
+    failed = []
+    for task in tasks:
+        name = getattr(task, "__name__", None) or getattr(getattr(task, "func", None), "__name__", repr(task))
+        try:
+            task()
+        except Exception as e:        # noqa: BLE001 -- warming is best effort, the app must start anyway
+            print(f"warm-up: {name} failed: {type(e).__name__}: {e}")
+            failed.append(name)
+    return failed
+
+
 # ----------------------------------------------------------------------------- numbers typed out of range
 
 RANGE_NOTE = t("common.range_note", "Allowed: {low} to {high}. {typed} is out of range, so the box now holds {value}.",
