@@ -4,6 +4,8 @@ typed too large, status words that tell the truth, drawing pads that draw.
 One page serves the whole module: each test leaves it where the next can start.
 """
 
+import re
+
 import pytest
 
 SLOW = 60_000
@@ -181,3 +183,24 @@ def test_first_use_is_built_at_start_and_a_failing_task_does_not_stop_it():
     assert not thread.is_alive()
     assert common.warm_up(app.FIRST_USE) == []                 # everything it names exists and runs
     assert common.model.cache_info().currsize >= 5
+
+
+def test_the_gan_link_carries_the_walk_and_the_language(tab, app_url):
+    from playwright.sync_api import expect
+    tab.goto(app_url)
+    tab.locator("#gan-image img").wait_for()
+    tab.locator("#gan-frames [data-testid=number-input]").fill("12")
+    tab.locator("#gan-mode").get_by_text("linear").click()
+    tab.locator("#gan-seed-b input").fill("77")
+    tab.locator("#language").get_by_text("中文").click()
+    tab.locator("button:visible", has_text="🔗").first.click()
+    box = tab.locator("#gan-link textarea, #gan-link input").first
+    expect(box).to_have_value(re.compile(r"frames=12"))
+    link = box.input_value()
+    assert "path=linear" in link and "seed_b=77" in link and "lang=zh-CN" in link, link
+    tab.evaluate("localStorage.clear()")           # the link alone must bring the language back
+    tab.goto(link.replace("frames=12", "frames=13"))
+    expect(tab.locator("#gan-frames [data-testid=number-input]")).to_have_value("13")
+    expect(tab.locator("#gan-mode input[value=linear]")).to_be_checked()
+    expect(tab.locator("button[role=tab]").nth(2)).to_have_text("扩散模型")
+    tab.evaluate("localStorage.clear()")

@@ -259,6 +259,8 @@ def link_button(tab_id: str, fields: dict[str, gr.components.Component]) -> None
         url.search = "";
         url.searchParams.set("tab", "{tab_id}");
         {keys}.forEach((key, i) => url.searchParams.set(key, values[i]));
+        // the page's language too: a teacher's Chinese link opens Chinese (ui.i18n's LOAD_JS reads it)
+        url.searchParams.set("lang", localStorage.getItem("genai-locale") || document.documentElement.lang || "en");
         const link = url.toString();
         navigator.clipboard?.writeText(link).catch(() => {{}});
         return link;

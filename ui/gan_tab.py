@@ -322,7 +322,8 @@ def build() -> common.Tab:
                     outputs=[image, verdict, neighbours], fn=_show_all, cache_examples=True,
                     cache_mode="lazy", example_labels=[name for _, name in PRESETS], label=t("gan.presets", "Try these", "试试这些"),
                     api_name="gan_example", api_visibility="private")
-        fields = {"seed": seed, "digit": digit, "trunc": trunc, **{f"pc{i + 1}": s for i, s in enumerate(pcs)}}
+        fields = {"seed": seed, "digit": digit, "trunc": trunc, **{f"pc{i + 1}": s for i, s in enumerate(pcs)},
+                  "seed_b": seed_b, "to": label_b, "frames": frames, "path": mode}      # the walk's settings last
         common.link_button("gan", fields)
         explain.panel("gan")
         finetune.panel("gan")
@@ -335,7 +336,8 @@ def build() -> common.Tab:
     def first_view(request: gr.Request):
         """The view for the URL's settings (or the defaults): the same values a link restores
         into the widgets, so whichever answer lands last shows the same picture."""
-        return _show_all(*common.url_values(request, "gan", fields).values(), request=request)
+        values = list(common.url_values(request, "gan", fields).values())
+        return _show_all(*values[:3 + N_PCS], request=request)
 
     @common.friendly
     def name_sliders():
