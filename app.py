@@ -48,6 +48,8 @@ CSS = """
 .explain-code .cm-scroller, .explain-code .cm-content { font-size: 15px !important; }
 /* Sentences made on the server carry both languages (ui.i18n.both); the page shows its own. */
 html:not([lang^=zh]) .genai-zh, html[lang^=zh] .genai-en { display: none; }
+/* Subscripts and superscripts (x_t in the texts) at the 14 px floor too. */
+sub, sup { font-size: max(0.75em, 14px); }
 /* The note under a number box whose typed value was out of range (common.keep_numbers_in_range). */
 .genai-range-note { padding: 4px 8px; font-size: 15px; color: #7c2d12; background: #ffedd5; border-radius: 4px; }
 /* ---- end of issue 16 block ---- */
@@ -55,15 +57,29 @@ html:not([lang^=zh]) .genai-zh, html[lang^=zh] .genai-en { display: none; }
 img { image-rendering: pixelated; }
 [id^=playground-] img { image-rendering: auto; }
 """
+# Readable on a projector (issue 16): no text under 14 px, every text at WCAG AA contrast (4.5:1) or
+# more. Soft's own sizes start at 9 px, its labels are indigo-500 on indigo-100 (3.6:1) and its
+# grey text neutral-400 (2.4:1); tests/test_projector.py measures the page.
+THEME = gr.themes.Soft(text_size=gr.themes.Size(xxs="14px", xs="14px", sm="14px", md="16px", lg="18px",
+                                                xl="22px", xxl="26px")).set(
+    block_label_text_color="*primary_800", block_title_text_color="*primary_800",
+    body_text_color_subdued="*neutral_600", color_accent="*primary_700",
+    button_primary_background_fill="*primary_700", button_primary_background_fill_hover="*primary_600",
+    checkbox_label_background_fill_selected="*primary_700", slider_color="*primary_700",
+)
 # What every launch passes (here, the tests' in-process server, bench.server).
 # Gradio refuses an upload over max_file_size before writing it to disk; pictures are checked
 # again, in pixels too, when a handler reads them (ui.common.read_picture).
-LAUNCH = dict(css=CSS, theme=gr.themes.Soft(), i18n=I18N, share=False, max_file_size=common.MAX_IMAGE_BYTES)
+LAUNCH = dict(css=CSS, theme=THEME, i18n=I18N, share=False, max_file_size=common.MAX_IMAGE_BYTES)
 
 with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
     with gr.Row(equal_height=True):
-        gr.Markdown(t("app.intro", f"# 🎨 {TITLE}\n{INTRO}", f"# 🎨 {TITLE}\n{INTRO_ZH}"))
+        gr.Markdown(t("app.title", f"# 🎨 {TITLE}", f"# 🎨 {TITLE}"), elem_id="title")
         language_selector()
+    # Folded: on a projector the tabs' pictures, not the intro, belong above the fold.
+    with gr.Accordion(t("app.about", "What is this? Three ways to make digits", "这是什么？三种画数字的方法"),
+                      open=False, elem_id="intro"):
+        gr.Markdown(t("app.intro", INTRO, INTRO_ZH))
     with gr.Tabs() as tabs:
         built = [gan_tab.build(), vae_tab.build(), diffusion_tab.build(), compare_tab.build(),
                  playground_tab.build()]
