@@ -2,9 +2,8 @@
 contrast (4.5:1) against what is behind it; the intro folds away; each tab's main control and
 picture are above the fold."""
 
-import pytest
+from test_rough_edges import tab  # noqa: F401 -- the same one English page per module
 
-SLOW = 60_000
 MIN_PX = 14
 MIN_CONTRAST = 4.5
 
@@ -45,17 +44,6 @@ def problems(page) -> list[str]:
                    for s in page.evaluate(TEXT_STYLES) if s["px"] < MIN_PX or s["contrast"] < MIN_CONTRAST})
 
 
-@pytest.fixture(scope="module")
-def projector(browser, app_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(SLOW)
-    page.goto(app_url)
-    page.locator("#gan-image img").wait_for()
-    yield page
-    context.close()
-
-
 # Each tab's main control and main picture (top tab, then the elements): each must start in the
 # first screen, at least 48 px of it showing.
 MAIN = {"GAN": ["#gan-seed", "#gan-image img"], "VAE": ["#vae-map img", "#vae-decoded2d img"],   # the map is clicked
@@ -64,19 +52,19 @@ MAIN = {"GAN": ["#gan-seed", "#gan-image img"], "VAE": ["#vae-map img", "#vae-de
         "2-D playground": ["#playground-play", "#playground-data-image"]}
 
 
-def test_the_intro_folds_and_each_tabs_main_control_and_picture_are_above_the_fold(projector):
-    intro = projector.locator("#intro")
-    assert not projector.get_by_text("a forger and a critic").first.is_visible()      # folded at first
+def test_the_intro_folds_and_each_tabs_main_control_and_picture_are_above_the_fold(tab):
+    intro = tab.locator("#intro")
+    assert not tab.get_by_text("a forger and a critic").first.is_visible()      # folded at first
     intro.get_by_text("What is this?").click()
-    projector.get_by_text("a forger and a critic").first.wait_for()
+    tab.get_by_text("a forger and a critic").first.wait_for()
     intro.get_by_text("What is this?").click()
-    projector.get_by_text("a forger and a critic").first.wait_for(state="hidden")
+    tab.get_by_text("a forger and a critic").first.wait_for(state="hidden")
     below = {}
     for name, selectors in MAIN.items():
-        projector.get_by_role("tab", name=name, exact=True).click()
-        projector.evaluate("window.scrollTo(0, 0)")
+        tab.get_by_role("tab", name=name, exact=True).click()
+        tab.evaluate("window.scrollTo(0, 0)")
         for selector in selectors:
-            element = projector.locator(selector).first
+            element = tab.locator(selector).first
             element.wait_for()
             box = element.bounding_box()
             if box["y"] + min(box["height"], 48) > 720:           # at least its first 48 px in view
@@ -84,12 +72,12 @@ def test_the_intro_folds_and_each_tabs_main_control_and_picture_are_above_the_fo
     assert below == {}
 
 
-def test_every_text_is_14px_and_readable_on_every_tab(projector):
+def test_every_text_is_14px_and_readable_on_every_tab(tab):
     found = {}
-    tabs = projector.locator("button[role=tab]:visible")
+    tabs = tab.locator("button[role=tab]:visible")
     for i in range(tabs.count()):
         name = tabs.nth(i).inner_text()
         tabs.nth(i).click()
-        projector.wait_for_timeout(800)
-        found[name] = problems(projector)
+        tab.wait_for_timeout(800)
+        found[name] = problems(tab)
     assert {k: v for k, v in found.items() if v} == {}
