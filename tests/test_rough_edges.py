@@ -204,3 +204,12 @@ def test_the_gan_link_carries_the_walk_and_the_language(tab, app_url):
     expect(tab.locator("#gan-mode input[value=linear]")).to_be_checked()
     expect(tab.locator("button[role=tab]").nth(2)).to_have_text("扩散模型")
     tab.evaluate("localStorage.clear()")
+
+
+def test_compare_has_presets_that_set_its_widgets(tab, app_url):
+    from playwright.sync_api import expect
+    tab.goto(app_url)
+    tab.get_by_role("tab", name="Compare & learn").click()
+    tab.get_by_role("button", name="diffusion in 3 steps: fast but blurred").click()
+    expect(tab.locator("#compare-steps [data-testid=number-input]")).to_have_value("3")
+    expect(tab.locator("#compare-digit input[value='7']")).to_be_checked()

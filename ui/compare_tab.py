@@ -442,6 +442,13 @@ def build() -> common.Tab:
         numbers = gr.JSON(label=t("compare.numbers", "The numbers (as the API returns them)", "数字（与 API 返回一致）"),
                           visible=False)
         gr.Markdown(VAE_NOTE)
+        gr.Examples([[3, 0, 8, 25, 2.0, "like"], [7, 1, 8, 3, 2.0, "like"], [4, 2, 16, 25, 0.0, "prior"]],
+                    inputs=[digit, seed, n, steps, guidance, vae_mode], elem_id="compare-presets",
+                    label=t("compare.presets", "Starting points: click one, then Compare", "起点：点一个，再按“开始对比”"),
+                    example_labels=[leftover(f"compare.preset.{i}", en, zh) for i, (en, zh) in enumerate([
+                        ("a 3, the defaults", "一个 3，默认设置"),
+                        ("diffusion in 3 steps: fast but blurred", "扩散只走 3 步：快但模糊"),
+                        ("no guidance, VAE from the prior: any digit", "不加引导、VAE 从先验采样：任何数字")])])
 
         # 2. watch it learn -----------------------------------------------------------------------
         gr.Markdown(t("compare.h_history", "### 2. Watch it learn", "### 2. 看它学习"))
