@@ -22,7 +22,7 @@ from genai.gan import MAX_FRAMES, PATHS, STAT_WORDS, describe_directions, featur
 from genai.images import from_uint8, to_uint8
 
 from . import common, explain, finetune
-from .i18n import both, leftover, say, t
+from .i18n import both, leftover, t
 
 INTRO = ("A generator **G** turns noise **z** (64 random numbers, fixed by the seed) into a digit; "
          "a critic **D** learns to tell real digits from G's fakes, and G learns to fool it. "
@@ -104,7 +104,7 @@ def _realness(digit: np.ndarray, label: int) -> float:
     return float(common.model("gan").realness(from_uint8(digit), [label])[0])
 
 
-def _verdict(p: float, label: int, drawn: bool, request: gr.Request | None = None) -> str:
+def _verdict(p: float, label: int, drawn: bool) -> str:
     """D's verdict on the picture (or the visitor's drawing), in both languages (the page shows its own)."""
     return both(f"**D(x) = {p:.0%}**: the critic's probability that {'your drawing' if drawn else 'this picture'} "
                 f"is a real handwritten {label}, not one of G's fakes.",
@@ -201,7 +201,7 @@ def _show(seed, label, truncation, pc1=0.0, pc2=0.0, pc3=0.0, pc4=0.0, pc5=0.0, 
         return gr.update(), gr.update()
     seed, label, truncation, amounts = _settings(seed, label, truncation, (pc1, pc2, pc3, pc4, pc5, pc6))
     digit = _digit(seed, label, truncation, amounts)
-    return common.picture(digit), _verdict(_realness(digit, label), label, False, request)
+    return common.picture(digit), _verdict(_realness(digit, label), label, False)
 
 
 @common.friendly
@@ -242,7 +242,7 @@ def _judge_drawing(sketch, label, request: gr.Request = None):
     except gr.Error:
         return DRAW_HINT
     label = common.digit("digit", label)
-    return _verdict(_realness(digit, label), label, True, request)
+    return _verdict(_realness(digit, label), label, True)
 
 
 DRAW_HINT = t("gan.draw_hint", "Draw a digit on the canvas, pick which digit it is, and D judges it.",
