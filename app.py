@@ -43,7 +43,7 @@ CSS = """
 .block > label.float { position: static !important; white-space: normal; max-width: 100%; width: fit-content;
                        height: auto; flex: none; }
 .block > label.float span { white-space: normal; }
-.block:has(> label.float) > .image-container { flex: 1 1 0; min-height: 0; }
+.block:has(> label.float) > .image-container { flex: 1 1 auto; min-height: 0; }
 /* The How-it-works code: projector-sized, wrapped instead of cut at the right edge. */
 .explain-code .cm-scroller, .explain-code .cm-content { font-size: 15px !important; }
 /* Sentences made on the server carry both languages (ui.i18n.both); the page shows its own. */
