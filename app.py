@@ -97,8 +97,8 @@ with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
 demo.queue(default_concurrency_limit=int(os.environ.get("GENAI_CONCURRENCY", "2")),
            max_size=int(os.environ.get("GENAI_QUEUE_SIZE", "200")))
 
-# What a first visit builds lazily, built in the background as the server starts instead: the
-# first picture of each view then costs what later ones do.
+# What a first visit builds lazily, built in the background as the server starts instead, so the
+# first visitor does not wait for it (the tab's example caches are still filled on first click).
 FIRST_USE = [*(functools.partial(common.model, name) for name in ("gan", "vae", "vae2d", "diffusion", "classifier")),
              gan_tab._direction_names, functools.partial(gan_tab._neighbours, 42, 7, 0.7),
              vae_tab.base_map, vae_tab.real_codes,
