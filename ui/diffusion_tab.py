@@ -34,7 +34,7 @@ from genai.engine import Engine
 from genai.images import from_uint8, to_uint8
 
 from . import common, explain, finetune
-from .i18n import say, t as tr  # `t` is the noise level here
+from .i18n import leftover, say, t as tr  # `t` is the noise level here
 from .live import GENERATED, fallback, live_view
 
 INTRO = ("**Forward:** add noise step by step until only noise is left. **Reverse:** a U-Net predicts "
@@ -538,10 +538,12 @@ def build() -> common.Tab:
                     inputs=[digit, seed, sampler, steps, eta, guidance], outputs=[x_t_live, x0_live, status],
                     fn=sample_final, cache_examples=True, cache_mode="lazy", api_visibility="private",
                     label=tr("diffusion.presets", "Presets: click one, then ▶ Generate to watch it", "预设：点一个，再按 ▶ 生成 观看过程"),
-                    example_labels=["a 3, the classic", "only 10 DDIM steps", "no digit asked",
-                                    "guidance 0: digit ignored", "guidance 4: over-guided",
-                                    "η = 1: DDIM with noise", "DDPM, all 1000 steps (slow)",
-                                    "DDPM, 20 steps: too few"])
+                    example_labels=[leftover(f"diffusion.preset.{i}", en, zh) for i, (en, zh) in enumerate([
+                        ("a 3, the classic", "一个 3，经典设置"), ("only 10 DDIM steps", "只用 10 步 DDIM"),
+                        ("no digit asked", "不指定数字"), ("guidance 0: digit ignored", "引导 0：忽略数字"),
+                        ("guidance 4: over-guided", "引导 4：引导过度"), ("η = 1: DDIM with noise", "η = 1：带噪声的 DDIM"),
+                        ("DDPM, all 1000 steps (slow)", "DDPM，全部 1000 步（慢）"),
+                        ("DDPM, 20 steps: too few", "DDPM，20 步：太少")])])
 
             # -------------------------------------------------------------- side by side
             with gr.Tab(tr("diffusion.tab_compare", "③ Side by side", "③ 并排比较"), id="compare") as tab_compare:

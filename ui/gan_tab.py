@@ -22,7 +22,7 @@ from genai.gan import MAX_FRAMES, PATHS, STAT_WORDS, describe_directions, featur
 from genai.images import from_uint8, to_uint8
 
 from . import common, explain, finetune
-from .i18n import say, t
+from .i18n import both, leftover, t
 from .live import fallback, live_view
 
 INTRO = ("A generator **G** turns noise **z** (64 random numbers, fixed by the seed) into a digit; "
@@ -37,11 +37,11 @@ NEIGHBOURS, NEIGHBOUR_COLS, NEIGHBOUR_SCALE = 8, 4, 3
 GIF_SCALE, GIF_MS = 6, 120
 SAME = "same"              # the "to digit" choice that keeps the first digit
 PRESETS = [                # seed, digit, truncation, pc1..pc6
-    ([42, 7, 0.7] + [0.0] * N_PCS, "a 7, ψ 0.7"),
-    ([3, 3, 0.0] + [0.0] * N_PCS, "the average 3 (ψ 0)"),
-    ([2024, 5, 1.5] + [0.0] * N_PCS, "a wild 5 (ψ 1.5)"),
-    ([8, 8, 0.7, 2.5] + [0.0] * (N_PCS - 1), "an 8 pushed along PC1"),
-    ([1234, 2, 0.7, 0.0, -2.5, 2.0] + [0.0] * (N_PCS - 3), "a 2, PC2 and PC3"),
+    ([42, 7, 0.7] + [0.0] * N_PCS, leftover("gan.preset.7", "a 7, ψ 0.7", "一个 7，ψ 0.7")),
+    ([3, 3, 0.0] + [0.0] * N_PCS, leftover("gan.preset.average", "the average 3 (ψ 0)", "平均的 3（ψ 0）")),
+    ([2024, 5, 1.5] + [0.0] * N_PCS, leftover("gan.preset.wild", "a wild 5 (ψ 1.5)", "一个狂野的 5（ψ 1.5）")),
+    ([8, 8, 0.7, 2.5] + [0.0] * (N_PCS - 1), leftover("gan.preset.pc1", "an 8 pushed along PC1", "沿 PC1 推动的 8")),
+    ([1234, 2, 0.7, 0.0, -2.5, 2.0] + [0.0] * (N_PCS - 3), leftover("gan.preset.pc23", "a 2, PC2 and PC3", "一个 2，PC2 和 PC3")),
 ]
 
 
@@ -105,13 +105,12 @@ def _realness(digit: np.ndarray, label: int) -> float:
     return float(common.model("gan").realness(from_uint8(digit), [label])[0])
 
 
-def _verdict(p: float, label: int, drawn: bool, request: gr.Request | None = None) -> str:
-    """D's verdict on the picture (or the visitor's drawing), in the visitor's language."""
-    return say(request,
-               f"**D(x) = {p:.0%}**: the critic's probability that {'your drawing' if drawn else 'this picture'} "
-               f"is a real handwritten {label}, not one of G's fakes.",
-               f"**D(x) = {p:.0%}**：判别器认为{'你画的数字' if drawn else '这张图'}是真实手写的 {label}"
-               f"（而不是 G 的伪造品）的概率。")
+def _verdict(p: float, label: int, drawn: bool) -> str:
+    """D's verdict on the picture (or the visitor's drawing), in both languages (the page shows its own)."""
+    return both(f"**D(x) = {p:.0%}**: the critic's probability that {'your drawing' if drawn else 'this picture'} "
+                f"is a real handwritten {label}, not one of G's fakes.",
+                f"**D(x) = {p:.0%}**：判别器认为{'你画的数字' if drawn else '这张图'}是真实手写的 {label}"
+                f"（而不是 G 的伪造品）的概率。")
 
 
 # What describe_directions can call a direction (one word of genai.gan.STAT_WORDS, or two of
@@ -203,7 +202,7 @@ def _show(seed, label, truncation, pc1=0.0, pc2=0.0, pc3=0.0, pc4=0.0, pc5=0.0, 
         return gr.update(), gr.update()
     seed, label, truncation, amounts = _settings(seed, label, truncation, (pc1, pc2, pc3, pc4, pc5, pc6))
     digit = _digit(seed, label, truncation, amounts)
-    return common.picture(digit), _verdict(_realness(digit, label), label, False, request)
+    return common.picture(digit), _verdict(_realness(digit, label), label, False)
 
 
 @common.friendly
@@ -244,7 +243,7 @@ def _judge_drawing(sketch, label, request: gr.Request = None):
     except gr.Error:
         return DRAW_HINT
     label = common.digit("digit", label)
-    return _verdict(_realness(digit, label), label, True, request)
+    return _verdict(_realness(digit, label), label, True)
 
 
 DRAW_HINT = t("gan.draw_hint", "Draw a digit on the canvas, pick which digit it is, and D judges it.",
@@ -329,7 +328,8 @@ def build() -> common.Tab:
                     outputs=[image, verdict, neighbours], fn=_show_all, cache_examples=True,
                     cache_mode="lazy", example_labels=[name for _, name in PRESETS], label=t("gan.presets", "Try these", "试试这些"),
                     api_name="gan_example", api_visibility="private")
-        fields = {"seed": seed, "digit": digit, "trunc": trunc, **{f"pc{i + 1}": s for i, s in enumerate(pcs)}}
+        fields = {"seed": seed, "digit": digit, "trunc": trunc, **{f"pc{i + 1}": s for i, s in enumerate(pcs)},
+                  "seed_b": seed_b, "to": label_b, "frames": frames, "path": mode}      # the walk's settings last
         common.link_button("gan", fields)
         explain.panel("gan")
         finetune.panel("gan")
@@ -342,7 +342,8 @@ def build() -> common.Tab:
     def first_view(request: gr.Request):
         """The view for the URL's settings (or the defaults): the same values a link restores
         into the widgets, so whichever answer lands last shows the same picture."""
-        return _show_all(*common.url_values(request, "gan", fields).values(), request=request)
+        values = list(common.url_values(request, "gan", fields).values())
+        return _show_all(*values[:3 + N_PCS], request=request)
 
     @common.friendly
     def name_sliders():

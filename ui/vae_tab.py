@@ -25,7 +25,7 @@ from genai.images import from_uint8, grid, to_uint8
 from genai.vae import decode_latents, interpolate, latent_grid
 
 from . import common, explain, finetune
-from .i18n import t
+from .i18n import both, leftover, t
 from .live import GENERATED, fallback, live_view
 
 INTRO = ("**Variational autoencoder.** The **encoder** squeezes a digit into a few numbers **z**; "
@@ -290,9 +290,12 @@ def _digit_outputs(digit):
         return None, None, None, None, DIGIT_HINT
     code = encode_digit(digit)
     (z1, z2), recon, kl = code["point"], code["recon"], code["kl"]
-    text = (f"**Reconstruction** {recon:.1f} nats + **KL** {kl:.1f} nats = {recon + kl:.1f} nats, so "
-            f"ELBO = −(recon + KL) = {-(recon + kl):.1f}. *Recon*: how surprised the decoder is by your "
-            f"pixels; *KL*: how far your code strays from N(0, I). On the 2-D map: ({z1:.2f}, {z2:.2f}).")
+    text = both(f"**Reconstruction** {recon:.1f} nats + **KL** {kl:.1f} nats = {recon + kl:.1f} nats, so "
+                f"ELBO = −(recon + KL) = {-(recon + kl):.1f}. *Recon*: how surprised the decoder is by your "
+                f"pixels; *KL*: how far your code strays from N(0, I). On the 2-D map: ({z1:.2f}, {z2:.2f}).",
+                f"**重建** {recon:.1f} 奈特 + **KL** {kl:.1f} 奈特 = {recon + kl:.1f} 奈特，所以 "
+                f"ELBO = −(重建 + KL) = {-(recon + kl):.1f}。*重建*：解码器对你的像素有多意外；"
+                f"*KL*：你的编码离 N(0, I) 有多远。在二维地图上：({z1:.2f}, {z2:.2f})。")
     return digit, common.picture(digit), code["reconstruction"], marked_map(z1, z2), text
 
 
@@ -342,11 +345,14 @@ def strip(digit_a: np.ndarray, digit_b: np.ndarray, frames) -> np.ndarray:
 def on_interpolate(digit_a, digit_b, frames):
     """Redraw the strip whenever either digit or the number of frames changes."""
     if digit_a is None:
-        return None, "Draw the first digit (above) too, to walk between the two codes."
+        return None, leftover("vae.walk_first", "Draw the first digit (above) too, to walk between the two codes.",
+                              "也画上第一个数字（上方），才能在两个编码之间漫步。")
     if digit_b is None:
-        return None, "Draw a second digit to walk from the first one's code to its code."
-    return strip(digit_a, digit_b, frames), ("Left: the first digit's code. Right: the second's. "
-                                             "Between: evenly spaced points on the straight line.")
+        return None, leftover("vae.walk_second", "Draw a second digit to walk from the first one's code to its code.",
+                              "再画第二个数字，就能从第一个数字的编码走到它的编码。")
+    return strip(digit_a, digit_b, frames), leftover(
+        "vae.walk_done", "Left: the first digit's code. Right: the second's. Between: evenly spaced points on the straight line.",
+        "左：第一个数字的编码。右：第二个的。中间：直线上等间距的点。")
 
 
 def on_drawing_b(value):
@@ -421,8 +427,10 @@ def build() -> common.Tab:
                                      map_picture="vae_map.png", geometry=GEOMETRY)
                 gr.Examples([[0.0, 0.0], [-2.5, 2.5], [2.5, -2.5], [0.0, -2.9], [0.6, 0.1]],
                             inputs=[x, y], outputs=[decoded2d, latent_map], fn=show_point,
-                            example_labels=["centre (0, 0)", "top left (-2.5, 2.5)", "bottom right (2.5, -2.5)",
-                                            "far below (0, -2.9)", "between classes (0.6, 0.1)"],
+                            example_labels=[leftover(f"vae.preset.point{i}", en, zh) for i, (en, zh) in enumerate([
+                                ("centre (0, 0)", "中心 (0, 0)"), ("top left (-2.5, 2.5)", "左上 (-2.5, 2.5)"),
+                                ("bottom right (2.5, -2.5)", "右下 (2.5, -2.5)"), ("far below (0, -2.9)", "远在下方 (0, -2.9)"),
+                                ("between classes (0.6, 0.1)", "两类之间 (0.6, 0.1)")])],
                             cache_examples=True, cache_mode="lazy", label=t("vae.points", "Points to try", "可以试试这些点"))
 
         # 2 · sixteen numbers
@@ -447,7 +455,7 @@ def build() -> common.Tab:
                                                 height=240, value=show_code(*start))
                 code_view = live_view("vae16", sliders=[f"vae-z{i + 1}" for i in range(DIMS)], image="vae-decoded16")
         gr.Examples([[0], [7], [42], [2024]], inputs=[vseed], outputs=sliders, fn=reset_code,
-                    example_labels=["seed 0", "seed 7", "seed 42", "seed 2024"],
+                    example_labels=[leftover(f"vae.preset.seed{n}", f"seed {n}", f"种子 {n}") for n in (0, 7, 42, 2024)],
                     cache_examples=True, cache_mode="lazy", label=t("vae.seeds", "Seeds to start from", "从这些种子开始"))
 
         # 3 · your digit
@@ -480,9 +488,11 @@ def build() -> common.Tab:
             with gr.Column(scale=3, min_width=420):
                 walk = common.image_output(t("vae.strip", "Interpolation (16-D VAE)", "插值（16 维 VAE）"), elem_id="vae-strip", height=160)
                 walk_note = gr.Markdown(t("vae.walk_hint", "Draw both digits to walk between their codes.", "画好两个数字，就能在它们的编码之间漫步。"))
+                # The pairs fill hidden pictures: the first digit (canvas, reconstruction) stays the visitor's.
+                pair = [gr.Image(type="filepath", visible=False, label=f"pair {k}") for k in "ab"]
                 gr.Examples([[str(EXAMPLES / a), str(EXAMPLES / b)] for a, b in
                              (("one.png", "seven.png"), ("three.png", "zero.png"), ("four.png", "six.png"))],
-                            inputs=[upload_a, upload_b], outputs=walk, fn=interpolate_examples,
+                            inputs=pair, outputs=walk, fn=interpolate_examples,
                             example_labels=["1 → 7", "3 → 0", "4 → 6"], cache_examples=True, cache_mode="lazy",
                             label=t("vae.pairs", "Pairs of real test digits (the dark-on-white ones get inverted)",
                                     "成对的真实测试数字（白底黑字的会被反相）"))
