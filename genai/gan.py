@@ -18,7 +18,9 @@ Tricks that keep it stable on 5,000 digits, each named where it lives:
     mode-seeking term (Mao et al. 2019) G learnt to ignore z and draw one digit per class.
     With an auxiliary classifier (AC-GAN, Odena et al. 2017) D also names the digit, and
     G is rewarded when its digits are named as the class asked for: the projection term
-    alone let G draw 4s that read as 9s.
+    alone let G draw 4s that read as 9s. Optionally, D sees its inputs through
+    DiffAugment (Zhao et al. 2020): the same random, differentiable shifts and cutouts of
+    real and fake digits, so on 4,000 digits D cannot simply memorise the training set.
 """
 
 from dataclasses import dataclass
@@ -31,6 +33,8 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 from .checks import check_count, check_images, check_labels, check_range, check_seed
 from .images import to_uint8
+
+TRUNCATION = 0.7      # the app's default psi: see the frontier python -m genai.evaluate draws (README)
 
 
 @dataclass(frozen=True)
@@ -103,23 +107,68 @@ def aux_class_loss(D: nn.Module, digit_logits: torch.Tensor, y: torch.Tensor) ->
     return getattr(D, "module", D).aux_weight * F.cross_entropy(digit_logits, y)
 
 
+# ----------------------------------------------------------------------------- DiffAugment
+
+def translate(x: torch.Tensor, generator: torch.Generator | None = None, ratio: float = 0.125) -> torch.Tensor:
+    """Shift each image by a whole number of pixels, up to ratio * size each way; paper
+    (-1) fills what moves in. Gathering pixels by index keeps gradients flowing to G."""
+    B, _, H, W = x.shape
+    reach = int(H * ratio + 0.5)
+    shift = torch.randint(-reach, reach + 1, (B, 2, 1), generator=generator).to(x.device)
+    rows = torch.arange(H, device=x.device).view(1, H) - shift[:, 0]          # (B, H) source rows
+    cols = torch.arange(W, device=x.device).view(1, W) - shift[:, 1]          # (B, W) source cols
+    inside = ((rows >= 0) & (rows < H)).view(B, 1, H, 1) & ((cols >= 0) & (cols < W)).view(B, 1, 1, W)
+    gathered = x.gather(2, rows.clamp(0, H - 1).view(B, 1, H, 1).expand(B, x.shape[1], H, W))
+    gathered = gathered.gather(3, cols.clamp(0, W - 1).view(B, 1, 1, W).expand(B, x.shape[1], H, W))
+    return torch.where(inside, gathered, torch.full_like(x, -1.0))
+
+
+def cutout(x: torch.Tensor, generator: torch.Generator | None = None, ratio: float = 0.5) -> torch.Tensor:
+    """Paint one square of side ratio * size, at a random place, with paper (-1)."""
+    B, _, H, W = x.shape
+    size = int(H * ratio + 0.5)
+    corner = torch.randint(-(size // 2), H - size // 2 + 1, (B, 2, 1), generator=generator).to(x.device)
+    rows = torch.arange(H, device=x.device).view(1, H) - corner[:, 0]
+    cols = torch.arange(W, device=x.device).view(1, W) - corner[:, 1]
+    hole = ((rows >= 0) & (rows < size)).view(B, 1, H, 1) & ((cols >= 0) & (cols < size)).view(B, 1, 1, W)
+    return x.masked_fill(hole, -1.0)
+
+
+AUGMENTS = {"translation": translate, "cutout": cutout}
+
+
+def diff_augment(x: torch.Tensor, policy: str, generator: torch.Generator | None = None) -> torch.Tensor:
+    """DiffAugment (Zhao et al. 2020): T(x) for a comma-separated policy such as
+    "translation,cutout"; "" = no augmentation. Applied to real AND fake digits before
+    D, in D's step and in G's, so D never sees an un-augmented digit and G is not pushed
+    to draw shifted or holed digits: the augmentations do not leak into its samples."""
+    for name in filter(None, policy.split(",")):
+        if name not in AUGMENTS:
+            raise ValueError(f"DiffAugment policy must name some of {', '.join(AUGMENTS)}, got {name!r}")
+        x = AUGMENTS[name](x, generator)
+    return x
+
+
 def d_loss(D: nn.Module, G: nn.Module, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor,
-           real_target: float = 0.9) -> torch.Tensor:
-    """L_D = -E[log D(x)] - E[log(1 - D(G(z)))], with real labels smoothed to `real_target`.
-    With an auxiliary classifier, plus its loss on the real digits."""
+           real_target: float = 0.9, policy: str = "", generator: torch.Generator | None = None) -> torch.Tensor:
+    """L_D = -E[log D(T(x))] - E[log(1 - D(T(G(z))))], with real labels smoothed to
+    `real_target` and T the DiffAugment `policy` (identity when ""). With an auxiliary
+    classifier, plus its loss on the real digits."""
     with torch.no_grad():                                 # D's step leaves G alone
         fake = G(z, y)
-    logits, digits = verdicts(D, torch.cat([x, fake]), torch.cat([y, y]))   # one pass, so DDP sees D once
+    both = diff_augment(torch.cat([x, fake]), policy, generator)
+    logits, digits = verdicts(D, both, torch.cat([y, y]))   # one pass, so DDP sees D once
     real_logit, fake_logit = logits.chunk(2)
     loss = (F.binary_cross_entropy_with_logits(real_logit, torch.full_like(real_logit, real_target))
             + F.binary_cross_entropy_with_logits(fake_logit, torch.zeros_like(fake_logit)))
     return loss if digits is None else loss + aux_class_loss(D, digits[:len(x)], y)
 
 
-def g_loss(D: nn.Module, G: nn.Module, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """L_G = -E[log D(G(z))]: strong gradients even when D easily spots the fakes.
+def g_loss(D: nn.Module, G: nn.Module, y: torch.Tensor, z: torch.Tensor, policy: str = "",
+           generator: torch.Generator | None = None) -> torch.Tensor:
+    """L_G = -E[log D(T(G(z)))]: strong gradients even when D easily spots the fakes.
     With an auxiliary classifier, plus its loss on the fakes: G's digits must read as y."""
-    logit, digits = verdicts(D, G(z, y), y)
+    logit, digits = verdicts(D, diff_augment(G(z, y), policy, generator), y)
     loss = F.binary_cross_entropy_with_logits(logit, torch.ones_like(logit))
     return loss if digits is None else loss + aux_class_loss(D, digits, y)
 

@@ -52,6 +52,7 @@ class TrainConfig:
     snapshot_every: int = 250    # steps between fixed-noise sample grids in the history
     augment: bool = False        # small shifts and rotations of the training digits
     mode_seeking: float = 0.0    # GAN only: weight of the mode-seeking term that keeps z meaningful
+    diff_augment: str = ""       # GAN only: DiffAugment policy for D's inputs, e.g. "translation,cutout"; "" = none
     init_from: str = ""          # a checkpoint folder to continue from
     out: str = ""                # default: checkpoints/<family>
 
@@ -88,16 +89,16 @@ def make_optimizers(family: str, nets: dict, lr: float) -> dict[str, torch.optim
 
 
 def step(family: str, model, nets: dict, opts: dict, x: torch.Tensor, y: torch.Tensor,
-         generator: torch.Generator, mode_seeking: float = 0.0) -> dict[str, float]:
+         generator: torch.Generator, mode_seeking: float = 0.0, policy: str = "") -> dict[str, float]:
     """One optimisation step on a batch; returns the losses for the history."""
     if family == "gan":
         G, D = nets["G"], nets["D"]
         z = torch.randn(len(x), model.config.z_dim, generator=generator).to(x)
         # (1) update D: maximise log D(x) + log(1 - D(G(z)))
-        loss_d = d_loss(D, G, x, y, z)
+        loss_d = d_loss(D, G, x, y, z, policy=policy, generator=generator)
         opts["D"].zero_grad(set_to_none=True); loss_d.backward(); opts["D"].step()
         # (2) update G: maximise log D(G(z))
-        loss_g = g_loss(D, G, y, z)
+        loss_g = g_loss(D, G, y, z, policy, generator)
         losses = {"loss_d": loss_d.item(), "loss_g": loss_g.item()}
         if mode_seeking:             # ... while two latents still give two different digits
             z2 = torch.randn(len(x), model.config.z_dim, generator=generator).to(x)
@@ -181,7 +182,7 @@ def train(family: str, arch, cfg: TrainConfig, data: tuple[torch.Tensor, torch.T
             x, y = x_all[idx], y_all[idx]
             if cfg.augment:
                 x = augment(x, g)
-            losses = step(family, model, nets, opts, x.to(device), y.to(device), g, cfg.mode_seeking)
+            losses = step(family, model, nets, opts, x.to(device), y.to(device), g, cfg.mode_seeking, cfg.diff_augment)
             if family in ("gan", "diffusion"):      # the shipped weights average the trained ones
                 shipped, trained = (model.generator, nets["G"]) if family == "gan" else (model.unet, nets["unet"])
                 ema_update(shipped, trained, min(cfg.ema, (1 + n_step) / (10 + n_step)))   # warm-up: early steps count more

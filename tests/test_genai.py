@@ -8,7 +8,7 @@ import torch
 from genai import checks, data, images
 from genai.classifier import Classifier
 from genai.diffusion import Diffusion, NoiseSchedule, UNetConfig, ddim_step, ddpm_step
-from genai.gan import GAN, GANConfig, d_loss, g_loss
+from genai.gan import GAN, GANConfig, cutout, d_loss, diff_augment, g_loss, translate
 from genai.vae import VAE, VAEConfig
 
 
@@ -115,6 +115,41 @@ def test_acgan_adds_its_classifier_loss():
     assert GAN(GANConfig(z_dim=8, width=16)).discriminator.classify is None     # no head, no term
 
 
+def test_diff_augment_shifts_and_cuts_like_its_definition():
+    """Translation moves the ink whole and fills with paper; cutout paints one square of paper;
+    both pass gradients to the input (G learns through them); "" is the identity."""
+    x = torch.full((64, 1, 28, 28), -1.0)
+    x[:, :, 10:18, 12:16] = 1.0                                    # an 8x4 bar of ink, 32 pixels
+    g = torch.Generator().manual_seed(0)
+    moved = translate(x, g)
+    assert torch.equal((moved > 0).sum((1, 2, 3)), torch.full((64,), 32))      # +-4 px keeps the bar inside
+    assert moved.unique().tolist() == [-1.0, 1.0]                                # what moves in is paper
+    rows = (moved > 0).any(3).squeeze(1).float().argmax(1) - 10
+    assert rows.abs().max() <= 4 and len(set(rows.tolist())) > 3                # random whole-pixel shifts
+    holed = cutout(x, g)
+    assert ((holed != x) & (x == -1)).sum() == 0 and (holed < x).any()          # only ink is erased, to -1
+    assert torch.equal(diff_augment(x, ""), x)
+    leaf = x.clone().requires_grad_()
+    diff_augment(leaf, "translation,cutout", g).sum().backward()
+    assert leaf.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="translation, cutout"):
+        diff_augment(x, "flip")
+
+
+def test_gan_losses_with_diff_augment_see_augmented_inputs(tiny):
+    """With a policy, D's verdict is on T(x) and T(G(z)), the same T for both (seeded)."""
+    gan = tiny["gan"]
+    x, y, z = torch.rand(4, 1, 28, 28) * 2 - 1, torch.tensor([0, 1, 2, 3]), torch.randn(4, 8)
+    D, G = gan.discriminator, gan.generator
+    with torch.no_grad():
+        both = diff_augment(torch.cat([x, G(z, y)]), "translation", torch.Generator().manual_seed(5))
+        p_real, p_fake = torch.sigmoid(D(both, torch.cat([y, y]))).chunk(2)
+        expected = -(torch.log(p_real).mean() + torch.log(1 - p_fake).mean())
+        got = d_loss(D, G, x, y, z, real_target=1.0, policy="translation", generator=torch.Generator().manual_seed(5))
+        assert torch.allclose(got, expected, atol=1e-5)
+        assert not torch.allclose(got, d_loss(D, G, x, y, z, real_target=1.0), atol=1e-3)
+
+
 def test_truncation_and_directions(tiny):
     gan = tiny["gan"]
     z1, z0 = gan.latents(3, seed=1, truncation=1.0), gan.latents(3, seed=1, truncation=0.5)
@@ -211,6 +246,19 @@ def test_guidance_zero_is_unconditional_and_one_is_conditional(tiny):
     t = torch.full((2,), 50)
     assert torch.allclose(d.guided_eps(x, 50, y, 0.0), d.unet(x, t, torch.full_like(y, 10)), atol=1e-5)
     assert torch.allclose(d.guided_eps(x, 50, y, 1.0), d.unet(x, t, y), atol=1e-5)
+
+
+def test_guidance_interval():
+    """w > 1 only inside [guidance_from, guidance_to) * T, w = 1 outside; w <= 1 everywhere;
+    the full interval (the default config) is plain CFG at every step."""
+    full = Diffusion(UNetConfig(width=8, T=100))
+    assert all(full.guidance_at(t, 3.0) == 3.0 for t in range(100))
+    d = Diffusion(UNetConfig(width=8, T=100, guidance_from=0.1, guidance_to=0.6))
+    assert [d.guidance_at(t, 3.0) for t in (0, 9, 10, 59, 60, 99)] == [1.0, 1.0, 3.0, 3.0, 1.0, 1.0]
+    assert d.guidance_at(99, 0.0) == 0.0 and d.guidance_at(99, 0.5) == 0.5
+    x, y = torch.randn(2, 1, 28, 28), torch.tensor([3, 4])
+    assert torch.allclose(d.guided_eps(x, 80, y, 3.0), d.unet(x, torch.full((2,), 80), y), atol=1e-6)
+    assert not torch.allclose(d.guided_eps(x, 30, y, 3.0), d.unet(x, torch.full((2,), 30), y), atol=1e-4)
 
 
 # ----------------------------------------------------------------------------- data and images

@@ -62,6 +62,15 @@ def test_train_writes_a_self_describing_checkpoint(tmp_path, family):
         assert np.array_equal(model.generate(seed=1, **kwargs), genai.load(str(folder)).generate(seed=1, **kwargs))
 
 
+def test_gan_trains_with_diff_augment(tmp_path):
+    """--diff-augment reaches D's losses (a bad policy is named) and is recorded in config.json."""
+    run_train("gan", tmp_path / "gan", "--diff-augment", "translation,cutout")
+    config = json.loads((tmp_path / "gan" / "config.json").read_text())
+    assert config["training"]["diff_augment"] == "translation,cutout" and config["steps"] == 3
+    with pytest.raises(ValueError, match="translation, cutout"):
+        run_train("gan", tmp_path / "bad", "--diff-augment", "rotation")
+
+
 def test_init_from_continues(tmp_path):
     run_train("vae", tmp_path / "a")
     run_train("vae", tmp_path / "b", "--init-from", str(tmp_path / "a"))

@@ -18,7 +18,8 @@ import torch
 from PIL import Image
 
 from genai.checks import check_range
-from genai.gan import MAX_FRAMES, PATHS, STAT_WORDS, describe_directions, feature_directions, interpolate
+from genai.gan import (MAX_FRAMES, PATHS, STAT_WORDS, TRUNCATION, describe_directions, feature_directions,
+                       interpolate)
 from genai.images import from_uint8, to_uint8
 
 from . import common, explain, finetune
@@ -32,7 +33,7 @@ N_PCS = 6                  # latent sliders
 PC_RANGE = 3.0             # slider range, in standard deviations of each direction
 TRUNC_MAX = 1.5
 DIGITS = list(range(10))
-DEFAULTS = {"seed": 42, "digit": 7, "trunc": 0.7, "frames": 8, "mode": "spherical"}
+DEFAULTS = {"seed": 42, "digit": 7, "trunc": TRUNCATION, "frames": 8, "mode": "spherical"}
 NEIGHBOURS, NEIGHBOUR_COLS, NEIGHBOUR_SCALE = 8, 4, 3
 GIF_SCALE, GIF_MS = 6, 120
 SAME = "same"              # the "to digit" choice that keeps the first digit
