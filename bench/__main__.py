@@ -329,24 +329,6 @@ def notes(r: dict) -> list[str]:
         if a and b and a["p95_ms"] and b["p95_ms"]:
             out.append(f"**Torch threads** ({name}): {t} (the app's setting) → {other}: p95 "
                        f"{_ms(a['p95_ms'])} → {_ms(b['p95_ms'])}, {a['per_s']:.1f} → {b['per_s']:.1f} events/s.")
-    live = r.get("browser_live", {})
-    for name in ("GAN latent slider", "VAE slider", "Forward-noise slider"):
-        if name in live:
-            x = live[name]
-            out.append((f"Browser, model in the page: key press → new picture, {name}", "p50 ≤ 25 ms, p95 ≤ 50 ms",
-                        f"p50 {_ms(x['p50_ms'])}, p95 {_ms(x['p95_ms'])} ({x['measured']} presses, "
-                        f"{x['requests_per_press']:.1f} requests each)",
-                        _verdict(x["p50_ms"] is not None and x["p50_ms"] <= 25 and x["p95_ms"] <= 50
-                                 and x["requests_per_press"] == 0)))
-    f = live.get("first_load")
-    if f:
-        out.append(("First load: bytes transferred until the GAN sliders draw in the page (runtime and models)",
-                    "≤ 5 MB", f"{f['bytes'] / 1e6:.1f} MB ({f['runtime_and_models_bytes'] / 1e6:.1f} MB); "
-                    f"a reload: {f['reload_bytes'] / 1e6:.2f} MB", _verdict(f["runtime_and_models_bytes"] <= 5e6)))
-        out.append(("First load: first picture, first live picture (without the runtime: first picture)",
-                    "not > 1 s slower", f"{f['first_picture_s']:.1f} s, {f['first_live_picture_s']:.1f} s "
-                    f"({f['first_picture_without_runtime_s']:.1f} s)",
-                    _verdict(f["first_picture_s"] <= f["first_picture_without_runtime_s"] + 1)))
     d = r.get("diffusion")
     if d:
         faster = d["bf16_ten_digits_s"] < 0.9 * d["ddim_ten_digits_s"]
