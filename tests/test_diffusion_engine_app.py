@@ -44,13 +44,19 @@ def test_bad_values_never_join_the_batch():
     assert diffusion_tab.engine().load() == before
 
 
-def test_a_run_whose_page_closes_leaves_the_batch(browser, app_url):
+def open_a_long_run(browser, app_url):
+    """A page of its own (it will be closed), on the Reverse view set for a 1000-step DDPM run."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     page.set_default_timeout(120_000)
     page.goto(app_url + "?tab=diffusion&dview=reverse&sampler=ddpm&steps=1000")
     page.wait_for_function(
         "() => document.querySelector('#diffusion-steps [data-testid=number-input]')?.value === '1000'")
+    return context, page
+
+
+def test_a_run_whose_page_closes_leaves_the_batch(browser, app_url):
+    context, page = open_a_long_run(browser, app_url)
     page.locator("#diffusion-generate").click()
     page.wait_for_function("() => document.querySelector('#diffusion-status textarea').value.startsWith('step ')")
     job = next(run for run in diffusion_tab.engine().active if run.total == 1000 and not run.over)
@@ -66,12 +72,7 @@ def test_a_run_whose_page_closes_leaves_the_batch(browser, app_url):
 def test_a_long_run_keeps_the_page_responsive(browser, app_url):
     """A 1000-step DDPM run streams without freezing the page: the Chrome performance API sees
     no long task near the length a click would wait, and Stop ends the run at once."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(120_000)
-    page.goto(app_url + "?tab=diffusion&dview=reverse&sampler=ddpm&steps=1000")
-    page.wait_for_function(
-        "() => document.querySelector('#diffusion-steps [data-testid=number-input]')?.value === '1000'")
+    context, page = open_a_long_run(browser, app_url)
     page.evaluate("""() => {
         window.longTasks = [];
         new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map((e) => e.duration)))
