@@ -37,7 +37,7 @@ img { image-rendering: pixelated; }
 # again, in pixels too, when a handler reads them (ui.common.read_picture).
 LAUNCH = dict(css=CSS, theme=gr.themes.Soft(), i18n=I18N, share=False, max_file_size=common.MAX_IMAGE_BYTES)
 
-with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
+with common.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
     with gr.Row(equal_height=True):
         gr.Markdown(t("app.intro", f"# 🎨 {TITLE}\n{INTRO}", f"# 🎨 {TITLE}\n{INTRO_ZH}"))
         language_selector()

@@ -66,9 +66,9 @@ class Visitor(Session):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, cannot_run):
     if not sys.platform.startswith("linux"):
-        pytest.skip("reads resident memory from /proc")
+        cannot_run("reads resident memory from /proc")
     port = free_port()
     log = tmp_path_factory.mktemp("memory") / "server.log"
     proc, _ = start([sys.executable, "app.py"], port, log,

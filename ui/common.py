@@ -16,6 +16,7 @@ import gradio as gr
 import numpy as np
 import torch
 from gradio.data_classes import FileData
+from gradio.exceptions import InvalidPathError
 from gradio_client.utils import is_file_obj_with_meta
 from PIL import Image, ImageOps
 from pydantic import ConfigDict, model_validator
@@ -109,6 +110,20 @@ class _Upload(FileData):
     @classmethod
     def _not_an_upload(cls, value):
         return value if is_file_obj_with_meta(value) else {"path": "", "meta": {"_type": "gradio.FileData"}}
+
+
+class Blocks(gr.Blocks):
+    """gr.Blocks that tells a caller, in the app's words, why a file they named was refused.
+    Gradio opens only files uploaded to its cache: a FileData naming any other path is refused
+    before a handler runs, with an InvalidPathError whose text the caller never sees
+    ({"error": null}, shown as Gradio's generic error)."""
+
+    async def preprocess_data(self, *args, **kwargs):
+        try:
+            return await super().preprocess_data(*args, **kwargs)
+        except InvalidPathError:
+            raise gr.Error("files must be uploaded to this server first (gradio_client's handle_file(path) "
+                           "does it): no other path is opened") from None
 
 
 def picture_file(label: str = "image") -> gr.File:
