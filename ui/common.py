@@ -346,6 +346,7 @@ def free_sessions_on_leave(demo: gr.Blocks, grace: float = LEAVE_GRACE_S) -> Non
             if holder.time_last_used.get(session_hash, left_at) > left_at:     # the page came back
                 if session_hash in holder.session_data:
                     holder.session_data[session_hash].is_closed = False        # normal lifetimes again
+                print(f"session {session_hash}: the page came back, its state is kept", flush=True)
                 return
         holder.delete_state(session_hash)                    # every state, expired or not
         with holder.lock:
@@ -353,6 +354,7 @@ def free_sessions_on_leave(demo: gr.Blocks, grace: float = LEAVE_GRACE_S) -> Non
             holder.time_last_used.pop(session_hash, None)
         gc.collect()
         _release_freed_memory()
+        print(f"session {session_hash}: the page left, its state is freed", flush=True)
 
     def leave(request: gr.Request):
         if getattr(demo, "state_holder", None) is None or request is None or not request.session_hash:
@@ -360,5 +362,8 @@ def free_sessions_on_leave(demo: gr.Blocks, grace: float = LEAVE_GRACE_S) -> Non
         timer = threading.Timer(grace, forget, (request.session_hash, datetime.datetime.now()))
         timer.daemon = True
         timer.start()
+        # One line per event in the server's log: what an operator (and tests/test_memory.py) can watch.
+        print(f"session {request.session_hash}: the page closed, its state is freed in {grace:g} s "
+              "unless it comes back", flush=True)
 
     demo.unload(leave)
