@@ -161,7 +161,7 @@ def test_seed_ranges_are_the_readmes(client, tmp_path):
     a = np.zeros((28, 28), np.uint8)
     a[6:22, 12:16] = 255
     Image.fromarray(a).save(seven)
-    for table, high in ((SEEDED, common.SEED_MAX), (FULL_RANGE, MAX_SEED)):
+    for table, high in ((SEEDED, 2**31 - 1), (FULL_RANGE, 2**63 - 1)):
         for api_name, (name, extra) in table.items():
             if api_name == "/diffusion_img2img":
                 extra = {**extra, "image": handle_file(str(seven))}
