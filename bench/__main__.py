@@ -126,6 +126,8 @@ def server_scenarios(cfg: dict, logs: Path, results: dict, skip: set) -> None:
             if Path(browser.CHROMIUM).exists():
                 log("browser: slider presses and a streamed run")
                 results["browser"] = browser.measure(url, cfg["presses"], cfg["stream_runs"])
+                log("browser: the live views, in the page")
+                results["browser_live"] = browser.measure_live(url, cfg["presses"], server_side=False)
             else:
                 log("browser: skipped, chromium is not installed")
         if "load" not in skip:
@@ -189,10 +191,28 @@ def rows(r: dict) -> list[tuple[str, str, str, str]]:
         if name in b:
             x = b[name]
             target = "p50 ≤ 80 ms" if "Trivial" not in name else "reference"
-            out.append((f"Browser: key press → new image, {name}", target,
+            out.append((f"Browser, server path (runtime blocked): key press → new image, {name}", target,
                         f"p50 {_ms(x['p50_ms'])}, p95 {_ms(x['p95_ms'])} ({x['measured']} presses, "
                         f"{x['queue_requests_per_press']:.1f} requests each)",
                         _verdict(x["p50_ms"] is not None and x["p50_ms"] <= 80) if "Trivial" not in name else "—"))
+    live = r.get("browser_live", {})
+    for name in ("GAN latent slider", "VAE slider", "Forward-noise slider"):
+        if name in live:
+            x = live[name]
+            out.append((f"Browser, model in the page: key press → new picture, {name}", "p50 ≤ 25 ms, p95 ≤ 50 ms",
+                        f"p50 {_ms(x['p50_ms'])}, p95 {_ms(x['p95_ms'])} ({x['measured']} presses, "
+                        f"{x['requests_per_press']:.1f} requests each)",
+                        _verdict(x["p50_ms"] is not None and x["p50_ms"] <= 25 and x["p95_ms"] <= 50
+                                 and x["requests_per_press"] == 0)))
+    f = live.get("first_load")
+    if f:
+        out.append(("First load: bytes transferred until the GAN sliders draw in the page (runtime and models)",
+                    "≤ 5 MB", f"{f['bytes'] / 1e6:.1f} MB ({f['runtime_and_models_bytes'] / 1e6:.1f} MB); "
+                    f"a reload: {f['reload_bytes'] / 1e6:.2f} MB", _verdict(f["runtime_and_models_bytes"] <= 5e6)))
+        out.append(("First load: first picture, first live picture (without the runtime: first picture)",
+                    "not > 1 s slower", f"{f['first_picture_s']:.1f} s, {f['first_live_picture_s']:.1f} s "
+                    f"({f['first_picture_without_runtime_s']:.1f} s)",
+                    _verdict(f["first_picture_s"] <= f["first_picture_without_runtime_s"] + 1)))
     d = r.get("diffusion")
     if d:
         out.append(("Diffusion: sampler overhead per step vs bare U-Net forward, same batch", "≤ 10%",
@@ -309,6 +329,24 @@ def notes(r: dict) -> list[str]:
         if a and b and a["p95_ms"] and b["p95_ms"]:
             out.append(f"**Torch threads** ({name}): {t} (the app's setting) → {other}: p95 "
                        f"{_ms(a['p95_ms'])} → {_ms(b['p95_ms'])}, {a['per_s']:.1f} → {b['per_s']:.1f} events/s.")
+    live = r.get("browser_live", {})
+    for name in ("GAN latent slider", "VAE slider", "Forward-noise slider"):
+        if name in live:
+            x = live[name]
+            out.append((f"Browser, model in the page: key press → new picture, {name}", "p50 ≤ 25 ms, p95 ≤ 50 ms",
+                        f"p50 {_ms(x['p50_ms'])}, p95 {_ms(x['p95_ms'])} ({x['measured']} presses, "
+                        f"{x['requests_per_press']:.1f} requests each)",
+                        _verdict(x["p50_ms"] is not None and x["p50_ms"] <= 25 and x["p95_ms"] <= 50
+                                 and x["requests_per_press"] == 0)))
+    f = live.get("first_load")
+    if f:
+        out.append(("First load: bytes transferred until the GAN sliders draw in the page (runtime and models)",
+                    "≤ 5 MB", f"{f['bytes'] / 1e6:.1f} MB ({f['runtime_and_models_bytes'] / 1e6:.1f} MB); "
+                    f"a reload: {f['reload_bytes'] / 1e6:.2f} MB", _verdict(f["runtime_and_models_bytes"] <= 5e6)))
+        out.append(("First load: first picture, first live picture (without the runtime: first picture)",
+                    "not > 1 s slower", f"{f['first_picture_s']:.1f} s, {f['first_live_picture_s']:.1f} s "
+                    f"({f['first_picture_without_runtime_s']:.1f} s)",
+                    _verdict(f["first_picture_s"] <= f["first_picture_without_runtime_s"] + 1)))
     d = r.get("diffusion")
     if d:
         faster = d["bf16_ten_digits_s"] < 0.9 * d["ddim_ten_digits_s"]
@@ -386,6 +424,13 @@ def report(r: dict) -> str:
                   f"verdict, no cache) under several settings, and a trivial handler that returns a same-size PNG. "
                   f"Each row: 30 students dragging (an event every 0.1–0.3 s), {r['cfg']['variant']} s "
                   f"({r['cfg']['scenario']} s for the trivial handler).", ""] + v
+    if r.get("classroom"):
+        from .classroom import table
+        lines += ["", "## A class on two cores: before and after the batched engine", "",
+                  f"`python -m bench.classroom`: the app at commit {r['classroom']['before_commit']} (before the engine, "
+                  "inline frames and lazy sessions) and this one, one after the other in this run, under the same "
+                  f"load ({r['classroom']['duration_s']:.0f} s each; diffusion students fetch every frame).", ""]
+        lines += table(r["classroom"])
     n = notes(r)
     n += [f"**{name} failed** ({error}); its rows are missing." for name, error in r.get("failures", {}).items()]
     if n:
@@ -402,7 +447,7 @@ def report(r: dict) -> str:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="shortened run, about 6 minutes")
-    p.add_argument("--skip", default="", help="comma-separated: handlers,diffusion,load,browser,others")
+    p.add_argument("--skip", default="", help="comma-separated: handlers,diffusion,load,browser,classroom,others")
     p.add_argument("--out", type=Path, default=DOCS, help="folder for benchmarks.md, growth.png, benchmarks.json")
     p.add_argument("--render", action="store_true", help="only rewrite benchmarks.md and growth.png from benchmarks.json")
     args = p.parse_args(argv)
@@ -442,6 +487,11 @@ def main(argv=None):
         section("app scenarios", app_scenarios, cfg, logs, results)
     if not {"load", "browser"} <= skip:
         section("bench.server scenarios", server_scenarios, cfg, logs, results, skip)
+    if "classroom" not in skip:
+        from . import classroom, session
+        log("classroom: the old app against this one, engine throughput, new sessions")
+        section("classroom", lambda: results.__setitem__("classroom", {
+            **classroom.run(duration=cfg["scenario"], logs=logs), "session": session.run(rounds=cfg["coldstarts"] + 1)}))
     if "others" not in skip:
         section("others", other_benchmarks, args.quick, logs, results)
     results["seconds"] = time.perf_counter() - t0

@@ -24,8 +24,8 @@ def free_port() -> int:
 
 
 def start(command: list[str], port: int, log: Path, timeout_s: float = 300,
-          env: dict[str, str] | None = None) -> tuple[subprocess.Popen, float]:
-    """Start a server on `port` (with extra environment variables `env`); returns (process,
+          env: dict[str, str] | None = None, cwd: Path = ROOT) -> tuple[subprocess.Popen, float]:
+    """Start a server on `port` (with extra environment variables `env`, in folder `cwd`); returns (process,
     seconds until GET / answered 200). Raises RuntimeError (with the log's tail) if it dies
     or takes longer than timeout_s."""
     env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False",
@@ -33,7 +33,7 @@ def start(command: list[str], port: int, log: Path, timeout_s: float = 300,
                **(env or {}))
     t0 = time.perf_counter()
     out = open(log, "w")
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     while True:
         if proc.poll() is not None:

@@ -208,9 +208,10 @@ def run(url: str, students: int, interval=(1.0, 3.0), duration: float = 60.0, ki
         fn_names: dict | None = None) -> dict:
     """Run one scenario and return its summary. kinds are dealt round-robin to the slider students;
     fn_names maps a kind to the event it sends (defaults: the app's live slider events)."""
-    names = {"gan": "_show", "vae": "show_code", "diffusion": "diffusion_sample", "finish": "finish"}
-    names.update(fn_names or {})
     config = read_config(url)
+    page_run = "sample_live" if "sample_live" in config else "diffusion_sample"    # what the page sends
+    names = {"gan": "_show", "vae": "show_code", "diffusion": page_run, "finish": "finish"}
+    names.update(fn_names or {})
     rng = random.Random(seed)
     events: list = []
     threads = []

@@ -8,7 +8,7 @@ Added, all public so the load generator can find them by api_name:
     bench_gan_c1/c2/c4   the GAN slider's work (G with the six PC amounts, then D's verdict), no
                          cache, in its own concurrency pool of 1, 2 or 4
     bench_gan_batch      the same work with batch=True (up to 16 events per call), pool of 1
-    bench_stream_log     times (epoch seconds) at which the last /diffusion_sample run yielded
+    bench_stream_log     times (epoch seconds) at which the page's last diffusion run yielded
 A visible row at the bottom of the page (#bench-slider -> #bench-image) runs bench_trivial's
 handler from a slider: the browser benchmark's trivial baseline.
 """
@@ -67,15 +67,16 @@ def add_bench_events(demo):
     stream_log: list[float] = []
 
     def wrap_stream(fn):
-        def logged(*args, **kwargs):
+        async def logged(*args, **kwargs):
             stream_log.clear()
-            for out in fn(*args, **kwargs):
-                stream_log.append(time.time())
+            async for out in fn(*args, **kwargs):
+                if isinstance(out[0], str):             # a frame (not the run's state, not its place in line)
+                    stream_log.append(time.time())
                 yield out
         return logged
 
     for block_fn in demo.fns.values():
-        if block_fn.api_name == "diffusion_sample":
+        if block_fn.name == "sample_live":          # the page's streamed run (an async generator)
             block_fn.fn = wrap_stream(block_fn.fn)
 
     with demo:

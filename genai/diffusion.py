@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from .checks import check_images, check_labels, check_range, check_seed
 from .images import to_uint8
@@ -205,6 +206,105 @@ def diffusion_loss(model: nn.Module, schedule: NoiseSchedule, x0: torch.Tensor, 
     return F.mse_loss(model(schedule.add_noise(x0, noise, t), t, y), noise)
 
 
+# ----------------------------------------------------------------------------- one sample at a time
+
+class PerSampleKernels(TorchFunctionMode):
+    """Inside this mode every sample of a batch is computed exactly as if it were alone.
+
+    Why: a batched engine (genai.engine) runs many visitors' samples in one U-Net call, and a
+    visitor's picture must not depend on who else was in the batch. The elementwise and
+    per-sample layers (GroupNorm, SiLU, upsampling) already compute each sample alone, but
+    the CPU's fast kernels for matrix products and convolutions pick their blocking by batch
+    size, and a different summation order changes the last bits (tests/test_engine.py shows
+    it). So here a linear layer sums each row itself, and a convolution runs on one sample
+    at a time: the same kernel, on the same shapes, whatever the batch."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is F.linear:
+            x, weight, bias = (list(args) + [kwargs.get("bias")])[:3]
+            out = (x.unsqueeze(-2) * weight).sum(-1)                # (B, out): each row on its own
+            return out if bias is None else out + bias
+        if func is F.conv2d and args[0].shape[0] > 1:
+            x, rest = args[0], args[1:]
+            return torch.cat([func(x[i:i + 1], *rest, **kwargs) for i in range(x.shape[0])])
+        return func(*args, **kwargs)
+
+
+# ----------------------------------------------------------------------------- guidance
+
+def is_guided(y: torch.Tensor, w: float) -> bool:
+    """Whether CFG needs the unconditional pass: not for w = 1 or when no image asks for a digit."""
+    return not (w == 1.0 or bool((y == NULL_CLASS).all()))
+
+
+def cfg_inputs(x_t: torch.Tensor, t: int, y: torch.Tensor, w: float):
+    """The U-Net's batch for one guided step: (x, t, y), with x_t twice, once with no digit."""
+    tt = torch.full((x_t.shape[0],), t, dtype=torch.long, device=x_t.device)
+    if not is_guided(y, w):
+        return x_t, tt, y
+    return torch.cat([x_t, x_t]), torch.cat([tt, tt]), torch.cat([y, torch.full_like(y, NULL_CLASS)])
+
+
+def cfg_combine(eps: torch.Tensor, y: torch.Tensor, w: float) -> torch.Tensor:
+    """CFG eq. 6 on the U-Net's answer to cfg_inputs: eps_null + w (eps_y - eps_null)."""
+    if not is_guided(y, w):
+        return eps
+    eps_y, eps_null = eps.chunk(2)
+    return eps_null + w * (eps_y - eps_null)
+
+
+# ----------------------------------------------------------------------------- one run
+
+class ReverseRun:
+    """One reverse-diffusion run, advanced a step at a time from outside.
+
+    Each step is: `unet_inputs()`, one U-Net call on them, `advance(eps)`. `sample_steps`
+    drives one run this way; `genai.engine.Engine` drives many runs at once and puts all
+    their U-Net inputs into one batch. The noise comes from the run's own generator, so a
+    run's pictures depend only on its own settings."""
+
+    def __init__(self, model: "Diffusion", labels, seed: int = 0, steps: int = 50, sampler: str = "ddim",
+                 eta: float = 0.0, guidance: float = GUIDANCE, x_start: torch.Tensor | None = None,
+                 t_start: int | None = None):
+        y, seed, steps, self.eta, self.guidance = model._check(labels, seed, steps, sampler, eta, guidance)
+        self.model, self.sampler, self.i = model, sampler, 0
+        self.g = torch.Generator().manual_seed(seed)
+        self.ts = model.schedule.timesteps(steps)
+        x = torch.randn((len(y), 1, 28, 28), generator=self.g)            # x_T
+        if x_start is not None:                                           # image to image (SDEdit)
+            t_start = check_range("t_start", t_start, 0, model.schedule.T - 1, integer=True)
+            x_start = check_images(x_start)
+            x = model.schedule.add_noise(x_start.expand(len(y), -1, -1, -1), x, torch.full((len(y),), t_start))
+            self.ts = [t for t in self.ts if t <= t_start] or [0]
+        self.x, self.y = x.to(model.device), y.to(model.device)
+
+    @property
+    def done(self) -> bool:
+        return self.i >= len(self.ts)
+
+    def _w(self) -> float:
+        return self.model.guidance_at(self.ts[self.i], self.guidance)
+
+    def unet_inputs(self):
+        """(x, t, y) for this step's U-Net call."""
+        return cfg_inputs(self.x, self.ts[self.i], self.y, self._w())
+
+    def advance(self, eps: torch.Tensor) -> Step:
+        """Take the step from the U-Net's answer to unet_inputs(): guidance, then DDPM or DDIM."""
+        i, t = self.i, self.ts[self.i]
+        t_prev = self.ts[i + 1] if i + 1 < len(self.ts) else -1
+        eps = cfg_combine(eps, self.y, self._w())
+        noise = torch.randn(self.x.shape, generator=self.g).to(self.x.device)
+        ab, ab_prev = self.model.schedule.alpha_bar_at(t), self.model.schedule.alpha_bar_at(t_prev)
+        if self.sampler == "ddpm":
+            self.x, x0 = ddpm_step(self.x, eps, ab, ab_prev, noise)
+        else:
+            self.x, x0 = ddim_step(self.x, eps, ab, ab_prev, noise, self.eta)
+        self.i += 1
+        return Step(i, t, self.x, x0, eps)
+
+
 # ----------------------------------------------------------------------------- the model
 
 class Diffusion(nn.Module):
@@ -219,22 +319,25 @@ class Diffusion(nn.Module):
         self.schedule = NoiseSchedule(cfg.T, cfg.beta_start, cfg.beta_end)
         self.eval()
 
+    @property
+    def device(self) -> torch.device:
+        return next(self.unet.parameters()).device
+
     def guidance_at(self, t: int, guidance: float) -> float:
         """The guidance scale w actually used at noise level t (every sampler asks here)."""
         return guidance
 
     @torch.no_grad()
+    def predict_eps(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """eps_pred for a batch, each sample computed as if alone (PerSampleKernels)."""
+        with PerSampleKernels():
+            return self.unet(x_t, t, y)
+
     def guided_eps(self, x_t: torch.Tensor, t: int, y: torch.Tensor, guidance: float) -> torch.Tensor:
         """Classifier-free guidance: eps_null + w (eps_y - eps_null); one batched U-Net call.
         Images with y = NULL_CLASS, and any w = 1, need only the conditional pass."""
-        B = x_t.shape[0]
-        tt = torch.full((B,), t, dtype=torch.long, device=x_t.device)
-        guidance = self.guidance_at(t, guidance)
-        if guidance == 1.0 or bool((y == NULL_CLASS).all()):
-            return self.unet(x_t, tt, y)
-        null = torch.full_like(y, NULL_CLASS)
-        eps_y, eps_null = self.unet(torch.cat([x_t, x_t]), torch.cat([tt, tt]), torch.cat([y, null])).chunk(2)
-        return eps_null + guidance * (eps_y - eps_null)
+        w = self.guidance_at(t, guidance)
+        return cfg_combine(self.predict_eps(*cfg_inputs(x_t, t, y, w)), y, w)
 
     def sample_steps(self, labels, seed: int = 0, steps: int = 50, sampler: str = "ddim",
                      eta: float = 0.0, guidance: float = GUIDANCE, x_start: torch.Tensor | None = None,
@@ -242,27 +345,9 @@ class Diffusion(nn.Module):
         """Reverse diffusion, one Step per yield. labels: digits 0-9, or None for "no digit".
         With x_start and t_start, start from x_start noised to t_start instead of pure
         noise (image to image, SDEdit-style)."""
-        y, seed, steps, eta, guidance = self._check(labels, seed, steps, sampler, eta, guidance)
-        device = next(self.unet.parameters()).device
-        g = torch.Generator().manual_seed(seed)
-        ts = self.schedule.timesteps(steps)
-        x = torch.randn((len(y), 1, 28, 28), generator=g)
-        if x_start is not None:
-            t_start = check_range("t_start", t_start, 0, self.schedule.T - 1, integer=True)
-            x_start = check_images(x_start)
-            x = self.schedule.add_noise(x_start.expand(len(y), -1, -1, -1), x, torch.full((len(y),), t_start))
-            ts = [t for t in ts if t <= t_start] or [0]
-        x, y = x.to(device), y.to(device)
-        for i, t in enumerate(ts):
-            t_prev = ts[i + 1] if i + 1 < len(ts) else -1
-            eps = self.guided_eps(x, t, y, guidance)
-            noise = torch.randn(x.shape, generator=g).to(device)
-            ab, ab_prev = self.schedule.alpha_bar_at(t), self.schedule.alpha_bar_at(t_prev)
-            if sampler == "ddpm":
-                x, x0 = ddpm_step(x, eps, ab, ab_prev, noise)
-            else:
-                x, x0 = ddim_step(x, eps, ab, ab_prev, noise, eta)
-            yield Step(i, t, x, x0, eps)
+        run = ReverseRun(self, labels, seed, steps, sampler, eta, guidance, x_start, t_start)
+        while not run.done:
+            yield run.advance(self.predict_eps(*run.unet_inputs()))
 
     def sample(self, labels, **kwargs) -> torch.Tensor:
         """Drain `sample_steps`: the final images, (B, 1, 28, 28) in [-1, 1]."""

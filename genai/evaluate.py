@@ -77,6 +77,13 @@ def judge(classifier, images: np.ndarray, digit: int | None = None) -> dict[str,
     return out
 
 
+def class_shares(classifier, images: np.ndarray) -> np.ndarray:
+    """The share of uint8 (B, 28, 28) images the classifier reads as each digit: (10,), sums to 1.
+    For an unconditional model, how its samples spread over the classes its data held equally."""
+    predicted, _ = classifier.predict(from_uint8(images))
+    return np.bincount(predicted.numpy(), minlength=10) / len(predicted)
+
+
 def timed(fn, *args, **kwargs):
     start = time.perf_counter()
     out = fn(*args, **kwargs)

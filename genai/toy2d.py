@@ -50,7 +50,10 @@ from .train import ema_update
 from .vae import VAE
 
 FAMILIES = ("gan", "vae", "diffusion")
-PRESETS = ("moons", "ring", "spiral", "gaussians", "checkerboard")
+PRESETS = ("moons", "ring", "spiral", "gaussians", "checkerboard", "imbalanced")
+# "imbalanced": a large cluster and a rare one, 10% of the points, far apart. RARE says where the
+# rare one is (centre, radius of its disc, its share of the data); rare_mass() measures a model.
+RARE = ((1.3, 1.0), 0.6, 0.1)
 PLANE = 3.0                  # every picture shows [-PLANE, PLANE]^2, data and latent planes alike
 MIN_POINTS, MAX_POINTS = 10, 2000
 WIDTHS = (16, 256)           # allowed hidden sizes
@@ -114,7 +117,8 @@ class FourierFeatures(nn.Module):
 
 def preset(name: str, n: int = 1000, seed: int = 0) -> torch.Tensor:
     """n points (n, 2) of a named shape: moons, ring, spiral, gaussians (eight of them in a
-    circle) or checkerboard. All fit in about [-2, 2]^2 with a spread near 1."""
+    circle), checkerboard, or imbalanced (two clusters, the rare one with 10% of the points).
+    All fit in about [-2, 2]^2 with a spread near 1."""
     if name not in PRESETS:
         raise ValueError(f"preset must be one of {', '.join(PRESETS)}; got {name!r:.40}")
     n = check_range("number of points", n, MIN_POINTS, MAX_POINTS, integer=True)
@@ -138,6 +142,11 @@ def preset(name: str, n: int = 1000, seed: int = 0) -> torch.Tensor:
         k = torch.randint(0, 8, (n,), generator=g)
         angle = k * math.pi / 4
         points = 1.6 * torch.stack([angle.cos(), angle.sin()], 1) + 0.1 * noise
+    elif name == "imbalanced":                # 90% in a wide cluster, 10% in a small one (RARE)
+        (cx, cy), _, share = RARE
+        rare = (torch.arange(n) < round(share * n))[:, None]          # exactly 10%, whatever n
+        points = torch.where(rare, torch.tensor([cx, cy]) + 0.15 * noise,
+                             torch.tensor([-0.9, -0.4]) + 0.4 * noise)
     else:                                     # checkerboard: 8 of the 16 unit squares of [-2, 2]^2
         cell = torch.randint(0, 8, (n,), generator=g)
         row = cell // 2
@@ -145,6 +154,14 @@ def preset(name: str, n: int = 1000, seed: int = 0) -> torch.Tensor:
         offset = torch.rand(n, 2, generator=g)
         points = torch.stack([col + offset[:, 0], row + offset[:, 1]], 1) - 2
     return points
+
+
+def rare_mass(points: torch.Tensor) -> float:
+    """The share of points (N, 2) on the "imbalanced" preset's rare cluster (inside RARE's disc):
+    0.10 for its data; a model that drops the cluster scores near 0, one that inflates it more."""
+    (cx, cy), radius, _ = RARE
+    points = torch.as_tensor(points, dtype=torch.float32)
+    return ((points - torch.tensor([cx, cy])).norm(dim=1) <= radius).float().mean().item()
 
 
 def check_points(points) -> torch.Tensor:

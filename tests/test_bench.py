@@ -116,6 +116,11 @@ def _fake_results():
                                           "queue_requests_per_press": 1.0},
                     "streaming": {"runs": 1, "frames_shown": 50, "server_steps": 50, "browser_fps": 24.0,
                                   "server_fps": 25.0, "finish_lag_s": 0.1, "run_s": 2.0}},
+        "browser_live": {"GAN latent slider": {"presses": 2, "measured": 2, "missed": 0, "p50_ms": 10.0, "p95_ms": 20.0,
+                                               "requests_per_press": 0.0},
+                         "first_load": {"bytes": 7e6, "runtime_and_models_bytes": 4.9e6, "reload_bytes": 1e6,
+                                        "first_picture_s": 6.0, "first_live_picture_s": 6.5,
+                                        "first_picture_without_runtime_s": 6.2}},
         "coldstart": {"runs_s": [5.0], "first_s": 5.0, "median_s": 5.0},
         "class": dict(scenario, diffusion=dict(sliders, p50_ms=2500.0, p95_ms=3000.0)),
         "burst": scenario, "trivial_burst": dict(scenario, server_cpu_ms_per_event=16.0),
@@ -132,6 +137,7 @@ def test_report_and_plot(tmp_path):
     assert "| GAN latent slider" not in text          # rows say what they measure
     assert "Handler time: GAN latent slider" in text and "**PASS**" in text and "**MISS**" in text   # VAE p50 20 ms
     assert "## Growth" in text and "## What batching" in text and "Dynamic batching" in text
+    assert "model in the page: key press → new picture, GAN latent slider" in text and "4.9 MB" in text
     bench_main.plot_growth(r, tmp_path / "growth.png")
     assert (tmp_path / "growth.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     json.dumps(r)

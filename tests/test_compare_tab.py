@@ -162,7 +162,7 @@ def test_browser_compares_and_replays_training(page, app_url, artifacts):
         expect(page.locator(f"#compare-{key} img")).to_be_visible(timeout=90_000)
     table = page.locator("#compare-table")
     expect(table).to_contain_text("ms per image", timeout=30_000)
-    expect(table).to_contain_text("diffusion")
+    expect(table).to_contain_text("Diffusion")
     assert any(ch.isdigit() for ch in table.inner_text())
 
     grid = page.locator("#compare-grid img")

@@ -7,6 +7,7 @@ import torch
 from gradio_client import handle_file
 from PIL import Image, ImageDraw
 
+from live_pictures import picture, wait_for_new_picture
 from ui import common
 
 STEPS = 10
@@ -197,20 +198,16 @@ def open_diffusion(page, app_url, query=""):
 
 def test_forward_slider_moves_the_picture(page, app_url):
     open_diffusion(page, app_url)
-    image = page.locator("#diffusion-forward-xt img")
-    image.wait_for()
-    before = image.get_attribute("src")
+    page.locator("#diffusion-forward-xt img").wait_for()
+    before = picture(page, "diffusion-forward-xt")
     page.locator("#diffusion-forward-t [data-testid=number-input]").fill("800")
     page.locator("#diffusion-forward-t [data-testid=number-input]").press("Enter")
-    page.wait_for_function(
-        "before => document.querySelector('#diffusion-forward-xt img').src !== before", arg=before)
+    shown = wait_for_new_picture(page, "diffusion-forward-xt", before)
     slider = page.locator("#diffusion-forward-t [data-testid=range-input]")
     slider.focus()
-    shown = image.get_attribute("src")
     for _ in range(5):
         slider.press("ArrowRight")
-    page.wait_for_function(
-        "shown => document.querySelector('#diffusion-forward-xt img').src !== shown", arg=shown)
+    wait_for_new_picture(page, "diffusion-forward-xt", shown)
     assert page.locator("#diffusion-forward-alpha-bar input").input_value() != ""
 
 

@@ -44,17 +44,17 @@ def test_q_sample_follows_the_formula_and_the_seed():
 
 def test_q_sample_is_where_image_to_image_starts(diffusion):
     seen = []
-    real = diffusion.guided_eps
+    real = diffusion.predict_eps
 
-    def spy(x_t, t, y, guidance):
-        seen.append(x_t.clone())
-        return real(x_t, t, y, guidance)
+    def spy(x, t, y):                       # the U-Net's batch: x_t, then x_t again with no digit
+        seen.append(x[:1].clone())
+        return real(x, t, y)
 
-    diffusion.guided_eps = spy
+    diffusion.predict_eps = spy
     try:
         list(diffusion.sample_steps([3], seed=5, steps=10, x_start=digit(), t_start=60))
     finally:
-        del diffusion.guided_eps
+        del diffusion.predict_eps
     start, _ = q_sample(diffusion.schedule, digit(), 60, seed=5)
     assert torch.allclose(seen[0], start)
 

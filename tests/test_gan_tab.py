@@ -7,6 +7,8 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
+from live_pictures import picture, wait_for_new_picture
+
 
 def pixels(path) -> np.ndarray:
     with Image.open(path) as im:
@@ -197,14 +199,14 @@ def open_gan(page, url):
 
 def test_a_latent_slider_changes_the_image_while_moving(page, app_url, artifacts):
     from playwright.sync_api import expect
-    image = open_gan(page, app_url)
-    before = image.get_attribute("src")
+    open_gan(page, app_url)
+    before = picture(page, "gan-image")
     slider = page.locator("#gan-pc1 [data-testid=range-input]")
     slider.focus()
     for _ in range(10):
         slider.press("ArrowRight")
     expect(page.locator("#gan-pc1 [data-testid=number-input]")).to_have_value("1", timeout=SLOW)
-    expect(image).not_to_have_attribute("src", before, timeout=SLOW)
+    wait_for_new_picture(page, "gan-image", before)
     expect(page.locator("#gan-verdict")).to_contain_text("D(x) =", timeout=SLOW)
     # The sliders get names once they are measured (a second or so, once per process).
     expect(page.locator("#gan-pc1 label").first).to_contain_text("PC1 · →", timeout=SLOW)
@@ -220,16 +222,15 @@ def test_dice_preset_and_reset(page, app_url):
     seed = page.locator("#gan-seed input")
     page.locator("#gan-dice").click()
     expect(seed).not_to_have_value("42", timeout=SLOW)
-    before = image.get_attribute("src")
+    before = picture(page, "gan-image")
     page.get_by_text("an 8 pushed along PC1", exact=True).click()
     expect(seed).to_have_value("8", timeout=SLOW)
     expect(page.locator("#gan-digit input[value='8']")).to_be_checked(timeout=SLOW)
     expect(page.locator("#gan-pc1 [data-testid=number-input]")).to_have_value("2.5", timeout=SLOW)
-    expect(image).not_to_have_attribute("src", before, timeout=SLOW)
-    pushed = image.get_attribute("src")
+    pushed = wait_for_new_picture(page, "gan-image", before)
     page.locator("#gan-reset").click()
     expect(page.locator("#gan-pc1 [data-testid=number-input]")).to_have_value("0", timeout=SLOW)
-    expect(image).not_to_have_attribute("src", pushed, timeout=SLOW)
+    wait_for_new_picture(page, "gan-image", pushed)
 
 
 def test_a_link_restores_seed_and_digit(page, app_url):

@@ -101,7 +101,7 @@ def test_chinese_browser_then_switch_to_english_and_back(browser, app_url):
     page = context.new_page()
     page.set_default_timeout(60_000)
     try:
-        page.goto(app_url)
+        page.goto(app_url + "?tab=gan")             # the lesson is the first tab
         # Made on the server at run time: D's verdict, and the direction names in the slider labels.
         page.locator("#gan-verdict").get_by_text("判别器认为这张图是真实手写的 7").wait_for()
         page.wait_for_function("() => /PC1 · → \\S*[\\u4e00-\\u9fff]/.test("
@@ -136,7 +136,7 @@ def test_lang_query_parameter(browser, app_url):
     page = context.new_page()
     page.set_default_timeout(60_000)
     try:
-        page.goto(app_url + "?lang=zh-CN")
+        page.goto(app_url + "?tab=gan&lang=zh-CN")
         page.get_by_text("种子（决定噪声 z）", exact=True).wait_for()
         assert page.locator("#language input[value='zh-CN']").is_checked()
     finally:

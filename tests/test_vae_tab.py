@@ -8,6 +8,7 @@ import pytest
 from gradio_client import handle_file
 from PIL import Image
 
+from live_pictures import picture, wait_for_new_picture
 from ui import common, vae_tab
 
 
@@ -162,27 +163,23 @@ def open_tab(page, app_url, query=""):
     page.locator("#vae-map img").wait_for()
 
 
-def src(page, elem_id) -> str:
-    return page.locator(f"#{elem_id} img").first.get_attribute("src") or ""
-
-
 def test_map_click_and_16d_slider_change_the_digits(page, app_url, artifacts):
     from playwright.sync_api import expect
     open_tab(page, app_url)
-    before = src(page, "vae-decoded2d")
+    before = picture(page, "vae-decoded2d")
     box = page.locator("#vae-map img").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.8)   # lower left of the grid
     expect(page.locator("#vae-x [data-testid=number-input]")).not_to_have_value("0", timeout=60_000)
-    expect(page.locator("#vae-decoded2d img")).not_to_have_attribute("src", before, timeout=60_000)
+    wait_for_new_picture(page, "vae-decoded2d", before)
     assert float(page.locator("#vae-x [data-testid=number-input]").input_value()) < 0
     assert float(page.locator("#vae-y [data-testid=number-input]").input_value()) < 0
     # Other tabs' start-up errors (a missing checkpoint while models train) would cover the picture.
     page.evaluate("document.querySelectorAll('.toast-wrap').forEach(e => e.remove())")
     page.screenshot(path=str(artifacts / "vae.png"))
 
-    before = src(page, "vae-decoded16")
+    before = picture(page, "vae-decoded16")
     page.locator("#vae-z1 [data-testid=range-input]").fill("-4")
-    expect(page.locator("#vae-decoded16 img")).not_to_have_attribute("src", before, timeout=60_000)
+    wait_for_new_picture(page, "vae-decoded16", before)
 
 
 def test_drawing_shows_its_reconstruction(page, app_url):

@@ -25,7 +25,7 @@ import genai
 from genai.checks import check_range
 from genai.images import grid, prepare_digit, upscale
 
-from .i18n import chinese_error, say, t
+from .i18n import EN, ZH, chinese_error, leftover, say, t
 
 SEED_MAX = 2**31 - 1      # what the seed boxes offer; the package accepts up to 2**63 - 1
 SCALE = 8                 # 28 px -> 224 px, nearest neighbour: every model pixel a crisp square
@@ -69,11 +69,55 @@ def image_output(label: str, **kwargs) -> gr.Image:
 
 
 def sketchpad(label: str, **kwargs) -> gr.Sketchpad:
-    """A 280x280 canvas with a thick black brush, the size MNIST digits were written at.
+    """A 280x280 canvas with a thick black brush, the size MNIST digits were written at, and one
+    layer (no "Layer 1" menu: a digit needs none). keep_brush_on() selects its brush.
     (Gradio 6's canvas is opaque white; prepare_digit inverts dark-on-light drawings.)"""
     return gr.Sketchpad(label=label, canvas_size=(280, 280), type="numpy", image_mode="RGBA",
                         brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
-                        **kwargs)
+                        layers=False, **kwargs)
+
+
+# Gradio's own words on the drawing pads, by its i18n keys; its Chinese table has none of them.
+PAD_WORDS = {
+    "image_editor.brush": ("Brush", "画笔"), "image_editor.erase": ("Erase", "橡皮擦"),
+    "image_editor.clear_canvas": ("Clear canvas", "清空画布"), "image_editor.pan": ("Pan", "平移"),
+    "image_editor.redo": ("Redo", "重做"),
+    "image_editor.zoom_in": ("Zoom in", "放大"), "image_editor.zoom_out": ("Zoom out", "缩小"),
+    "image_editor.brush_size": ("Brush Size", "画笔大小"), "image_editor.eraser_size": ("Eraser Size", "橡皮擦大小"),
+    "image_editor.select_draw_tool": ("select the draw tool to start", "选择画笔即可开始画"),
+    "image_editor.layer": ("Layer", "图层"), "image_editor.layers": ("Layers", "图层"),
+    "image_editor.show_layers": ("Show Layers", "显示图层"), "image_editor.add_layer": ("Add Layer", "添加图层"),
+    "image_editor.fit_to_screen": ("Fit to screen", "适应屏幕"),
+}
+for _key, (_en, _zh) in PAD_WORDS.items():
+    t(_key, _en, _zh)
+
+
+def keep_brush_on(demo: gr.Blocks) -> None:
+    """Every drawing pad has its brush selected: when it first appears, after "Clear canvas" and
+    after the server empties it. Gradio's pad starts (and, once cleared, falls back) with no tool,
+    and a drag then selects the page's text instead of drawing. Runs in the browser only."""
+    labels = json.dumps(PAD_WORDS["image_editor.brush"])
+    js = f"""() => {{
+        const brushes = new Set({labels});
+        const arm = () => document.querySelectorAll("button[aria-label]").forEach((button) => {{
+            if (!brushes.has(button.getAttribute("aria-label"))) return;
+            const pad = button.closest(".block");
+            const recently = Date.now() - Number(button.dataset.genaiArmed || 0) < 1000;
+            if (pad && !pad.querySelector("button.highlight") && !recently) {{      // no tool chosen
+                button.dataset.genaiArmed = String(Date.now());
+                button.click();
+            }}
+        }});
+        let queued = false;         // at most one look per frame, however much the page changes
+        new MutationObserver(() => {{
+            if (queued) return;
+            queued = true;
+            requestAnimationFrame(() => {{ queued = false; arm(); }});
+        }}).observe(document.body, {{childList: true, subtree: true, attributes: true, attributeFilter: ["class"]}});
+        arm();
+    }}"""
+    gr.on(None, None, None, None, js=js, api_visibility="private", queue=False)
 
 
 def read_picture(path) -> np.ndarray:
@@ -133,6 +177,10 @@ def picture_file(label: str = "image") -> gr.File:
     return component
 
 
+NOTHING_DRAWN = leftover("common.nothing_drawn", "Nothing drawn yet: draw a digit (or upload one) first.",
+                         "还没有画任何东西：请先画一个数字（或上传一张）。")
+
+
 def drawing_to_digit(value) -> np.ndarray:
     """A Sketchpad value, an uploaded file's path, an image or an array -> a (28, 28) uint8
     digit. Raises gr.Error for a blank or unreadable picture."""
@@ -144,7 +192,7 @@ def drawing_to_digit(value) -> np.ndarray:
     if isinstance(value, dict):
         value = value.get("composite")
     if value is None:
-        raise gr.Error("Nothing drawn yet: draw a digit (or upload one) first.")
+        raise gr.Error(NOTHING_DRAWN)
     try:
         return prepare_digit(np.asarray(value) if not hasattr(value, "mode") else value)
     except (ValueError, TypeError) as e:
@@ -178,6 +226,18 @@ def friendly(fn):
             except TypeError:
                 pass
         raise gr.Error(say(request, str(e), chinese_error(str(e)))) from None
+
+    if inspect.isasyncgenfunction(fn):
+        @functools.wraps(fn)
+        async def agen(*args, **kwargs):
+            try:
+                async for out in fn(*args, **kwargs):
+                    yield out
+            except gr.Error:
+                raise
+            except (ValueError, TypeError, genai.CheckpointError) as e:
+                fail(e, args, kwargs)
+        return agen
 
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
@@ -218,7 +278,7 @@ def link_button(tab_id: str, fields: dict[str, gr.components.Component]) -> None
     with gr.Row():
         button = gr.Button(t("common.copy_link", "🔗 Copy link to this view", "🔗 复制此视图的链接"),
                            size="sm", scale=0, min_width=220)
-        box = gr.Textbox(show_label=False, placeholder=t("common.link_here", "the link appears here", "链接会显示在这里"),
+        box = gr.Textbox(label=t("common.link_label", "Link to this view", "此视图的链接"), show_label=False, placeholder=t("common.link_here", "the link appears here", "链接会显示在这里"),
                          scale=3, interactive=False, buttons=["copy"], elem_id=f"{tab_id}-link")
     keys = json.dumps(list(fields))
     js = f"""(...values) => {{
@@ -226,6 +286,8 @@ def link_button(tab_id: str, fields: dict[str, gr.components.Component]) -> None
         url.search = "";
         url.searchParams.set("tab", "{tab_id}");
         {keys}.forEach((key, i) => url.searchParams.set(key, values[i]));
+        // the page's language too: a teacher's Chinese link opens Chinese (ui.i18n's LOAD_JS reads it)
+        url.searchParams.set("lang", localStorage.getItem("genai-locale") || document.documentElement.lang || "en");
         const link = url.toString();
         navigator.clipboard?.writeText(link).catch(() => {{}});
         return link;
@@ -294,8 +356,9 @@ def link_updates(query: str, tab: Tab) -> list:
     return [gr.update() if value is None else value for value in values]
 
 
-def restore_links(demo: gr.Blocks, tabs: list[Tab]) -> None:
-    """Make a link (?tab=gan&seed=3) set the widgets it names when the page opens.
+def restore_links(demo: gr.Blocks, tabs: list[Tab]) -> list[gr.Textbox]:
+    """Make a link (?tab=gan&seed=3) set the widgets it names when the page opens. Returns each
+    tab's hidden box: an event that writes a link's query into one restores that view too.
 
     The browser does the first part: it clicks the named tab, and hands the query string to
     a hidden box of each tab the link has values for; that box's change event sets the
@@ -320,6 +383,72 @@ def restore_links(demo: gr.Blocks, tabs: list[Tab]) -> None:
             keys[id].some((key) => params.has(key)) ? window.location.search : "");
     }}"""
     demo.load(None, None, boxes, js=js, api_visibility="private", show_progress="hidden")
+    return boxes
+
+
+# ----------------------------------------------------------------------------- first use
+
+def warm_up(tasks) -> list[str]:
+    """Do now, one by one, what the first visitor's requests would otherwise wait for (loading
+    models, fitting cached fits, a model's first run): for a background thread started with the
+    server. Returns the names of the tasks that failed; a failure is printed, never raised (the
+    visitor's own request then does that work, or reports the error)."""
+    failed = []
+    for task in tasks:
+        name = getattr(task, "__name__", None) or getattr(getattr(task, "func", None), "__name__", repr(task))
+        try:
+            task()
+        except Exception as e:        # noqa: BLE001 -- warming is best effort, the app must start anyway
+            print(f"warm-up: {name} failed: {type(e).__name__}: {e}")
+            failed.append(name)
+    return failed
+
+
+# ----------------------------------------------------------------------------- numbers typed out of range
+
+RANGE_NOTE = t("common.range_note", "Allowed: {low} to {high}. {typed} is out of range, so the box now holds {value}.",
+               "允许范围：{low} 到 {high}。{typed} 超出了范围，输入框已改为 {value}。")
+
+
+def keep_numbers_in_range(demo: gr.Blocks) -> None:
+    """A number typed outside a box's range (a seed of 10^20) is corrected in the box itself, with
+    the app's note in the page's language under it, before the server sees it: otherwise Gradio
+    answers in English with a rounded number that is not what was typed, and the box keeps it.
+    Too large is corrected while typing (more digits only make it larger); too small when the box
+    is left, since "1" is on the way to "15". Runs in the browser only."""
+    words = json.dumps({"en": EN[RANGE_NOTE.key], "zh": ZH[RANGE_NOTE.key]})
+    js = f"""() => {{
+        const words = {words};
+        const note = (input, typed, value) => {{
+            const zh = (localStorage.getItem("genai-locale") || document.documentElement.lang || "").startsWith("zh");
+            const block = input.closest(".block") || input.parentElement;
+            let box = block.querySelector(":scope > .genai-range-note");
+            if (!box) {{
+                box = document.createElement("div");
+                box.className = "genai-range-note";
+                box.setAttribute("role", "status");
+                block.appendChild(box);
+            }}
+            box.textContent = words[zh ? "zh" : "en"].replace("{{low}}", input.min).replace("{{high}}", input.max)
+                .replace("{{typed}}", typed).replace("{{value}}", value);
+            clearTimeout(box.genaiTimer);
+            box.genaiTimer = setTimeout(() => box.remove(), 8000);
+        }};
+        const clamp = (event) => {{
+            const input = event.target;
+            if (!(input instanceof HTMLInputElement) || input.type !== "number" || input.value === "") return;
+            const typed = input.value, x = Number(typed);
+            const low = input.min === "" ? -Infinity : Number(input.min);
+            const high = input.max === "" ? Infinity : Number(input.max);
+            const value = x > high ? high : x < low && (event.type === "change" || low <= 0) ? low : null;
+            if (value === null || Number.isNaN(x)) return;
+            input.value = String(value);
+            note(input, typed, value);
+        }};
+        document.addEventListener("input", clamp, true);        // capture: before Gradio reads the box
+        document.addEventListener("change", clamp, true);
+    }}"""
+    gr.on(None, None, None, None, js=js, api_visibility="private", queue=False)
 
 
 # ----------------------------------------------------------------------------- leaving

@@ -29,8 +29,8 @@ from genai.evaluate import judge, timed
 from genai.images import to_uint8
 from genai.vae import code_gaussian, generate_like
 
-from . import common
-from .i18n import EN, ZH, t
+from . import common, explain
+from .i18n import EN, ZH, leftover, t
 
 # Everything the tab may open: shipped names and the failure checkpoints, never a visitor's path.
 FAILURES = genai.CHECKPOINTS / "failures"
@@ -43,11 +43,14 @@ DEFAULTS = {"digit": 3, "seed": 0, "n": 8, "steps": 25, "guidance": 2.0, "vae_mo
 MAX_N, MAX_STEPS, MAX_GUIDANCE = 16, 100, 5.0
 COLS, SCALE = 4, 3                      # n digits as rows of 4, each 28 px -> 84 px
 CURVE_POINTS = 300                      # loss points per series in the plot
-NOW = "▶ now"
+NOW = leftover("compare.now", "▶ now", "▶ 当前")
 # Every series any history logs, by its name in the plot. The page's plot keeps the series it was
 # first given (Gradio 6.31: later names are not drawn), so every table carries all of them.
-SERIES = {"loss": "loss (VAE, diffusion, classifier)", "loss_d": "D loss (GAN)", "loss_g": "G loss (GAN)",
-          "mode_seeking": "mode-seeking term (GAN)"}
+# (The page swaps these names, and the axis titles, for Chinese in the drawn plot: ui.i18n.leftover.)
+SERIES = {"loss": leftover("compare.series_loss", "loss (VAE, diffusion, classifier)", "损失（VAE、扩散模型、分类器）"),
+          "loss_d": leftover("compare.series_d", "D loss (GAN)", "D 的损失（GAN）"),
+          "loss_g": leftover("compare.series_g", "G loss (GAN)", "G 的损失（GAN）"),
+          "mode_seeking": leftover("compare.series_ms", "mode-seeking term (GAN)", "模式寻求项（GAN）")}
 COLOURS = dict(zip([*SERIES.values(), NOW], ["#1f77b4", "#d62728", "#9467bd", "#2ca02c", "#ff7f0e"]))
 LANE = dict(concurrency_id="compare", concurrency_limit=1)   # the sampling work: one at a time
 
@@ -278,7 +281,7 @@ def _table(numbers: dict, words: dict) -> str:
     columns = list(HEADERS)
     lines = ["| " + " | ".join(words[HEADERS[c].key] for c in columns) + " |", "|" + "---|" * len(columns)]
     for family, row in numbers.items():
-        cells = [family if family != "real" else words[SAYS["real"].key]]
+        cells = [words.get(f"compare.{family}", family) if family != "real" else words[SAYS["real"].key]]
         cells.append("–" if row["ms_per_image"] is None else f"{row['ms_per_image']:.1f}")
         cells += [f"{row['confidence']:.1%}", f"{row['accuracy']:.0%}", f"{row['feature_diversity']:.1f}",
                   f"{row['pixel_diversity']:.3f}", str(row["distinct_digits"])]
@@ -439,6 +442,13 @@ def build() -> common.Tab:
         numbers = gr.JSON(label=t("compare.numbers", "The numbers (as the API returns them)", "数字（与 API 返回一致）"),
                           visible=False)
         gr.Markdown(VAE_NOTE)
+        gr.Examples([[3, 0, 8, 25, 2.0, "like"], [7, 1, 8, 3, 2.0, "like"], [4, 2, 16, 25, 0.0, "prior"]],
+                    inputs=[digit, seed, n, steps, guidance, vae_mode], elem_id="compare-presets",
+                    label=t("compare.presets", "Starting points: click one, then Compare", "起点：点一个，再按“开始对比”"),
+                    example_labels=[leftover(f"compare.preset.{i}", en, zh) for i, (en, zh) in enumerate([
+                        ("a 3, the defaults", "一个 3，默认设置"),
+                        ("diffusion in 3 steps: fast but blurred", "扩散只走 3 步：快但模糊"),
+                        ("no guidance, VAE from the prior: any digit", "不加引导、VAE 从先验采样：任何数字")])])
 
         # 2. watch it learn -----------------------------------------------------------------------
         gr.Markdown(t("compare.h_history", "### 2. Watch it learn", "### 2. 看它学习"))
@@ -497,7 +507,8 @@ def build() -> common.Tab:
                       "with the repo's own command (README, *Shipped checkpoints*); the diffusion ones use the "
                       "shipped model with other settings (healthy: 25 DDIM steps, w = 2).",
                       "数字、种子和 n 与上面相同。GAN 和 VAE 的失败模型是用仓库自己的训练命令训练的小检查点（见 README 的"
-                      "“Shipped checkpoints”）；扩散模型的失败用的是随仓库发布的模型，只是换了设置（正常：25 步 DDIM，w = 2）。"))
+                      "“随仓库发布的检查点”一节）；扩散模型的失败用的是随仓库发布的模型，只是换了设置（正常：25 步 DDIM，w = 2）。"))
+        explain.panel("compare")
 
     # ------------------------------------------------------------------------- events
     # Public endpoints: preprocess=False hands the raw values to the handlers, which check them

@@ -11,10 +11,15 @@ Public API (see the README): /diffusion_forward, /diffusion_sample (streams ever
 /diffusion_compare, /diffusion_img2img.
 """
 
+import asyncio
+import base64
 import functools
+import io
+import json
 import os
 import secrets
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -25,10 +30,12 @@ from PIL import Image
 from genai.checks import check_range, check_seed
 from genai.data import TEST_SIZE, load_digits
 from genai.diffusion import GUIDANCE, q_sample
+from genai.engine import Engine
 from genai.images import from_uint8, to_uint8
 
 from . import common, explain, finetune
-from .i18n import say, t as tr  # `t` is the noise level here
+from .i18n import leftover, say, t as tr  # `t` is the noise level here
+from .live import GENERATED, fallback, live_view
 
 INTRO = ("**Forward:** add noise step by step until only noise is left. **Reverse:** a U-Net predicts "
          "the noise; removing it step by step turns noise into a digit.")
@@ -49,11 +56,15 @@ GIF_MAX_AGE_S = 3600             # older GIFs in our temp folder are deleted
 VIEWS = ("forward", "reverse", "compare", "img2img")
 DIGIT_CHOICES = [(tr("diffusion.no_digit", "no digit (unconditional)", "不指定数字（无条件）"), "none")] + [(str(d), str(d)) for d in range(10)]
 SAMPLER_CHOICES = [("DDIM", "ddim"), ("DDPM", "ddpm")]
-# Sampling is the slow work: it gets its own queue lane so slider events never wait behind it.
-# Runs at once (GENAI_DIFFUSION_CONCURRENCY). A class on two cores (30 on sliders, 5 generating, 60 s
-# each) is CPU-bound either way: diffusion p95 14.8 s with 1, 14.0 s with 2 (bench.load).
+# Sampling is the slow work, done by one batched engine (genai/engine.py) for every visitor:
+# the handlers only wait for its frames. The page's runs wait without holding a thread (an async
+# handler), so they need no lane of their own: the engine keeps its own line (GENAI_ENGINE_MAX_RUNS
+# runs share a tick, the rest wait and are told their place). API and image-to-image calls keep a
+# lane (GENAI_DIFFUSION_CONCURRENCY), since each holds a thread while it waits.
 SAMPLE_LANE = dict(concurrency_id="diffusion_sample",
                    concurrency_limit=int(os.environ.get("GENAI_DIFFUSION_CONCURRENCY", "2")))
+ENGINE_MAX_RUNS = int(os.environ.get("GENAI_ENGINE_MAX_RUNS", "16"))
+ENGINE_NICE = int(os.environ.get("GENAI_ENGINE_NICE", "10"))     # 0: the engine's thread as urgent as requests
 RED = np.array([214, 39, 40], np.uint8)
 
 
@@ -120,6 +131,19 @@ def _schedule_plot():
     return rgb, cols, np.round(H - signal[:, 1]).astype(int), np.round(H - noise[:, 1]).astype(int), top, bottom
 
 
+def _schedule_plot_json() -> bytes:
+    """The unmarked plot and where each t's marker goes, for the page to draw it (ui/static/live.js)."""
+    rgb, cols, signal_rows, noise_rows, top, bottom = _schedule_plot()
+    png = io.BytesIO()
+    Image.fromarray(rgb).save(png, format="PNG")
+    return json.dumps({"picture": "data:image/png;base64," + base64.b64encode(png.getvalue()).decode(),
+                       "cols": cols.tolist(), "signal_rows": signal_rows.tolist(),
+                       "noise_rows": noise_rows.tolist(), "top": top, "bottom": bottom}).encode()
+
+
+GENERATED["schedule_plot.json"] = _schedule_plot_json
+
+
 def _plot_marker(t: int) -> np.ndarray:
     """The cached plot with a red line at t and a dot on each curve (well under a millisecond)."""
     rgb, cols, signal_rows, noise_rows, top, bottom = _schedule_plot()
@@ -153,7 +177,7 @@ def _gif_folder() -> Path:
 def _write_gif(run: dict, n: int) -> str:
     """The first n stored steps as an animated GIF (x_t | predicted x_0), the last frame held."""
     keep = sorted(set(np.linspace(0, n - 1, min(n, GIF_FRAMES)).round().astype(int).tolist()))
-    frames = [Image.fromarray(_side_by_side(run["x_t"][i], run["x0"][i], scale=4)) for i in keep]
+    frames = [Image.fromarray(_side_by_side(*run["frames"][i], scale=4)) for i in keep]
     folder = _gif_folder()
     name = run["name"] + ("" if n == run["total"] else f"-stopped-at-{n}")
     partial = folder / f".{secrets.token_hex(8)}.gif"
@@ -187,45 +211,112 @@ def forward_parts(index: int = 0, request: gr.Request = None):
                 f"留出的第 {index} 号数字：一个 **{label}**，训练时从未见过。"))
 
 
+# ----------------------------------------------------------------------------- reverse runs, through the engine
+
+@functools.cache
+def engine() -> Engine:
+    """The one engine every visitor's runs share."""
+    return Engine(common.model("diffusion"), max_runs=ENGINE_MAX_RUNS, nice=ENGINE_NICE)
+
+
+def _keep(step) -> tuple[np.ndarray, np.ndarray]:
+    """What a run stores of each step: x_t and the predicted x_0 as 28x28 uint8 (for the replay
+    slider and the GIF)."""
+    return to_uint8(step.x_t)[0], to_uint8(step.x0_pred)[0]
+
+
+def _submit(seed, label, steps, sampler, eta, guidance, request: gr.Request | None = None) -> dict:
+    """Check the settings (a bad one never joins the batch) and hand the run to the engine.
+    The returned dict is what the page's `run` state holds."""
+    seed, y = check_seed(seed), parse_label(label)
+    job = engine().submit([y], record=_keep, seed=seed, steps=steps, sampler=sampler, eta=eta, guidance=guidance)
+    return {"job": job, "frames": job.frames, "t": job.t, "total": job.total, "closed": threading.Event(),
+            "name": f"diffusion-seed{seed}-{'none' if y is None else y}-{sampler}-{job.total}steps"}
+
+
 def _status(run: dict, i: int, request: gr.Request | None = None) -> str:
     n, t = f"{i + 1}/{run['total']}", run["t"][i]
     return say(request, f"step {n}, t={t}", f"第 {n} 步，t={t}")
 
 
-def _record(seed, label, steps, sampler, eta, guidance):
-    """Run reverse diffusion, storing every step's pictures in a `run` dict (what the replay
-    slider and the GIF read); yields (run, i) after step i."""
-    model = common.model("diffusion")
-    seed, y = check_seed(seed), parse_label(label)
-    total = len(model.schedule.timesteps(steps))
-    run = {"x_t": [], "x0": [], "t": [], "total": total,
-           "name": f"diffusion-seed{seed}-{'none' if y is None else y}-{sampler}-{total}steps"}
-    for step in model.sample_steps([y], seed=seed, steps=steps, sampler=sampler, eta=eta, guidance=guidance):
-        if run.get("stopped"):                  # Stop was pressed: keep what is stored, show nothing new
-            return
-        run["x_t"].append(to_uint8(step.x_t)[0])
-        run["x0"].append(to_uint8(step.x0_pred)[0])
-        run["t"].append(step.t)
-        yield run, step.index
+def _live_status(run: dict, i: int, request: gr.Request | None) -> str:
+    """The step, and whether the run shares its U-Net calls with others (students see the sharing)."""
+    peers = run["job"].peers
+    if not peers:
+        return _status(run, i, request)
+    return _status(run, i, request) + say(request, f" · batched with {peers} other run{'s' * (peers > 1)}",
+                                          f" · 与另外 {peers} 个运行共用一次 U-Net 计算")
+
+
+def _waiting(run: dict, request: gr.Request | None) -> str:
+    place = run["job"].position
+    return say(request, f"waiting for the engine: number {place} in line", f"等待计算：排在第 {place} 位")
+
+
+async def _follow(run: dict, request: gr.Request | None):
+    """Yield the index of each frame to show, paced to FRAME_S: runs of up to EVERY_STEP_UP_TO
+    steps show every step, longer ones the newest step at each tick of the pace (and the last)."""
+    job, shown, place = run["job"], 0, None
+    try:
+        while shown < job.total:
+            await asyncio.sleep(FRAME_S)            # first: a run the engine takes at once never shows "in line"
+            if job.error is not None:
+                raise gr.Error(say(request, str(job.error), "扩散计算出错了，请再按一次生成。"))
+            if job.cancelled:
+                return
+            n = len(job.frames)
+            if n > shown:
+                shown = shown + 1 if job.total <= EVERY_STEP_UP_TO else n
+                yield shown - 1
+            elif n == 0 and job.position != place:
+                place = job.position
+                yield None                          # still in line: say where
+    finally:
+        if not job.finished:                        # Stop, or the visitor left: the run leaves the batch
+            job.cancel()
+        run["closed"].set()                         # no frame of this run can follow now
+
+
+def png_data_url(image: np.ndarray) -> str:
+    """A model-size picture as an inline PNG (a few hundred bytes): the browser scales it, crisp."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="png")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def frame_html(image: np.ndarray | None) -> str:
+    """One live picture for the page: a 28x28 PNG inline, no file written, no second request."""
+    if image is None:
+        return '<div class="diffusion-frame empty"></div>'
+    return f'<div class="diffusion-frame"><img src="{png_data_url(image)}" alt=""></div>'
 
 
 @common.friendly
-def sample(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta: float = 0.0,
-           guidance: float = GUIDANCE, request: gr.Request = None):
-    """Stream reverse diffusion: yields (x_t, predicted x_0, "step i/n, t=...", step, run)
+async def sample_live(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta: float = 0.0,
+                      guidance: float = GUIDANCE, request: gr.Request = None):
+    """The page's runs: (x_t, predicted x_0) as inline 28x28 pictures, status; the run state once.
+    (The replay slider is set when the run ends: updating it every frame cost the page more than
+    the pictures did.)"""
+    run = _submit(seed, label, steps, sampler, eta, guidance, request)
+    yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), run
+    async for i in _follow(run, request):       # each frame updates three small outputs, nothing else
+        if i is None:
+            yield gr.skip(), gr.skip(), _waiting(run, request), gr.skip(), gr.skip()
+            continue
+        x_t, x0 = run["frames"][i]
+        yield frame_html(x_t), frame_html(x0), _live_status(run, i, request), gr.skip(), gr.skip()
+
+
+@common.friendly
+async def sample(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta: float = 0.0,
+                 guidance: float = GUIDANCE, request: gr.Request = None):
+    """Stream reverse diffusion: yields (x_t, predicted x_0, "step i/n, t=...", step)
     as the run goes; short runs send every step, long ones at most GENAI_STREAM_FPS frames a second."""
-    shown = 0.0
-    for run, i in _record(seed, label, steps, sampler, eta, guidance):
-        total = run["total"]
-        wait = shown + FRAME_S - time.monotonic()
-        if total <= EVERY_STEP_UP_TO:
-            time.sleep(max(wait, 0.0))          # slow enough to see each step
-        elif wait > 0 and i < total - 1:
-            continue                            # too fast for the browser: skip this frame
-        if run.get("stopped"):
-            return
-        shown = time.monotonic()
-        yield common.picture(run["x_t"][i]), common.picture(run["x0"][i]), _status(run, i, request), i + 1, run
+    run = _submit(seed, label, steps, sampler, eta, guidance)
+    async for i in _follow(run, request):
+        if i is not None:
+            x_t, x0 = run["frames"][i]
+            yield common.picture(x_t), common.picture(x0), _status(run, i), i + 1
 
 
 def start(steps):
@@ -246,43 +337,55 @@ def forget_run():
 
 def finish(run):
     """After a run, or Stop: let the slider replay the stored steps and offer the GIF."""
-    if not run or not run["x_t"]:
+    if not run or not run["frames"]:
         return (gr.Slider(interactive=False), gr.DownloadButton(value=None, interactive=False),
                 gr.Button(interactive=True))
-    run["stopped"] = True                       # a run still going ends at its next step
-    n = len(run["x_t"])
+    run["job"].cancel()                         # a run still going leaves the batch at the next tick
+    n = len(run["frames"])
     return (gr.Slider(minimum=0, maximum=n, value=n, interactive=True),
             gr.DownloadButton(value=_write_gif(run, n), interactive=True), gr.Button(interactive=True))
 
 
 def stop_run(run, request: gr.Request = None):
-    """Stop: end the run and show its last stored step, so picture, counter and replay agree."""
+    """Stop: end the run and show its last stored step, so picture, counter and replay agree.
+    A run that had already finished keeps its words: nothing was stopped."""
+    was_running = bool(run) and not run["job"].finished
     after = finish(run)
-    if not run or not run["x_t"]:
+    if run:                                     # let the stream end first, so no late frame overwrites this
+        run["closed"].wait(timeout=2.0)
+    if not run or not run["frames"]:
         return *after, gr.skip(), gr.skip(), gr.skip()
-    i = len(run["x_t"]) - 1
-    return (*after, common.picture(run["x_t"][i]), common.picture(run["x0"][i]),
-            _status(run, i, request) + say(request, " (stopped)", "（已停止）"))
+    i = len(run["frames"]) - 1
+    x_t, x0 = run["frames"][i]
+    stopped = say(request, " (stopped)", "（已停止）") if was_running else ""
+    return (*after, frame_html(x_t), frame_html(x0), _status(run, i, request) + stopped)
+
+
+def cancel_run(run) -> None:
+    """The page's session ended (its state is deleted): its run leaves the batch."""
+    if run:
+        run["job"].cancel()
 
 
 @common.friendly
 def replay(step: int, run, request: gr.Request = None):
     """Show a stored step of the last run without recomputing anything."""
-    if not run or not run["x_t"]:
+    if not run or not run["frames"]:
         raise ValueError("nothing to replay yet: press Generate first")
-    i = min(max(int(step), 1), len(run["x_t"])) - 1       # 0 is "before the first step": show step 1
-    return (common.picture(run["x_t"][i]), common.picture(run["x0"][i]),
-            _status(run, i, request) + say(request, " (replay)", "（回放）"))
+    i = min(max(int(step), 1), len(run["frames"])) - 1       # 0 is "before the first step": show step 1
+    x_t, x0 = run["frames"][i]
+    return frame_html(x_t), frame_html(x0), _status(run, i, request) + say(request, " (replay)", "（回放）")
 
 
 @common.friendly
 def sample_final(label="3", seed: int = 0, sampler: str = "ddim", steps: int = 50, eta: float = 0.0,
                  guidance: float = GUIDANCE):
     """The finished run only (for the cached examples): (x_t, predicted x_0, status)."""
-    for run, i in _record(seed, label, steps, sampler, eta, guidance):
-        pass
-    return (common.picture(run["x_t"][i]), common.picture(run["x0"][i]),
-            _status(run, i) + " (example: press ▶ Generate to watch it step by step)")
+    run = _submit(seed, label, steps, sampler, eta, guidance)
+    engine().drain(run["job"])
+    i = run["total"] - 1
+    x_t, x0 = run["frames"][i]
+    return frame_html(x_t), frame_html(x0), _status(run, i) + " (example: press ▶ Generate to watch it step by step)"
 
 
 @common.friendly
@@ -327,6 +430,14 @@ def show_view(view: str):
 
 # ----------------------------------------------------------------------------- layout
 
+def _live_picture(label, elem_id: str) -> gr.HTML:
+    """A live picture of a run: an inline 28x28 PNG that the browser scales up, crisp."""
+    return gr.HTML(frame_html(None), label=label, show_label=True, container=True, js_on_load=None,
+                   elem_id=elem_id, min_height=250,
+                   css_template=".diffusion-frame { width: 250px; height: 250px; margin: auto; background: #000; }"
+                                ".diffusion-frame img { width: 100%; height: 100%; image-rendering: pixelated; }")
+
+
 def _digit_box(elem_id: str, label=tr("diffusion.digit", "Digit to draw", "要画的数字")) -> gr.Dropdown:
     # A dropdown rather than radio buttons: API callers may send 7, "7", -1 or "none".
     return gr.Dropdown(DIGIT_CHOICES, value="3", label=label, allow_custom_value=True, scale=2, min_width=140,
@@ -352,7 +463,8 @@ def build() -> common.Tab:
         # dview writes `view_asked`, which selects the tab. Two boxes, so no event loops back.
         view_shown = gr.Textbox("forward", visible=False)
         view_asked = gr.Textbox("", visible=False)
-        with gr.Tabs(elem_id="diffusion-views") as views:
+        # Sub-tabs wrap on a phone instead of hiding in a menu.
+        with gr.Tabs(elem_id="diffusion-views", overflow_behavior="wrap") as views:
             # -------------------------------------------------------------- forward
             with gr.Tab(tr("diffusion.tab_forward", "① Forward: add noise", "① 前向：加噪声"), id="forward") as tab_forward:
                 with gr.Row():
@@ -368,6 +480,9 @@ def build() -> common.Tab:
                         alpha_bar = gr.Number(label=tr("diffusion.alpha_bar", "ᾱ_t — how much of the clean digit is left", "ᾱ_t —— 干净的数字还剩多少"), precision=4,
                                               interactive=False, elem_id="diffusion-forward-alpha-bar")
                         caption = gr.Markdown()
+                        forward_view = live_view("forward", index="diffusion-forward-index", t="diffusion-forward-t",
+                                                 image="diffusion-forward-xt", alpha_bar="diffusion-forward-alpha-bar",
+                                                 plot="schedule_plot.json", plot_image="diffusion-forward-plot")
                         gr.Markdown(tr("diffusion.formula", FORMULA,
                                       FORMULA.split("&nbsp;")[0] + "&nbsp; —— 随着 t 增大，ᾱ<sub>t</sub> 从 1 降到 0：数字逐渐消失，噪声 ε 占据主导。"))
                     with gr.Column(scale=1, min_width=130):
@@ -403,16 +518,19 @@ def build() -> common.Tab:
                             stop = gr.Button(tr("diffusion.stop", "■ Stop", "■ 停止"), variant="stop", elem_id="diffusion-stop")
                             gif = gr.DownloadButton(tr("diffusion.gif", "⬇ GIF of the run", "⬇ 本次过程的 GIF"), interactive=False, elem_id="diffusion-gif")
                         with gr.Row():
-                            x_t_live = common.image_output(tr("diffusion.xt_now", "x_t: the image now", "x_t：当前的图像"), height=250,
-                                                           elem_id="diffusion-xt")
-                            x0_live = common.image_output(tr("diffusion.x0_pred", "predicted x₀: the U-Net's guess of the end", "预测的 x₀：U-Net 对最终结果的猜测"), height=250,
-                                                          elem_id="diffusion-x0")
+                            x_t_live = _live_picture(tr("diffusion.xt_now", "x_t: the image now", "x_t：当前的图像"), "diffusion-xt")
+                            x0_live = _live_picture(tr("diffusion.x0_pred", "predicted x₀: the U-Net's guess of the end",
+                                                       "预测的 x₀：U-Net 对最终结果的猜测"), "diffusion-x0")
                         status = gr.Textbox(tr("diffusion.press_generate", "press ▶ Generate", "按 ▶ 生成 开始"),
                                             label=tr("diffusion.progress", "Progress", "进度"), show_label=False, interactive=False,
                                             elem_id="diffusion-status")
                         scrubber = gr.Slider(0, 50, value=0, step=1, interactive=False, elem_id="diffusion-scrub",
                                              label=tr("diffusion.scrub", "Step — after a run, drag to replay every stored step", "步 —— 运行结束后，拖动回放每一步"))
-                run = gr.State(None)
+                run = gr.State(None, delete_callback=cancel_run)
+                with gr.Row(visible=False):          # /diffusion_sample's outputs: full-size PNGs for API callers
+                    api_x_t, api_x0 = common.image_output("x_t"), common.image_output("x0")
+                    api_status, api_step = gr.Textbox(), gr.Number(precision=0)
+                    api_sample = gr.Button()
                 presets = gr.Examples(
                     [["3", 0, "ddim", 50, 0.0, GUIDANCE], ["7", 1, "ddim", 10, 0.0, GUIDANCE], ["none", 2, "ddim", 50, 0.0, GUIDANCE],
                      ["5", 3, "ddim", 50, 0.0, 0.0], ["2", 4, "ddim", 50, 0.0, 4.0], ["4", 5, "ddim", 50, 1.0, GUIDANCE],
@@ -420,10 +538,12 @@ def build() -> common.Tab:
                     inputs=[digit, seed, sampler, steps, eta, guidance], outputs=[x_t_live, x0_live, status],
                     fn=sample_final, cache_examples=True, cache_mode="lazy", api_visibility="private",
                     label=tr("diffusion.presets", "Presets: click one, then ▶ Generate to watch it", "预设：点一个，再按 ▶ 生成 观看过程"),
-                    example_labels=["a 3, the classic", "only 10 DDIM steps", "no digit asked",
-                                    "guidance 0: digit ignored", "guidance 4: over-guided",
-                                    "η = 1: DDIM with noise", "DDPM, all 1000 steps (slow)",
-                                    "DDPM, 20 steps: too few"])
+                    example_labels=[leftover(f"diffusion.preset.{i}", en, zh) for i, (en, zh) in enumerate([
+                        ("a 3, the classic", "一个 3，经典设置"), ("only 10 DDIM steps", "只用 10 步 DDIM"),
+                        ("no digit asked", "不指定数字"), ("guidance 0: digit ignored", "引导 0：忽略数字"),
+                        ("guidance 4: over-guided", "引导 4：引导过度"), ("η = 1: DDIM with noise", "η = 1：带噪声的 DDIM"),
+                        ("DDPM, all 1000 steps (slow)", "DDPM，全部 1000 步（慢）"),
+                        ("DDPM, 20 steps: too few", "DDPM，20 步：太少")])])
 
             # -------------------------------------------------------------- side by side
             with gr.Tab(tr("diffusion.tab_compare", "③ Side by side", "③ 并排比较"), id="compare") as tab_compare:
@@ -482,10 +602,13 @@ def build() -> common.Tab:
     view_asked.change(show_view, view_asked, [views, view_shown], api_visibility="private", queue=False,
                       show_progress="hidden")
 
-    # Forward: drawn when the tab opens (not when the page loads: work, and page updates, only
-    # for visitors who come here) and on every change of index or t (dragging, 🎲, a link).
-    gr.on([page.select, index.change, t.change], forward, [index, t], [x_t_image, alpha_bar, plot],
+    # Forward: drawn by the server when the tab opens (not when the page loads: work, and page
+    # updates, only for visitors who come here); on every change of index or t (dragging, 🎲, a
+    # link) the page draws it itself, the server only when the page cannot (ui/live.py).
+    gr.on([page.select], forward, [index, t], [x_t_image, alpha_bar, plot],
           api_name="diffusion_forward", trigger_mode="always_last", show_progress="hidden", preprocess=False)
+    fallback(forward_view, [index, t], [x_t_image, alpha_bar, plot], forward, [index.change, t.change],
+             trigger_mode="always_last", show_progress="hidden", api_visibility="private")
     gr.on([page.select, index.change], forward_parts, index, [x0_image, eps_image, caption], api_visibility="private",
           trigger_mode="always_last", show_progress="hidden")
     index_dice.click(lambda: secrets.randbelow(TEST_SIZE), None, index, api_visibility="private", queue=False)
@@ -495,9 +618,14 @@ def build() -> common.Tab:
                    queue=False, show_progress="hidden")
     starting = generate.click(start, steps, [scrubber, gif, generate], api_visibility="private", queue=False,
                               show_progress="hidden")
-    running = starting.then(sample, [seed, digit, steps, sampler, eta, guidance],
-                            [x_t_live, x0_live, status, scrubber, run], api_name="diffusion_sample",
-                            show_progress="minimal", preprocess=False, **SAMPLE_LANE)
+    # The page's runs wait for frames without a thread (async), so any number may run: the
+    # engine batches them and keeps its own line.
+    running = starting.then(sample_live, [seed, digit, steps, sampler, eta, guidance],
+                            [x_t_live, x0_live, status, scrubber, run], api_visibility="private",
+                            show_progress="hidden", preprocess=False, concurrency_limit=None,
+                            concurrency_id="diffusion_live")
+    api_sample.click(sample, [seed, digit, steps, sampler, eta, guidance], [api_x_t, api_x0, api_status, api_step],
+                     api_name="diffusion_sample", preprocess=False, **SAMPLE_LANE)
     running.then(finish, run, [scrubber, gif, generate], api_visibility="private", show_progress="hidden")
     stop.click(stop_run, run, [scrubber, gif, generate, x_t_live, x0_live, status], cancels=[running],
                api_visibility="private", show_progress="hidden")

@@ -76,5 +76,5 @@ def panel(family: str) -> None:
                     for name in names:
                         code = excerpt(name)
                         gr.Code(code.code, language="python", label=f"{code.where} · {name.split('.', 2)[-1]}",
-                                interactive=False, show_line_numbers=False, max_lines=30,
+                                interactive=False, show_line_numbers=False, max_lines=30, wrap_lines=True,
                                 elem_classes=["explain-code"])

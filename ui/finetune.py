@@ -180,6 +180,18 @@ def _progress(p: dict | None = None, note: str = "", request: gr.Request | None 
             + (f"<br>{html.escape(note)}" if note else "") + "</div></div>")
 
 
+def _ending(final: dict | None, cfg: ft.FinetuneConfig, stopped: bool, request=None) -> str:
+    """Why a fine-tune ended, truthfully: all its steps, the visitor's Stop, or the time cap."""
+    if final is not None and final["step"] >= cfg.steps:
+        return say(request, "Done.", "完成。")
+    if stopped or final is None:
+        return say(request, "Stopped: kept what was learned.", "已停止：保留了已经学到的内容。")
+    return say(request, f"Time's up: the {cfg.seconds:g} s time cap ended it after {final['step']} of {cfg.steps} "
+                        "steps; kept what was learned. (Raise the time cap or lower the steps to finish.)",
+               f"时间到：{cfg.seconds:g} 秒的时间上限让它在第 {final['step']} / {cfg.steps} 步结束；保留了已经学到的内容。"
+               "（调高时间上限或减少步数即可跑完。）")
+
+
 # ----------------------------------------------------------------------------- checks
 
 def _strokes(sketch):
@@ -279,7 +291,7 @@ def panel(family: str) -> gr.State:
                                     elem_id=f"{prefix}-add")
                     remove = gr.Button(t("ft.remove", "Remove selected", "删除选中的"), size="sm", min_width=90,
                                        elem_id=f"{prefix}-remove")
-                    clear = gr.Button(t("ft.clear", "Clear", "清空"), size="sm", min_width=60, elem_id=f"{prefix}-clear")
+                    clear = gr.Button(t("ft.clear", "Clear examples", "清空样例"), size="sm", min_width=60, elem_id=f"{prefix}-clear")
                 gallery = gr.Gallery(label=t("ft.gallery", f"Your examples (up to {MAX_EXAMPLES}; click one to select it)",
                                              f"你的样例（最多 {MAX_EXAMPLES} 个；点击一个即可选中）"),
                                      columns=8, height=140, format="png", allow_preview=False, preview=False,
@@ -315,7 +327,7 @@ def panel(family: str) -> gr.State:
                                                "下载微调后的模型（.zip）"), interactive=False,
                                              size="sm", elem_id=f"{prefix}-download")
             with gr.Column(scale=3, min_width=320):
-                plot = gr.LinePlot(None, x="step", y="loss", color="series", color_map=LOSS_COLOURS, height=200,
+                plot = gr.LinePlot(None, x="step", y="loss", color="series", color_map=LOSS_COLOURS, height=260,
                                    label=t("ft.loss_gan", "Loss (red: D, the critic · blue: G, the forger)",
                                            "损失（红：D，鉴定者 · 蓝：G，伪造者）") if family == "gan"
                                    else t("ft.loss", "Loss", "损失"), elem_id=f"{prefix}-plot")
@@ -345,8 +357,8 @@ def panel(family: str) -> gr.State:
         return _thumbnails(session), _progress(note=note), None, session
 
     def add_drawing(session, sketch, request: gr.Request = None):
-        """The canvas's drawing -> one more example."""
-        return _added(session, common.drawing_to_digit(_strokes(sketch)), request)
+        """The canvas's drawing -> one more example, and an empty canvas for the next one."""
+        return *_added(session, common.drawing_to_digit(_strokes(sketch)), request), None
 
     def add_example(session, image, request: gr.Request = None):
         """Add one example: `image`, a picture of one digit (any size and mode)."""
@@ -434,8 +446,7 @@ def panel(family: str) -> gr.State:
                 yield (_curve(history), _after(session, family, cfg.label) if weights is not None else gr.skip(),
                        _progress(p, request=request), gr.skip(), session)
         zip_path = _write_zip(session, family, cfg, history)
-        note = (say(request, "Stopped: kept what was learned.", "已停止：保留了已经学到的内容。")
-                if final is None or final["step"] < cfg.steps else say(request, "Done.", "完成。"))
+        note = _ending(final, cfg, session.stop.is_set(), request)
         yield (_curve(history), _after(session, family, cfg.label), _progress(final or history[-1], note, request),
                gr.DownloadButton(value=zip_path, interactive=True), session)
 
@@ -472,7 +483,7 @@ def panel(family: str) -> gr.State:
     quick = dict(concurrency_limit=None, show_progress="hidden")
     settings = [source, classes, label, steps, lr, params, seconds]
     examples_out = [gallery, progress, selected, state]
-    add.click(common.friendly(add_drawing), [state, pad], examples_out, api_visibility="private", **quick)
+    add.click(common.friendly(add_drawing), [state, pad], [*examples_out, pad], api_visibility="private", **quick)
     gr.on([], common.friendly(add_example), [state, api_file], examples_out,
           api_name=f"{family}_finetune_add", preprocess=False, **quick)
     gallery.select(pick, None, selected, api_visibility="private", **quick)

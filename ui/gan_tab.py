@@ -22,7 +22,8 @@ from genai.gan import MAX_FRAMES, PATHS, STAT_WORDS, describe_directions, featur
 from genai.images import from_uint8, to_uint8
 
 from . import common, explain, finetune
-from .i18n import say, t
+from .i18n import both, leftover, t
+from .live import fallback, live_view
 
 INTRO = ("A generator **G** turns noise **z** (64 random numbers, fixed by the seed) into a digit; "
          "a critic **D** learns to tell real digits from G's fakes, and G learns to fool it. "
@@ -36,11 +37,11 @@ NEIGHBOURS, NEIGHBOUR_COLS, NEIGHBOUR_SCALE = 8, 4, 3
 GIF_SCALE, GIF_MS = 6, 120
 SAME = "same"              # the "to digit" choice that keeps the first digit
 PRESETS = [                # seed, digit, truncation, pc1..pc6
-    ([42, 7, 0.7] + [0.0] * N_PCS, "a 7, ψ 0.7"),
-    ([3, 3, 0.0] + [0.0] * N_PCS, "the average 3 (ψ 0)"),
-    ([2024, 5, 1.5] + [0.0] * N_PCS, "a wild 5 (ψ 1.5)"),
-    ([8, 8, 0.7, 2.5] + [0.0] * (N_PCS - 1), "an 8 pushed along PC1"),
-    ([1234, 2, 0.7, 0.0, -2.5, 2.0] + [0.0] * (N_PCS - 3), "a 2, PC2 and PC3"),
+    ([42, 7, 0.7] + [0.0] * N_PCS, leftover("gan.preset.7", "a 7, ψ 0.7", "一个 7，ψ 0.7")),
+    ([3, 3, 0.0] + [0.0] * N_PCS, leftover("gan.preset.average", "the average 3 (ψ 0)", "平均的 3（ψ 0）")),
+    ([2024, 5, 1.5] + [0.0] * N_PCS, leftover("gan.preset.wild", "a wild 5 (ψ 1.5)", "一个狂野的 5（ψ 1.5）")),
+    ([8, 8, 0.7, 2.5] + [0.0] * (N_PCS - 1), leftover("gan.preset.pc1", "an 8 pushed along PC1", "沿 PC1 推动的 8")),
+    ([1234, 2, 0.7, 0.0, -2.5, 2.0] + [0.0] * (N_PCS - 3), leftover("gan.preset.pc23", "a 2, PC2 and PC3", "一个 2，PC2 和 PC3")),
 ]
 
 
@@ -104,13 +105,12 @@ def _realness(digit: np.ndarray, label: int) -> float:
     return float(common.model("gan").realness(from_uint8(digit), [label])[0])
 
 
-def _verdict(p: float, label: int, drawn: bool, request: gr.Request | None = None) -> str:
-    """D's verdict on the picture (or the visitor's drawing), in the visitor's language."""
-    return say(request,
-               f"**D(x) = {p:.0%}**: the critic's probability that {'your drawing' if drawn else 'this picture'} "
-               f"is a real handwritten {label}, not one of G's fakes.",
-               f"**D(x) = {p:.0%}**：判别器认为{'你画的数字' if drawn else '这张图'}是真实手写的 {label}"
-               f"（而不是 G 的伪造品）的概率。")
+def _verdict(p: float, label: int, drawn: bool) -> str:
+    """D's verdict on the picture (or the visitor's drawing), in both languages (the page shows its own)."""
+    return both(f"**D(x) = {p:.0%}**: the critic's probability that {'your drawing' if drawn else 'this picture'} "
+                f"is a real handwritten {label}, not one of G's fakes.",
+                f"**D(x) = {p:.0%}**：判别器认为{'你画的数字' if drawn else '这张图'}是真实手写的 {label}"
+                f"（而不是 G 的伪造品）的概率。")
 
 
 # What describe_directions can call a direction (one word of genai.gan.STAT_WORDS, or two of
@@ -202,7 +202,7 @@ def _show(seed, label, truncation, pc1=0.0, pc2=0.0, pc3=0.0, pc4=0.0, pc5=0.0, 
         return gr.update(), gr.update()
     seed, label, truncation, amounts = _settings(seed, label, truncation, (pc1, pc2, pc3, pc4, pc5, pc6))
     digit = _digit(seed, label, truncation, amounts)
-    return common.picture(digit), _verdict(_realness(digit, label), label, False, request)
+    return common.picture(digit), _verdict(_realness(digit, label), label, False)
 
 
 @common.friendly
@@ -243,7 +243,7 @@ def _judge_drawing(sketch, label, request: gr.Request = None):
     except gr.Error:
         return DRAW_HINT
     label = common.digit("digit", label)
-    return _verdict(_realness(digit, label), label, True, request)
+    return _verdict(_realness(digit, label), label, True)
 
 
 DRAW_HINT = t("gan.draw_hint", "Draw a digit on the canvas, pick which digit it is, and D judges it.",
@@ -273,6 +273,11 @@ def build() -> common.Tab:
             with gr.Column(scale=3, min_width=280):
                 image = common.image_output("G(z, y)", height=300, elem_id="gan-image")
                 verdict = gr.Markdown(elem_id="gan-verdict")
+                # The page draws image, verdict and neighbours itself while the sliders move (ui/live.py).
+                in_page = live_view("gan", fallbacks=2, seed="gan-seed", digit="gan-digit", trunc="gan-trunc",
+                                    pcs=[f"gan-pc{i + 1}" for i in range(N_PCS)], image="gan-image",
+                                    verdict="gan-verdict", neighbours="gan-neighbours", neighbours_n=NEIGHBOURS,
+                                    neighbours_cols=NEIGHBOUR_COLS, seed_max=common.SEED_MAX)
             with gr.Column(scale=3, min_width=280):
                 pcs = [gr.Slider(-PC_RANGE, PC_RANGE, value=0.0, step=0.1, label=f"PC{i + 1}",
                                  elem_id=f"gan-pc{i + 1}") for i in range(N_PCS)]
@@ -323,7 +328,8 @@ def build() -> common.Tab:
                     outputs=[image, verdict, neighbours], fn=_show_all, cache_examples=True,
                     cache_mode="lazy", example_labels=[name for _, name in PRESETS], label=t("gan.presets", "Try these", "试试这些"),
                     api_name="gan_example", api_visibility="private")
-        fields = {"seed": seed, "digit": digit, "trunc": trunc, **{f"pc{i + 1}": s for i, s in enumerate(pcs)}}
+        fields = {"seed": seed, "digit": digit, "trunc": trunc, **{f"pc{i + 1}": s for i, s in enumerate(pcs)},
+                  "seed_b": seed_b, "to": label_b, "frames": frames, "path": mode}      # the walk's settings last
         common.link_button("gan", fields)
         explain.panel("gan")
         finetune.panel("gan")
@@ -336,7 +342,8 @@ def build() -> common.Tab:
     def first_view(request: gr.Request):
         """The view for the URL's settings (or the defaults): the same values a link restores
         into the widgets, so whichever answer lands last shows the same picture."""
-        return _show_all(*common.url_values(request, "gan", fields).values(), request=request)
+        values = list(common.url_values(request, "gan", fields).values())
+        return _show_all(*values[:3 + N_PCS], request=request)
 
     @common.friendly
     def name_sliders():
@@ -349,9 +356,10 @@ def build() -> common.Tab:
     gr.on(None, first_view, None, [image, verdict, neighbours], show_progress="hidden",
           api_visibility="private").then(name_sliders, None, pcs, show_progress="hidden",
                                          api_visibility="private")
-    gr.on([seed.change, digit.change, trunc.change], _show_all, settings, [image, verdict, neighbours], **live)
-    # .change alone: it fires while dragging and for resets and links (adding .input sent each move twice)
-    gr.on([s.change for s in pcs], _show, settings, [image, verdict], **live)
+    # The server draws only when the page cannot (live.fallback). .change alone: it fires while
+    # dragging and for resets and links (adding .input sent each move twice).
+    fallback(in_page, settings, [image, verdict, neighbours], _show_all, [seed.change, digit.change, trunc.change], **live)
+    fallback(in_page, settings, [image, verdict], _show, [s.change for s in pcs], **live)
     dice.click(common.new_seed, None, seed, api_visibility="private")
     dice_b.click(common.new_seed, None, seed_b, api_visibility="private")
     reset.click(lambda: [0.0] * N_PCS, None, pcs, api_visibility="private")

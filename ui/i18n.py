@@ -14,6 +14,7 @@ numbers in them) pick their language on the server instead:
         return say(request, f"Step {x}", f"第 {x} 步")
 """
 
+import json
 import re
 from http.cookies import CookieError, SimpleCookie
 
@@ -33,6 +34,12 @@ def t(key: str, en: str, zh: str):
 
 
 # ----------------------------------------------------------------------------- run-time strings
+def both(en: str, zh: str) -> str:
+    """A Markdown sentence made at run time, in both languages: the page shows the one it is in
+    (app.py's CSS hides the other), so it follows a language switch without a new request."""
+    return f'<span class="genai-en">{en}</span><span class="genai-zh">{zh}</span>'
+
+
 COOKIE = "genai-locale"           # "en" or "zh-CN", written by genaiRemember below
 
 
@@ -104,6 +111,8 @@ const genaiChangeLocale = async (locale) => {
         return false;
     }
     module.changeLocale(locale);
+    window.genaiLocale = locale;
+    setTimeout(() => window.genaiTranslate?.(), 0);     // after Gradio's own re-render
     return true;
 };
 const genaiRemember = (locale) => {
@@ -124,9 +133,73 @@ LOAD_JS = "async () => {" + _FIND_CHANGE_LOCALE + """
     const locale = asked && /^zh/i.test(asked) ? "zh-CN" : asked ? "en" : null;
     const shown = (locale || document.documentElement.lang || "en").startsWith("zh") ? "zh-CN" : "en";
     genaiRemember(shown);                 // before the first await: the page's first requests carry it
+    window.genaiLocale = shown;
+    setTimeout(() => window.genaiTranslate?.(), 0);
     if (locale && locale !== document.documentElement.lang) await genaiChangeLocale(locale);
     return shown;
 }"""
+
+
+# ----------------------------------------------------------------------------- words Gradio leaves behind
+# Gradio translates a component's own strings, but some text on the page never follows a switch:
+# tab labels (until clicked, even after a reload), preset buttons, its footer and toasts, and
+# sentences a handler wrote. Short strings of the tables below are swapped in the page itself,
+# text node by text node, when the language changes and wherever such text appears later.
+
+def leftover(key: str, en: str, zh: str) -> str:
+    """Register a short English string that the page shows as plain text (a preset's name, an
+    error message) with its Chinese, for `translate_leftovers`; returns the English."""
+    t(key, en, zh)
+    return en
+
+
+# Gradio's own words that stay English on its Chinese page (its zh-CN table lacks them).
+for _key, _en, _zh in [("gradio.error", "Error", "错误"), ("gradio.warning", "Warning", "警告"),
+                       ("gradio.info", "Info", "提示"), ("gradio.api", "Use via API", "通过 API 使用"),
+                       ("gradio.built", "Built with Gradio", "使用 Gradio 构建"), ("gradio.settings", "Settings", "设置"),
+                       ("gradio.runs", "Runs", "运行记录"), ("gradio.close", "Close", "关闭"),
+                       # the native plots' axis and legend titles (their field names)
+                       ("plot.step", "step", "步数"), ("plot.loss", "loss", "损失"), ("plot.series", "series", "曲线")]:
+    leftover(_key, _en, _zh)
+
+LEFTOVER_CHARS = 120          # longer texts are Markdown, which Gradio itself translates
+
+
+def translate_leftovers() -> None:
+    """Call once after every tab is built (it reads the finished tables): keeps the page's
+    leftover English (or Chinese) in step with the chosen language. Runs in the browser only."""
+    pairs = {EN[k]: ZH[k] for k in EN if k in ZH and EN[k] != ZH[k] and len(EN[k]) <= LEFTOVER_CHARS
+             and not any(c in EN[k] for c in "*#`$\n")}
+    table = json.dumps({"zh-CN": pairs, "en": {zh: en for en, zh in pairs.items()}}, ensure_ascii=False)
+    js = f"""() => {{
+        const tables = {table};
+        const swap = (root) => {{
+            const table = tables[window.genaiLocale || "en"];
+            if (!table || !root) return;
+            const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+            for (let node = root.nodeType === 3 ? root : walker.nextNode(); node; node = walker.nextNode()) {{
+                const text = node.nodeValue.trim();
+                if (text && Object.hasOwn(table, text) && !node.parentElement?.closest(".cm-editor, code, pre"))
+                    node.nodeValue = node.nodeValue.replace(text, table[text]);
+                if (root.nodeType === 3) break;
+            }}
+        }};
+        window.genaiTranslate = () => swap(document.body);
+        let pending = new Set();
+        new MutationObserver((records) => {{
+            if (!window.genaiLocale) return;
+            const first = pending.size === 0;
+            records.forEach((r) => r.type === "characterData" ? pending.add(r.target)
+                : r.addedNodes.forEach((n) => pending.add(n)));
+            if (first && pending.size) requestAnimationFrame(() => {{
+                const nodes = pending;
+                pending = new Set();
+                nodes.forEach((n) => n.isConnected && swap(n));
+            }});
+        }}).observe(document.body, {{childList: true, subtree: true, characterData: true}});
+        window.genaiTranslate();
+    }}"""
+    gr.on(None, None, None, None, js=js, api_visibility="private", queue=False)
 
 
 def language_selector() -> gr.Radio:

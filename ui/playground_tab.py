@@ -53,6 +53,7 @@ READING_ZH = ("**怎么看这些图。** *上方*：真实的点（灰色）和 
 CUSTOM = "custom"
 DATA_NAMES = {"moons": ("Two moons", "双月"), "ring": ("Ring", "圆环"), "spiral": ("Spiral", "螺旋"),
               "gaussians": ("Eight Gaussians", "八个高斯团"), "checkerboard": ("Checkerboard", "棋盘格"),
+              "imbalanced": ("Imbalanced: a rare cluster with 10%", "不均衡：一个只占 10% 的稀有簇"),
               CUSTOM: ("My points", "我的点")}
 DATA_CHOICES = [(tr(f"playground.data.{value}", en, zh), value) for value, (en, zh) in DATA_NAMES.items()
                 if value != CUSTOM] + [(tr("playground.data.custom", "My points (click the data)",
@@ -213,10 +214,13 @@ def _data_picture(data: torch.Tensor, size: int = BIG) -> np.ndarray:
     return np.asarray(_caption(image, text))
 
 
-def _real_vs_generated(family: str, data, samples, step: int, distance: float) -> Image.Image:
+def _real_vs_generated(family: str, data, samples, step: int, distance: float, rare: bool = False) -> Image.Image:
     img = _dots(_canvas(BIG), data, REAL_GREY, radius=1)
     img = _dots(img, samples, COLORS[family], radius=1)
     image = _caption(Image.fromarray(img), f"{NAMES[family]} · step {step}")
+    if rare:        # bias, measured: the share of samples on the rare cluster, against the data's
+        _put(image, (BIG - 2, 24), f"rare cluster {toy2d.rare_mass(samples):.0%} (data {toy2d.rare_mass(data):.0%})",
+             13, COLORS[family], "rt")
     text = f"SW {distance:.3f}" if math.isfinite(distance) else "diverged: lower the learning rate, Reset"
     _put(image, (BIG - 2, BIG - 2), text, 13, COLORS[family], "rb")
     return image
@@ -283,7 +287,8 @@ def _diffusion_views(model: toy2d.ToyDiffusion, data, paths, t: int) -> list[Ima
     return [_caption(trails, "noise -> points", 11), _caption(field, f"denoising field, t={t}", 11)]
 
 
-def _family_picture(family: str, run: toy2d.Run, data: torch.Tensor, t: int) -> tuple[np.ndarray, float]:
+def _family_picture(family: str, run: toy2d.Run, data: torch.Tensor, t: int,
+                    rare: bool = False) -> tuple[np.ndarray, float]:
     """One family's column: real vs generated on top, its two own views below; and the SW."""
     model = run.model
     paths = None
@@ -300,7 +305,7 @@ def _family_picture(family: str, run: toy2d.Run, data: torch.Tensor, t: int) -> 
     else:
         views = _diffusion_views(model, data, paths[:, :N_PATHS], t)
     picture = Image.new("RGB", (BIG, BIG + SMALL), WHITE)
-    picture.paste(_real_vs_generated(family, data, samples, run.step, distance), (0, 0))
+    picture.paste(_real_vs_generated(family, data, samples, run.step, distance, rare), (0, 0))
     for i, view in enumerate(views):
         picture.paste(view, (i * SMALL, BIG))
     draw = ImageDraw.Draw(picture)
@@ -391,7 +396,8 @@ def _render(session: dict, t: int, request: gr.Request | None = None, families=F
         if family not in families:
             out.append(gr.update())
         elif len(data) >= MIN_POINTS:
-            out.append(_family_picture(family, session["runs"][family], data, t)[0])
+            out.append(_family_picture(family, session["runs"][family], data, t,
+                                       rare=session["source"] == "imbalanced")[0])
         else:
             out.append(np.full((BIG + SMALL, BIG, 3), 255, np.uint8))
     out.append(_distance_plot(session["runs"], session["floor"]))
@@ -520,7 +526,7 @@ def _play(state, request: gr.Request = None):
 def playground_step(preset=DEFAULTS["preset"], family=DEFAULTS["family"], steps=DEFAULTS["steps"],
                     lr=None, width=DEFAULTS["width"], seed=DEFAULTS["seed"], points=None):
     """Train one family (gan, vae or diffusion) from scratch for `steps` (0-3000) steps on a
-    preset (moons, ring, spiral, gaussians, checkerboard), or on `points` ([[x, y], ...],
+    preset (moons, ring, spiral, gaussians, checkerboard, imbalanced), or on `points` ([[x, y], ...],
     10-2000 of them, x and y in -3..3) when given, with learning rate `lr` (1e-4 to 0.03;
     default: the family's, gan 0.004, vae and diffusion 0.01), hidden width (16-256) and seed. Returns its picture (real vs generated on top; below, for
     the GAN D's heat map and G's map of a latent grid, for the VAE the encoder's and decoder's

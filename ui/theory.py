@@ -138,11 +138,11 @@ VAE = (t("theory.vae.plain",
                r"**1 · 证据下界（ELBO）。** 编码器输出一个高斯分布 $q(z \mid x) = \mathcal{N}(\mu, "
                r"\operatorname{diag}\sigma^2)$（`mu` 和 `logvar` = $\log\sigma^2$）；先验是 "
                r"$p(z) = \mathcal{N}(0, I)$。一个数字的对数似然以 ELBO 为下界，训练最小化每张图片的 "
-               r"recon + β·kl（单位：奈特；β = 1 时恰好是负的 ELBO）："),
+               r"$\text{recon} + \beta\cdot\text{kl}$（单位：奈特；β = 1 时恰好是负的 ELBO）："),
               ELBO,
               (r"$p = (x + 1)/2$ is each pixel's brightness and $\hat p = \sigma(\text{decoder logits})$: the "
                r"pixels are Bernoulli. The KL between two Gaussians has the closed form on the right.",
-               r"$p = (x + 1)/2$ 是每个像素的亮度，$\hat p$ 是对解码器输出的 logits 取 sigmoid：像素服从伯努利分布。"
+               r"$p = (x + 1)/2$ 是每个像素的亮度，$\hat p$ 是对解码器的输出取 S 形函数 σ：像素服从伯努利分布。"
                r"两个高斯分布之间的 KL 散度有右边的闭式解。"),
               "genai.vae.VAE.loss_terms", "genai.vae.kl_divergence", "genai.vae.VAE.loss"),
         _step("vae.reparameterize",
@@ -228,15 +228,17 @@ DIFFUSION = (t("theory.diffusion.plain",
                      r"makes the picture a y. Both predictions come from one batched U-Net call.",
                      r"w = 0 忽略数字，w = 1 就是普通的条件模型，w > 1 会夸大让图片像 y 的特征。"
                      r"两次预测在一次批量的 U-Net 调用中完成。"),
-                    "genai.diffusion.Diffusion.guided_eps"),
+                    "genai.diffusion.cfg_inputs", "genai.diffusion.cfg_combine"),
               _step("diffusion.loop",
                     (r"**6 · The whole run.** Start from noise (or from your drawing noised to $t_{start}$), and "
                      r"at each of the chosen levels: guided noise, then one DDPM or DDIM step. Each step is "
-                     r"yielded, which is how the app can stream it.",
+                     r"yielded, which is how the app can stream it. In the app, every visitor's run takes its "
+                     r"step in the same U-Net call (genai/engine.py), each with its own noise.",
                      r"**6 · 完整的一次采样。** 从噪声出发（或从加噪到 $t_{start}$ 的你的手绘），"
-                     r"在每个选定的级别上：先算引导后的噪声，再走一步 DDPM 或 DDIM。每一步都会被 yield 出来，"
-                     r"所以应用能实时显示整个过程。"),
-                    "", ("", ""), "genai.diffusion.Diffusion.sample_steps"),
+                     r"在每个选定的级别上：先算引导后的噪声，再走一步 DDPM 或 DDIM。每一步都会被 `yield` 出来，"
+                     r"所以应用能实时显示整个过程。在应用里，所有访客的采样在同一次 U-Net 调用中各走一步"
+                     r"（genai/engine.py），各自用自己的噪声。"),
+                    "", ("", ""), "genai.diffusion.ReverseRun.advance", "genai.diffusion.Diffusion.sample_steps"),
               ])
 
 # ----------------------------------------------------------------------------- 2-D playground
@@ -269,4 +271,41 @@ PLAYGROUND = (t("theory.playground.plain",
                      "", ("", ""), "genai.toy2d.ToyDiffusion.train_step"),
                ])
 
-THEORY = {"gan": GAN, "vae": VAE, "diffusion": DIFFUSION, "playground": PLAYGROUND}
+# ----------------------------------------------------------------------------- compare & learn
+
+CONFIDENCE = (r"$$\text{confidence} = \frac{1}{n}\sum_{i=1}^{n} C(y \mid x_i),\qquad "
+              r"\text{accuracy} = \frac{1}{n}\sum_{i=1}^{n} \big[\arg\max_k C(k \mid x_i) = y\big]$$")
+DIVERSITY = (r"$$\text{diversity} = \binom{n}{2}^{-1} \sum_{i<j} \big\|f(x_i) - f(x_j)\big\|$$")
+LIKE_DIGIT = (r"$$\mu_y = \operatorname{mean}_{x \in y}\,\mu(x),\qquad \Sigma_y = \operatorname{cov}_{x \in y}\,\mu(x),"
+              r"\qquad z \sim \mathcal{N}(\mu_y, \Sigma_y),\qquad x = \text{decoder}(z)$$")
+
+COMPARE = (t("theory.compare.plain",
+             "**In plain words.** Nobody can say by eye which family draws *better*, so a judge does: the repo's "
+             "own digit classifier C, trained on real digits only. It is asked three questions about the n "
+             "pictures each family draws: is this the digit that was asked for, how sure are you, and how "
+             "different are the pictures from each other. The clock measures the price of each picture.",
+             "**通俗地说。** 单凭眼睛说不清哪一类模型画得*更好*，所以请一位裁判：仓库自己的数字分类器 C，"
+             "它只在真实数字上训练过。对每类模型画出的 n 张图，它回答三个问题：这是要求的那个数字吗、"
+             "有多确定、这些图彼此有多不同。计时器量出每张图的代价。"),
+           [_step("compare.judge",
+                  (r"**1 · Confidence and accuracy.** $C(k \mid x)$ is the classifier's probability that "
+                   r"picture $x$ is the digit $k$; $y$ is the digit asked for:",
+                   r"**1 · 置信度和准确率。** $C(k \mid x)$ 是分类器认为图片 $x$ 是数字 $k$ 的概率；"
+                   r"$y$ 是要求画的数字："),
+                  CONFIDENCE, ("", ""), "genai.evaluate.judge"),
+            _step("compare.diversity",
+                  (r"**2 · Diversity.** The mean distance over every pair of the n pictures, once in the "
+                   r"classifier's 128 features $f$ (what the pictures *mean*) and once in raw pixels. A GAN "
+                   r"that collapsed to one picture per digit scores almost 0 in both:",
+                   r"**2 · 多样性。** n 张图两两之间距离的平均值：一次在分类器的 128 维特征 $f$ 里"
+                   r"（图片的*含义*），一次在原始像素里。对每个数字只会画一张图的崩塌 GAN，两者都接近 0："),
+                  DIVERSITY, ("", ""), "genai.evaluate.mean_pairwise_distance"),
+            _step("compare.vae_like",
+                  (r"**3 · Asking an unconditional VAE for one digit.** Fit a Gaussian to where the encoder "
+                   r"puts the training pictures of that digit, and decode samples from it:",
+                   r"**3 · 让无条件的 VAE 画指定数字。** 在编码器对该数字训练图片给出的编码上拟合一个高斯分布，"
+                   r"再从中采样解码："),
+                  LIKE_DIGIT, ("", ""), "genai.vae.code_gaussian", "genai.vae.generate_like"),
+            ])
+
+THEORY = {"gan": GAN, "vae": VAE, "diffusion": DIFFUSION, "compare": COMPARE, "playground": PLAYGROUND}

@@ -11,6 +11,7 @@ Public API (see the README): /vae_decode, /vae_decode16, /vae_encode, /vae_inter
 """
 
 import functools
+import io
 import math
 from pathlib import Path
 
@@ -24,7 +25,8 @@ from genai.images import from_uint8, grid, to_uint8
 from genai.vae import decode_latents, interpolate, latent_grid
 
 from . import common, explain, finetune
-from .i18n import t
+from .i18n import both, leftover, t
+from .live import GENERATED, fallback, live_view
 
 INTRO = ("**Variational autoencoder.** The **encoder** squeezes a digit into a few numbers **z**; "
          "the **decoder** paints a digit from **z**. Training adds a **KL** penalty that keeps every "
@@ -170,6 +172,19 @@ def base_map() -> Image.Image:
 
 
 OUTLINE, MARK = (0, 0, 0), (255, 40, 40)     # palette entries 254 and 255 of the base map
+ARM = 11                                      # half the marker's length, in pixels
+# What the page needs to draw the marker itself (ui/static/live.js), from the same numbers.
+GEOMETRY = dict(span=SPAN, edge=EDGE, px_per_unit=PX_PER_UNIT, header=HEADER, panel=PANEL, gap=GAP, arm=ARM)
+
+
+def _base_map_png() -> bytes:
+    """The unmarked map as PNG bytes, for the page to draw its own marker on."""
+    out = io.BytesIO()
+    base_map().save(out, format="PNG")
+    return out.getvalue()
+
+
+GENERATED["vae_map.png"] = _base_map_png
 
 
 def marked_map(x: float, y: float) -> Image.Image:
@@ -178,11 +193,10 @@ def marked_map(x: float, y: float) -> Image.Image:
     out = np.array(base)                                   # palette indices, (H, W) uint8
     c, r = to_pixel(float(np.clip(x, -SPAN, SPAN)), float(np.clip(y, -SPAN, SPAN)))
     r += HEADER
-    arm = 11
     for left in (0, PANEL + GAP):
         for index, half in ((254, 3), (255, 1)):           # black outline, red core
-            out[r - half:r + half + 1, left + c - arm:left + c + arm + 1] = index
-            out[r - arm:r + arm + 1, left + c - half:left + c + half + 1] = index
+            out[r - half:r + half + 1, left + c - ARM:left + c + ARM + 1] = index
+            out[r - ARM:r + ARM + 1, left + c - half:left + c + half + 1] = index
     marked = Image.fromarray(out, "P")
     marked.putpalette(base.getpalette())
     return marked
@@ -276,9 +290,12 @@ def _digit_outputs(digit):
         return None, None, None, None, DIGIT_HINT
     code = encode_digit(digit)
     (z1, z2), recon, kl = code["point"], code["recon"], code["kl"]
-    text = (f"**Reconstruction** {recon:.1f} nats + **KL** {kl:.1f} nats = {recon + kl:.1f} nats, so "
-            f"ELBO = −(recon + KL) = {-(recon + kl):.1f}. *Recon*: how surprised the decoder is by your "
-            f"pixels; *KL*: how far your code strays from N(0, I). On the 2-D map: ({z1:.2f}, {z2:.2f}).")
+    text = both(f"**Reconstruction** {recon:.1f} nats + **KL** {kl:.1f} nats = {recon + kl:.1f} nats, so "
+                f"ELBO = −(recon + KL) = {-(recon + kl):.1f}. *Recon*: how surprised the decoder is by your "
+                f"pixels; *KL*: how far your code strays from N(0, I). On the 2-D map: ({z1:.2f}, {z2:.2f}).",
+                f"**重建** {recon:.1f} 奈特 + **KL** {kl:.1f} 奈特 = {recon + kl:.1f} 奈特，所以 "
+                f"ELBO = −(重建 + KL) = {-(recon + kl):.1f}。*重建*：解码器对你的像素有多意外；"
+                f"*KL*：你的编码离 N(0, I) 有多远。在二维地图上：({z1:.2f}, {z2:.2f})。")
     return digit, common.picture(digit), code["reconstruction"], marked_map(z1, z2), text
 
 
@@ -328,11 +345,14 @@ def strip(digit_a: np.ndarray, digit_b: np.ndarray, frames) -> np.ndarray:
 def on_interpolate(digit_a, digit_b, frames):
     """Redraw the strip whenever either digit or the number of frames changes."""
     if digit_a is None:
-        return None, "Draw the first digit (above) too, to walk between the two codes."
+        return None, leftover("vae.walk_first", "Draw the first digit (above) too, to walk between the two codes.",
+                              "也画上第一个数字（上方），才能在两个编码之间漫步。")
     if digit_b is None:
-        return None, "Draw a second digit to walk from the first one's code to its code."
-    return strip(digit_a, digit_b, frames), ("Left: the first digit's code. Right: the second's. "
-                                             "Between: evenly spaced points on the straight line.")
+        return None, leftover("vae.walk_second", "Draw a second digit to walk from the first one's code to its code.",
+                              "再画第二个数字，就能从第一个数字的编码走到它的编码。")
+    return strip(digit_a, digit_b, frames), leftover(
+        "vae.walk_done", "Left: the first digit's code. Right: the second's. Between: evenly spaced points on the straight line.",
+        "左：第一个数字的编码。右：第二个的。中间：直线上等间距的点。")
 
 
 def on_drawing_b(value):
@@ -403,10 +423,14 @@ def build() -> common.Tab:
             with gr.Column(scale=1, min_width=240):
                 decoded2d = common.image_output(t("vae.decoded2d", "Decoded at (x, y)", "在 (x, y) 处解码"), elem_id="vae-decoded2d", height=240,
                                                 value=decode_point(0.0, 0.0))
+                map_view = live_view("vae2d", x="vae-x", y="vae-y", image="vae-decoded2d", map="vae-map",
+                                     map_picture="vae_map.png", geometry=GEOMETRY)
                 gr.Examples([[0.0, 0.0], [-2.5, 2.5], [2.5, -2.5], [0.0, -2.9], [0.6, 0.1]],
                             inputs=[x, y], outputs=[decoded2d, latent_map], fn=show_point,
-                            example_labels=["centre (0, 0)", "top left (-2.5, 2.5)", "bottom right (2.5, -2.5)",
-                                            "far below (0, -2.9)", "between classes (0.6, 0.1)"],
+                            example_labels=[leftover(f"vae.preset.point{i}", en, zh) for i, (en, zh) in enumerate([
+                                ("centre (0, 0)", "中心 (0, 0)"), ("top left (-2.5, 2.5)", "左上 (-2.5, 2.5)"),
+                                ("bottom right (2.5, -2.5)", "右下 (2.5, -2.5)"), ("far below (0, -2.9)", "远在下方 (0, -2.9)"),
+                                ("between classes (0.6, 0.1)", "两类之间 (0.6, 0.1)")])],
                             cache_examples=True, cache_mode="lazy", label=t("vae.points", "Points to try", "可以试试这些点"))
 
         # 2 · sixteen numbers
@@ -429,8 +453,9 @@ def build() -> common.Tab:
             with gr.Column(scale=1, min_width=240):
                 decoded16 = common.image_output(t("vae.decoded16", "Decoded from the 16 numbers", "由这 16 个数解码"), elem_id="vae-decoded16",
                                                 height=240, value=show_code(*start))
+                code_view = live_view("vae16", sliders=[f"vae-z{i + 1}" for i in range(DIMS)], image="vae-decoded16")
         gr.Examples([[0], [7], [42], [2024]], inputs=[vseed], outputs=sliders, fn=reset_code,
-                    example_labels=["seed 0", "seed 7", "seed 42", "seed 2024"],
+                    example_labels=[leftover(f"vae.preset.seed{n}", f"seed {n}", f"种子 {n}") for n in (0, 7, 42, 2024)],
                     cache_examples=True, cache_mode="lazy", label=t("vae.seeds", "Seeds to start from", "从这些种子开始"))
 
         # 3 · your digit
@@ -463,9 +488,11 @@ def build() -> common.Tab:
             with gr.Column(scale=3, min_width=420):
                 walk = common.image_output(t("vae.strip", "Interpolation (16-D VAE)", "插值（16 维 VAE）"), elem_id="vae-strip", height=160)
                 walk_note = gr.Markdown(t("vae.walk_hint", "Draw both digits to walk between their codes.", "画好两个数字，就能在它们的编码之间漫步。"))
+                # The pairs fill hidden pictures: the first digit (canvas, reconstruction) stays the visitor's.
+                pair = [gr.Image(type="filepath", visible=False, label=f"pair {k}") for k in "ab"]
                 gr.Examples([[str(EXAMPLES / a), str(EXAMPLES / b)] for a, b in
                              (("one.png", "seven.png"), ("three.png", "zero.png"), ("four.png", "six.png"))],
-                            inputs=[upload_a, upload_b], outputs=walk, fn=interpolate_examples,
+                            inputs=pair, outputs=walk, fn=interpolate_examples,
                             example_labels=["1 → 7", "3 → 0", "4 → 6"], cache_examples=True, cache_mode="lazy",
                             label=t("vae.pairs", "Pairs of real test digits (the dark-on-white ones get inverted)",
                                     "成对的真实测试数字（白底黑字的会被反相）"))
@@ -477,10 +504,11 @@ def build() -> common.Tab:
         _api_endpoints()
 
     # events: .change covers dragging, keys, examples and links restored from the URL
-    gr.on([x.change, y.change], show_point, [x, y], [decoded2d, latent_map], **live)
+    # The page draws these views itself; the server only when it cannot (ui/live.py).
+    fallback(map_view, [x, y], [decoded2d, latent_map], show_point, [x.change, y.change], **live)
     latent_map.select(pick_point, None, [x, y], api_visibility="private", show_progress="hidden")
 
-    gr.on([s.change for s in sliders], show_code, sliders, decoded16, **live)
+    fallback(code_view, sliders, decoded16, show_code, [s.change for s in sliders], **live)
     dice.click(roll_seed, None, [vseed, *sliders], api_visibility="private", show_progress="hidden")
     reset.click(reset_code, vseed, sliders, api_visibility="private", show_progress="hidden")
     vseed.input(reset_code, vseed, sliders, **live)

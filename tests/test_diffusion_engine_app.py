@@ -1,0 +1,131 @@
+"""The diffusion tab's runs through the shared engine: students see the sharing and their place
+in line, in both languages, and a run whose page goes away leaves the batch."""
+
+import time
+
+import pytest
+
+from ui import diffusion_tab
+
+ZH = type("Request", (), {"headers": {"accept-language": "zh-CN"}, "query_params": {"lang": "zh-CN"}})()
+
+
+def test_the_status_says_who_shares_the_batch():
+    engine = diffusion_tab.engine()
+    runs = [diffusion_tab._submit(seed, "3", 40, "ddim", 0.0, 2.0) for seed in range(3)]
+    try:
+        deadline = time.monotonic() + 60
+        while not all(run["frames"] for run in runs) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        statuses = [diffusion_tab._live_status(run, len(run["frames"]) - 1, None) for run in runs]
+        shared = [i for i, s in enumerate(statuses) if s.endswith(" · batched with 2 other runs")]
+        assert shared, statuses
+        zh = diffusion_tab._live_status(runs[shared[0]], 0, ZH)
+        assert zh.startswith("第 1/40 步") and zh.endswith(" · 与另外 2 个运行共用一次 U-Net 计算"), zh
+    finally:
+        for run in runs:
+            run["job"].cancel()
+    time.sleep(0.2)
+    assert engine.load() == (0, 0)             # cancelled runs left the batch
+
+
+def test_a_waiting_run_is_told_its_place_in_line():
+    run = diffusion_tab._submit(0, "3", 5, "ddim", 0.0, 2.0)
+    run["job"].position = 3                     # as the engine numbers its line
+    assert diffusion_tab._waiting(run, None) == "waiting for the engine: number 3 in line"
+    assert diffusion_tab._waiting(run, ZH) == "等待计算：排在第 3 位"
+    run["job"].cancel()
+
+
+def test_bad_values_never_join_the_batch():
+    before = diffusion_tab.engine().load()
+    with pytest.raises(ValueError, match="steps must be a whole number in 1-1000"):
+        diffusion_tab._submit(0, "3", 0, "ddim", 0.0, 2.0)
+    assert diffusion_tab.engine().load() == before
+
+
+def test_a_run_whose_page_closes_leaves_the_batch(browser, app_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(app_url + "?tab=diffusion&dview=reverse&sampler=ddpm&steps=1000")
+    page.wait_for_function(
+        "() => document.querySelector('#diffusion-steps [data-testid=number-input]')?.value === '1000'")
+    page.locator("#diffusion-generate").click()
+    page.wait_for_function("() => document.querySelector('#diffusion-status textarea').value.startsWith('step ')")
+    job = next(run for run in diffusion_tab.engine().active if run.total == 1000 and not run.over)
+    context.close()                             # the student closes the tab mid-run
+    deadline = time.monotonic() + 30
+    while not job.over and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job.cancelled and not job.finished, "the closed page's run went on"
+    time.sleep(0.2)
+    assert job not in diffusion_tab.engine().active or diffusion_tab.engine().load() == (0, 0)
+
+
+def test_a_long_run_keeps_the_page_responsive(browser, app_url):
+    """A 1000-step DDPM run streams without freezing the page: the Chrome performance API sees
+    no long task near the length a click would wait, and Stop ends the run at once."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(app_url + "?tab=diffusion&dview=reverse&sampler=ddpm&steps=1000")
+    page.wait_for_function(
+        "() => document.querySelector('#diffusion-steps [data-testid=number-input]')?.value === '1000'")
+    page.evaluate("""() => {
+        window.longTasks = [];
+        new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map((e) => e.duration)))
+            .observe({type: 'longtask'});
+    }""")
+    page.locator("#diffusion-generate").click()
+    page.wait_for_function("() => document.querySelector('#diffusion-status textarea').value.startsWith('step ')")
+    page.evaluate("() => { window.longTasks = []; }")           # from the first frame on
+    page.wait_for_timeout(4000)                                 # frames streaming all the while
+    tasks = page.evaluate("window.longTasks")
+    shown = page.locator("#diffusion-status textarea").input_value()
+    clicked = time.monotonic()
+    page.locator("#diffusion-stop").click()
+    page.wait_for_function("() => document.querySelector('#diffusion-status textarea').value.endsWith(' (stopped)')")
+    stopped_after = time.monotonic() - clicked
+    context.close()
+    assert int(shown.split()[1].split("/")[0]) > 10, shown     # it really streamed
+    assert max(tasks, default=0) < 250, f"long tasks while streaming (ms): {tasks}"
+    assert sum(tasks) < 1000, f"long tasks while streaming (ms): {tasks}"
+    assert stopped_after < 5, stopped_after
+
+
+def test_stop_after_a_finished_run_does_not_call_it_stopped(page, app_url):
+    page.set_default_timeout(120_000)
+    page.goto(app_url + "?tab=diffusion&dview=reverse&steps=5")
+    page.wait_for_function("() => document.querySelector('#diffusion-steps [data-testid=number-input]')?.value === '5'")
+    page.locator("#diffusion-generate").click()
+    page.wait_for_function("() => document.querySelector('#diffusion-status textarea').value.startsWith('step 5/5')")
+    page.wait_for_function("() => !document.querySelector('#diffusion-generate').disabled")
+    finished = page.locator("#diffusion-status textarea").input_value()
+    page.locator("#diffusion-stop").click()
+    page.wait_for_function("() => !document.querySelector('#diffusion-scrub [data-testid=range-input]').disabled")
+    page.wait_for_timeout(500)                                  # the Stop event's answer is in
+    status = page.locator("#diffusion-status textarea").input_value()
+    assert status == finished and "stopped" not in status, status
+
+
+def test_a_run_beyond_the_batch_is_told_its_place_then_runs(monkeypatch):
+    """With the batch full (one run), a second run's first message is its place in line; it runs
+    when the first is done."""
+    import asyncio
+
+    from genai.engine import Engine
+    from ui import common
+    monkeypatch.setattr(diffusion_tab, "engine", lambda: small)
+    small = Engine(common.model("diffusion"), max_runs=1)
+    diffusion_tab._submit(0, "3", 60, "ddpm", 0.0, 2.0)
+
+    async def statuses():
+        seen = []
+        async for out in diffusion_tab.sample_live(1, "4", 3, "ddim", 0.0, 2.0):
+            seen.append(out[2])
+        return seen
+
+    seen = [s for s in asyncio.run(statuses()) if isinstance(s, str)]
+    assert seen[0] == "waiting for the engine: number 1 in line", seen
+    assert seen[-1].startswith("step 3/3"), seen
