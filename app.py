@@ -82,7 +82,7 @@ THEME = gr.themes.Soft(text_size=gr.themes.Size(xxs="14px", xs="14px", sm="14px"
 LAUNCH = dict(css=CSS, theme=THEME, i18n=I18N, share=False, max_file_size=common.MAX_IMAGE_BYTES,
               app_kwargs={"routes": live.ROUTES})      # the in-page models and their runtime (ui/live.py)
 
-with gr.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
+with common.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
     with gr.Row(equal_height=True, elem_id="app-header"):
         gr.Markdown(t("app.title", f"# 🎨 {TITLE}", f"# 🎨 {TITLE}"), elem_id="title")
         language_selector()

@@ -15,6 +15,22 @@ os.environ.setdefault("GRADIO_EXAMPLES_CACHE", tempfile.mkdtemp(prefix="genai-ex
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# In CI (.ci/run sets GENAI_REQUIRE_BROWSER=1; CI services set CI=true) nothing may skip silently.
+IN_CI = os.environ.get("GENAI_REQUIRE_BROWSER") == "1" or os.environ.get("CI", "").lower() == "true"
+
+
+def skip_or_fail(why: str) -> None:
+    """Skip a test that cannot run here; in CI, fail it: a check that did not run proves nothing."""
+    if IN_CI:
+        pytest.fail(why + "; in CI (GENAI_REQUIRE_BROWSER=1 or CI=true) a test that cannot run is a failure",
+                    pytrace=False)
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def cannot_run():
+    """skip_or_fail, for a test whose requirement (a package, a file, the OS) is missing."""
+    return skip_or_fail
 
 
 @pytest.fixture(scope="session")
@@ -35,13 +51,10 @@ def client(app_url):
 
 @pytest.fixture(scope="session")
 def chromium():
-    """The chromium path. Where it is missing, browser tests are skipped, except in CI
-    (GENAI_REQUIRE_BROWSER=1, set by .ci/run), where a browser suite that did not run is a failure."""
+    """The chromium path. Where it is missing, browser tests are skipped, except in CI, where a
+    browser suite that did not run is a failure."""
     if not Path(CHROMIUM).exists():
-        why = "chromium is not installed (tests/run.sh installs it with apt: apt-get install -y chromium)"
-        if os.environ.get("GENAI_REQUIRE_BROWSER") == "1":
-            pytest.fail(why + "; GENAI_REQUIRE_BROWSER=1 forbids skipping the browser tests", pytrace=False)
-        pytest.skip(why)
+        skip_or_fail("chromium is not installed (tests/run.sh installs it with apt: apt-get install -y chromium)")
     return CHROMIUM
 
 
@@ -71,3 +84,49 @@ def page(browser, app_url):
 def artifacts():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+WAITING = {"STARTING", "JOINING_QUEUE", "IN_QUEUE", "SENDING_DATA", "QUEUE_FULL"}
+
+
+def running_intervals(jobs, timeout: float = 300) -> list[tuple[float, float]]:
+    """(started, ended) of each gradio_client job, in time.monotonic() seconds, watched through
+    the public queue protocol: a job has started when the server sends process_starts (its
+    status leaves the queue), ended when its result is in. Polled every 5 ms."""
+    import time
+    started, ended = [None] * len(jobs), [None] * len(jobs)
+    deadline = time.monotonic() + timeout
+    while None in ended:
+        assert time.monotonic() < deadline, "jobs did not finish in time"
+        now = time.monotonic()
+        for i, job in enumerate(jobs):
+            if ended[i] is None and job.done():
+                ended[i] = now
+            if started[i] is None and (ended[i] is not None or job.status().code.name not in WAITING):
+                started[i] = now
+        time.sleep(0.005)
+    for job in jobs:
+        job.result()                    # an error in a job is the test's error
+    return list(zip(started, ended))
+
+
+def most_at_once(intervals: list[tuple[float, float]], slack: float = 0.25) -> int:
+    """The largest number of intervals that overlap at one moment. A job's end is seen by its
+    client a little after the server has freed its slot (the answer still travels), so the
+    next job may seem to start up to `slack` seconds before it."""
+    edges = sorted([(s, 1) for s, _ in intervals] + [(e - slack, -1) for _, e in intervals],
+                   key=lambda x: (x[0], x[1]))
+    running = most = 0
+    for _, step in edges:
+        running += step
+        most = max(most, running)
+    return most
+
+
+@pytest.fixture(scope="session")
+def at_once():
+    """at_once(jobs) -> (the most jobs that ran at one moment, their (started, ended) intervals)."""
+    def measure(jobs, timeout: float = 300):
+        intervals = running_intervals(jobs, timeout)
+        return most_at_once(intervals), intervals
+    return measure

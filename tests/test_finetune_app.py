@@ -155,6 +155,7 @@ def test_bad_input_gets_a_clear_message(url, drawings):
         ({"lr": 0.5}, "Learning rate must be a number from 0.00001 to 0.01"),
         ({"lr": None}, "Learning rate must be a number"),
         ({"seconds": 0}, "time cap"),
+        ({"seconds": panel.MAX_SECONDS + 1}, rf"time cap \(seconds\) must be a number in 1-{panel.MAX_SECONDS:g}, got"),
         ({"params": "everything"}, "one of all, last, lora"),
         ({"label": 12}, "0-9"),
         ({"source": "the web"}, "drawings, builtin"),
@@ -163,6 +164,16 @@ def test_bad_input_gets_a_clear_message(url, drawings):
     ]:
         raises(c, match, "/gan_finetune", **kwargs)
     raises(c, "0-9", "/diffusion_finetune_preview", label=-1)
+
+
+def test_at_most_GENAI_FT_CONCURRENCY_fine_tunes_run_at_once(url, at_once):
+    """Two visitors press Start together: with GENAI_FT_CONCURRENCY = 1 the second run starts
+    only when the first has ended (each stops at its 1 s time cap)."""
+    assert panel.CONCURRENCY == 1
+    jobs = [client(url, download_files=False).submit("builtin", ["7"], "1", panel.MAX_STEPS, 1e-3, "all", 1,
+                                                      api_name="/gan_finetune") for _ in range(2)]
+    most, intervals = at_once(jobs)
+    assert most == 1, intervals
 
 
 def test_the_gallery_holds_at_most_32_examples(url, drawings):

@@ -70,11 +70,20 @@ def test_interpolate_rejects_bad_values_by_name(gan, kwargs, message):
 
 
 def test_fast_directions_match_principal_directions(gan):
-    V, S = gan.principal_directions(k=4, n=128, seed=3)
-    V_fast, S_fast = feature_directions(gan, k=4, n=128, seed=3)
-    assert torch.allclose(S, S_fast, rtol=1e-3)
-    cos = (V * V_fast).sum(1).abs()                     # each direction up to its sign
+    """Against GANSpace done the slow way: the first layer's features for the same latents and
+    labels, centred, and their SVD (the fast route never forms the features)."""
+    n = 128
+    z = torch.randn(n, gan.config.z_dim, generator=torch.Generator().manual_seed(3))
+    y = torch.arange(n) % gan.config.n_classes
+    G = gan.generator
+    with torch.no_grad():
+        h = G.fc(torch.cat([z, G.embed(y)], 1))                            # (n, features)
+    _, S, V = torch.linalg.svd(h - h.mean(0), full_matrices=False)
+    V_fast, S_fast = feature_directions(gan, k=4, n=n, seed=3)
+    assert torch.allclose(S[:4] / (n - 1) ** 0.5, S_fast, rtol=1e-3)
+    cos = (V[:4] * V_fast).sum(1).abs()                 # each direction up to its sign
     assert (cos > 0.999).all()
+    assert gan.principal_directions(k=4, n=n, seed=3)[1].allclose(S_fast)
 
 
 def test_image_stats_measure_what_they_say():

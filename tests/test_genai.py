@@ -164,14 +164,34 @@ def test_truncation_and_directions(tiny):
 # ----------------------------------------------------------------------------- VAE
 
 def test_vae_terms(tiny):
+    """evaluate's kl and recon against their closed forms, computed here independently:
+    KL(N(mu, sigma^2) || N(0, 1)) from torch.distributions, and the Bernoulli negative
+    log-likelihood of the pixels in [0, 1] under the decoder's logits at the sampled z."""
     vae = tiny["vae"]
     x = torch.rand(3, 1, 28, 28) * 2 - 1
-    terms = vae.evaluate(x)
-    assert terms["recon"].shape == (3,) and torch.all(terms["kl"] >= 0)
-    assert torch.allclose(terms["elbo"], -(terms["recon"] + terms["kl"]))
-    mu, logvar = torch.zeros(2, 4), torch.zeros(2, 4)
+    terms = vae.evaluate(x, seed=5)
+    mu, logvar = vae.encode(x)
+    sigma = torch.exp(0.5 * logvar)
+    kl = torch.distributions.kl_divergence(torch.distributions.Normal(mu, sigma),
+                                           torch.distributions.Normal(0.0, 1.0)).sum(1)
+    z = mu + sigma * torch.randn(mu.shape, generator=torch.Generator().manual_seed(5))
+    p = torch.sigmoid(vae.decoder(z))
+    target = (x + 1) / 2
+    recon = -(target * torch.log(p) + (1 - target) * torch.log(1 - p)).sum((1, 2, 3))
+    assert torch.allclose(terms["kl"], kl, rtol=1e-5, atol=1e-5)
+    assert torch.allclose(terms["recon"], recon, rtol=1e-4)
+    assert torch.allclose(terms["elbo"], -(recon + kl), rtol=1e-4)
+    assert torch.equal(terms["mu"], mu)
+
+
+def test_reparameterize_is_mu_plus_sigma_eps():
+    """At mu != 0 and logvar != 0, where a wrong sigma (exp(logvar), or no 0.5) shows."""
+    mu, logvar = torch.tensor([[1.5, -2.0, 0.0]]).repeat(4000, 1), torch.log(torch.tensor([[4.0, 0.25, 9.0]])).repeat(4000, 1)
     z = VAE.reparameterize(mu, logvar, torch.Generator().manual_seed(0))
-    assert torch.allclose(z, torch.randn(2, 4, generator=torch.Generator().manual_seed(0)))
+    eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(z, mu + torch.tensor([2.0, 0.5, 3.0]) * eps, atol=1e-6)
+    assert torch.allclose(z.mean(0), torch.tensor([1.5, -2.0, 0.0]), atol=0.15)
+    assert torch.allclose(z.std(0), torch.tensor([2.0, 0.5, 3.0]), rtol=0.05)
 
 
 # ----------------------------------------------------------------------------- diffusion
@@ -202,9 +222,18 @@ def test_img2img_starts_at_t_start(tiny):
     assert steps[0].t <= 40 and len(steps) < 10
 
 
+@pytest.fixture(scope="module")
+def diffusers(cannot_run):
+    """The independent reference for the samplers: a test that needs it fails in CI without it."""
+    try:
+        import diffusers
+    except ImportError:
+        cannot_run("diffusers is not installed (pip install -r requirements-test.txt)")
+    return diffusers
+
+
 @pytest.mark.parametrize("steps", [1, 10, 50, 1000])
-def test_ddpm_matches_diffusers(steps):
-    diffusers = pytest.importorskip("diffusers")
+def test_ddpm_matches_diffusers(steps, diffusers):
     ref = diffusers.DDPMScheduler(num_train_timesteps=1000, beta_schedule="linear", beta_start=1e-4, beta_end=0.02,
                                   clip_sample=True, timestep_spacing="trailing", variance_type="fixed_small")
     ref.set_timesteps(steps)
@@ -222,8 +251,7 @@ def test_ddpm_matches_diffusers(steps):
 
 
 @pytest.mark.parametrize("steps, eta", [(1, 0.0), (10, 0.0), (50, 0.0), (50, 0.7), (1000, 1.0)])
-def test_ddim_matches_diffusers(steps, eta):
-    diffusers = pytest.importorskip("diffusers")
+def test_ddim_matches_diffusers(steps, eta, diffusers):
     ref = diffusers.DDIMScheduler(num_train_timesteps=1000, beta_schedule="linear", beta_start=1e-4, beta_end=0.02,
                                   clip_sample=True, timestep_spacing="trailing", set_alpha_to_one=True)
     ref.set_timesteps(steps)

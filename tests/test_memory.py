@@ -66,19 +66,28 @@ class Visitor(Session):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, cannot_run):
     if not sys.platform.startswith("linux"):
-        pytest.skip("reads resident memory from /proc")
+        cannot_run("reads resident memory from /proc")
     port = free_port()
     log = tmp_path_factory.mktemp("memory") / "server.log"
     proc, _ = start([sys.executable, "app.py"], port, log,
                     env={"GENAI_LEAVE_GRACE_S": "1", "GENAI_FT_CONCURRENCY": "2", "GENAI_THREADS": "1"})
-    yield f"http://127.0.0.1:{port}", proc
+    yield f"http://127.0.0.1:{port}", proc, log
     stop(proc)
 
 
+def wait_for_line(log, text: str, count: int = 1, timeout: float = 120) -> None:
+    """Until the server's log has `count` lines containing `text` (ui.common logs what happens to
+    a closed page's state): waiting on what the server did, not on a guess of how long it takes."""
+    deadline = time.monotonic() + timeout
+    while log.read_text().count(text) < count:
+        assert time.monotonic() < deadline, f"the server logged {text!r} fewer than {count} times"
+        time.sleep(0.05)
+
+
 def test_two_hundred_visitors_fine_tune_and_leave(server):
-    url, proc = server
+    url, proc, log = server
     api = read_config(url)
 
     def visit(family: str) -> Visitor:
@@ -106,8 +115,10 @@ def test_two_hundred_visitors_fine_tune_and_leave(server):
     # (the printed figures show it: later classes' peaks stay flat).
     fresh_mb = rss_mb(proc.pid)
     teach(0, CLASS_SIZE)
+    wait_for_line(log, "its state is freed", count=CLASS_SIZE)
     start_mb = settle(proc.pid)
     busy_mb = teach(CLASS_SIZE, CLASS_SIZE + VISITORS)
+    wait_for_line(log, "its state is freed", count=CLASS_SIZE + VISITORS)    # every visitor's state freed
     end_mb = settle(proc.pid)
 
     print(f"\nresident memory: {fresh_mb:.0f} MB fresh, {start_mb:.0f} MB after a first class; with each "
@@ -126,20 +137,22 @@ def _pictures(answer: dict) -> list[str]:
 
 
 def test_a_visitor_who_comes_back_within_the_grace_keeps_the_model(server):
-    """A connection that blinks (heartbeat closed, the page sends again at once) loses nothing."""
-    url, _ = server
+    """A connection that blinks (heartbeat closed, the page sends again at once) loses nothing;
+    a page that leaves loses its tuned model, its stored diffusion run and its playground."""
+    url, _, log = server
     api = read_config(url)
     visitor = Visitor(url).open_page()
+    me = f"session {visitor.session_hash}: "
     preview, _ = api["vae_finetune_preview"]
     assert visitor.call(api["vae_finetune"][0], [None, "builtin", [3], 1, 30, 1e-3, "all", 60])["ok"]
     before, tuned = _pictures(visitor.call(preview, [None, 1]))
     assert tuned != before
     visitor.heartbeat.close()                   # the blink
-    time.sleep(0.3)
+    wait_for_line(log, me + "the page closed")
     assert _pictures(visitor.call(preview, [None, 1])) == [before, tuned]   # back within the grace
     visitor.open_page()
-    time.sleep(2.5)                             # past the grace: still the tuned model
+    wait_for_line(log, me + "the page came back")     # the grace is over: still the tuned model
     assert _pictures(visitor.call(preview, [None, 1])) == [before, tuned]
     visitor.leave()
-    time.sleep(2.5)                             # gone for good: the same session sees the pretrained model
+    wait_for_line(log, me + "the page left")          # gone for good: the same session sees the pretrained model
     assert _pictures(visitor.call(preview, [None, 1])) == [before, before]

@@ -69,7 +69,8 @@ def pixels(path) -> np.ndarray:
 def test_step_with_only_a_seed_trains_and_draws(api):
     picture, distance = api.predict(seed=3, api_name="/playground_step")
     assert pixels(picture).shape == (450, 300, 3)
-    assert isinstance(distance, float) and 0 < distance < 5
+    _, untrained = api.predict(seed=3, steps=0, api_name="/playground_step")
+    assert isinstance(distance, float) and 0 < distance < 0.5 * untrained    # 200 steps at least halve it
     again, same = api.predict(seed=3, api_name="/playground_step")
     assert same == distance and np.array_equal(pixels(again), pixels(picture))
 
@@ -78,7 +79,7 @@ def test_step_with_only_a_seed_trains_and_draws(api):
 def test_training_brings_each_family_closer(api, family):
     _, before = api.predict("ring", family, 0, api_name="/playground_step")
     picture, after = api.predict("ring", family, 300, api_name="/playground_step")
-    assert after < before
+    assert after < 0.5 * before                # measured on this seed: 1.1 -> 0.10 (GAN), 0.06 (VAE), 201 -> 0.05
     assert pixels(picture).shape == (450, 300, 3)
 
 

@@ -16,6 +16,7 @@ import gradio as gr
 import numpy as np
 import torch
 from gradio.data_classes import FileData
+from gradio.exceptions import InvalidPathError
 from gradio_client.utils import is_file_obj_with_meta
 from PIL import Image, ImageOps
 from pydantic import ConfigDict, model_validator
@@ -153,6 +154,20 @@ class _Upload(FileData):
     @classmethod
     def _not_an_upload(cls, value):
         return value if is_file_obj_with_meta(value) else {"path": "", "meta": {"_type": "gradio.FileData"}}
+
+
+class Blocks(gr.Blocks):
+    """gr.Blocks that tells a caller, in the app's words, why a file they named was refused.
+    Gradio opens only files uploaded to its cache: a FileData naming any other path is refused
+    before a handler runs, with an InvalidPathError whose text the caller never sees
+    ({"error": null}, shown as Gradio's generic error)."""
+
+    async def preprocess_data(self, *args, **kwargs):
+        try:
+            return await super().preprocess_data(*args, **kwargs)
+        except InvalidPathError:
+            raise gr.Error("files must be uploaded to this server first (gradio_client's handle_file(path) "
+                           "does it): no other path is opened") from None
 
 
 def picture_file(label: str = "image") -> gr.File:
@@ -460,6 +475,7 @@ def free_sessions_on_leave(demo: gr.Blocks, grace: float = LEAVE_GRACE_S) -> Non
             if holder.time_last_used.get(session_hash, left_at) > left_at:     # the page came back
                 if session_hash in holder.session_data:
                     holder.session_data[session_hash].is_closed = False        # normal lifetimes again
+                print(f"session {session_hash}: the page came back, its state is kept", flush=True)
                 return
         holder.delete_state(session_hash)                    # every state, expired or not
         with holder.lock:
@@ -467,6 +483,7 @@ def free_sessions_on_leave(demo: gr.Blocks, grace: float = LEAVE_GRACE_S) -> Non
             holder.time_last_used.pop(session_hash, None)
         gc.collect()
         _release_freed_memory()
+        print(f"session {session_hash}: the page left, its state is freed", flush=True)
 
     def leave(request: gr.Request):
         if getattr(demo, "state_holder", None) is None or request is None or not request.session_hash:
@@ -474,5 +491,8 @@ def free_sessions_on_leave(demo: gr.Blocks, grace: float = LEAVE_GRACE_S) -> Non
         timer = threading.Timer(grace, forget, (request.session_hash, datetime.datetime.now()))
         timer.daemon = True
         timer.start()
+        # One line per event in the server's log: what an operator (and tests/test_memory.py) can watch.
+        print(f"session {request.session_hash}: the page closed, its state is freed in {grace:g} s "
+              "unless it comes back", flush=True)
 
     demo.unload(leave)

@@ -232,7 +232,7 @@ def _examples(session: Session, source, classes, request=None) -> torch.Tensor:
         if not isinstance(classes, (list, tuple)) or not classes:
             raise gr.Error(say(request, "Tick at least one digit (0-9) whose built-in examples to use.",
                                "请至少勾选一个数字（0-9），用它的内置样例。"))
-        picked = [check_range("built-in digit", c, 0, 9, integer=True) for c in classes]
+        picked = [common.digit("built-in digit", c) for c in classes]
         x, y = ft.builtin_digits()
         return torch.cat([x[y == c][:BUILTIN_PER_CLASS] for c in sorted(set(picked))])
     raise gr.Error(say(request, f"Examples must come from one of: drawings, builtin; got {source!r}.",
@@ -466,7 +466,8 @@ def panel(family: str) -> gr.State:
             raise gr.Error(say(request, "A fine-tune is running: press Stop first, then Reset.",
                                "微调正在运行：请先按“停止”，再按“重置”。"))
         session.forget()
-        label = common.digit("label", label) if conditional else defaults.label
+        label = common.digit("label", label) if conditional or label is not None else defaults.label
+        label = label if conditional else defaults.label      # checked, then unused: the VAE has no classes
         return (_curve([]), _after(session, family, label),
                 _progress(note=say(request, "Back to the pretrained weights.", "已恢复为预训练的权重。")),
                 gr.DownloadButton(value=None, interactive=False), session)
@@ -474,7 +475,8 @@ def panel(family: str) -> gr.State:
     def preview(session, label=defaults.label):
         """The fixed-seed samples before and after fine-tuning, for the class `label` teaches."""
         session = _session(session)
-        label = common.digit("label", label) if conditional else defaults.label
+        label = common.digit("label", label) if conditional or label is not None else defaults.label
+        label = label if conditional else defaults.label      # checked, then unused: the VAE has no classes
         return _before(family, label), _after(session, family, label)
 
     # ------------------------------------------------------------------------- events
