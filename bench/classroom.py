@@ -36,7 +36,7 @@ def log(message: str) -> None:
 # ----------------------------------------------------------------------------- 1. the engine alone
 
 def engine_throughput(runs: int = 8, steps: int = 50, repeats: int = 3) -> dict:
-    """Wall time of `runs` overlapping runs against one alone, per-sample and plain kernels."""
+    """Wall time of `runs` overlapping runs against one alone, pair and plain kernels."""
     import torch
 
     import genai
@@ -53,7 +53,7 @@ def engine_throughput(runs: int = 8, steps: int = 50, repeats: int = 3) -> dict:
         return time.perf_counter() - start
 
     out = {}
-    for kernels in ("per_sample", "plain"):
+    for kernels in ("pairs", "plain"):
         if kernels == "plain":                               # the U-Net's own batched kernels
             model.predict_eps = lambda x, t, y: model.unet(x, t, y)
         with torch.no_grad():
@@ -155,7 +155,7 @@ def table(r: dict) -> list[str]:
                      f"({b['frames_per_run']:.0f} frames) | {a['server_cpu_s_per_run']:.2f} s ({a['frames_per_run']:.0f} frames) |")
     e = r.get("engine")
     if e:
-        for kernels, name in (("per_sample", "per-sample kernels (shipped: pictures byte-identical)"),
+        for kernels, name in (("pairs", "kernels in pairs (shipped: pictures byte-identical)"),
                               ("plain", "plain batched kernels (pictures differ in the last bits)")):
             x = e[kernels]
             lines.append(f"| {e['runs']} overlapping DDIM-{e['steps']} guided runs vs one alone, {name} | ≤ 3× | | "

@@ -216,27 +216,29 @@ def diffusion_loss(model: nn.Module, schedule: NoiseSchedule, x0: torch.Tensor, 
 
 # ----------------------------------------------------------------------------- one sample at a time
 
-class PerSampleKernels(TorchFunctionMode):
-    """Inside this mode every sample of a batch is computed exactly as if it were alone.
+PAIR = 2              # samples per kernel call in PairKernels: one guided run's batch
+
+
+class PairKernels(TorchFunctionMode):
+    """Inside this mode, linear layers and convolutions see the batch two samples at a time.
 
     Why: a batched engine (genai.engine) runs many visitors' samples in one U-Net call, and a
-    visitor's picture must not depend on who else was in the batch. The elementwise and
-    per-sample layers (GroupNorm, SiLU, upsampling) already compute each sample alone, but
-    the CPU's fast kernels for matrix products and convolutions pick their blocking by batch
-    size, and a different summation order changes the last bits (tests/test_engine.py shows
-    it). So here a linear layer sums each row itself, and a convolution runs on one sample
-    at a time: the same kernel, on the same shapes, whatever the batch."""
+    visitor's picture must not depend on who else was in the batch. The per-sample layers
+    (GroupNorm, SiLU, upsampling) already compute each sample alone, but the CPU's fast kernels
+    for matrix products and convolutions pick their blocking by batch size, and a different
+    summation order changes the last bits. Cut into pairs, every call has the same shape
+    whatever the batch: a guided run's pair (x_t with its digit, x_t with none) is computed
+    the same way alone or in a crowd (the engine never puts two runs in one pair)."""
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if func is F.linear:
-            x, weight, bias = (list(args) + [kwargs.get("bias")])[:3]
-            out = (x.unsqueeze(-2) * weight).sum(-1)                # (B, out): each row on its own
-            return out if bias is None else out + bias
-        if func is F.conv2d and args[0].shape[0] > 1:
-            x, rest = args[0], args[1:]
-            return torch.cat([func(x[i:i + 1], *rest, **kwargs) for i in range(x.shape[0])])
-        return func(*args, **kwargs)
+        if func not in (F.linear, F.conv2d):
+            return func(*args, **kwargs)
+        x, rest = args[0], args[1:]
+        B = x.shape[0]
+        if B % PAIR:                                                # an odd batch: one blank sample more
+            x = torch.cat([x, x.new_zeros((PAIR - B % PAIR, *x.shape[1:]))])
+        return torch.cat([func(x[i:i + PAIR], *rest, **kwargs) for i in range(0, len(x), PAIR)])[:B]
 
 
 # ----------------------------------------------------------------------------- guidance
@@ -341,8 +343,8 @@ class Diffusion(nn.Module):
 
     @torch.no_grad()
     def predict_eps(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """eps_pred for a batch, each sample computed as if alone (PerSampleKernels)."""
-        with PerSampleKernels():
+        """eps_pred for a batch, computed pair by pair (PairKernels)."""
+        with PairKernels():
             return self.unet(x_t, t, y)
 
     def guided_eps(self, x_t: torch.Tensor, t: int, y: torch.Tensor, guidance: float) -> torch.Tensor:

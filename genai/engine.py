@@ -12,8 +12,9 @@ A lesson in serving, in the way LLM servers (Orca, vLLM) and diffusion servers b
                next tick and its memory with it.
 
 Pictures do not depend on who else is in the batch: each run draws its noise from its own
-generator, and the U-Net computes every sample as if alone (diffusion.PerSampleKernels),
-so a run's pictures are byte-identical to the same run through `sample_steps`.
+generator, and the U-Net's kernels see the batch a pair of samples at a time, each pair one
+run's own (diffusion.PairKernels), so a run's pictures are byte-identical to the same run
+through `sample_steps`.
 
 The engine works in one thread of its own, at a lower OS priority where the system allows
 (Linux: a thread has its own nice value): the server's light events (sliders) go first and
@@ -30,7 +31,7 @@ from typing import Callable
 
 import torch
 
-from .diffusion import Diffusion, ReverseRun, Step
+from .diffusion import NULL_CLASS, PAIR, Diffusion, ReverseRun, Step
 
 MAX_RUNS = 16        # runs advanced together in one tick; the others wait in line
 NICE = 10            # the engine thread's OS priority, below the request threads' 0
@@ -177,8 +178,8 @@ class Engine:
         batch = [run for run in batch if not run.over]
         if not batch:
             return
-        inputs = [run.sampling.unet_inputs() for run in batch]
-        x, t, y = (torch.cat(parts) for parts in zip(*inputs))
+        inputs = [_in_pairs(*run.sampling.unet_inputs()) for run in batch]
+        x, t, y = (torch.cat(parts) for parts in list(zip(*inputs))[:3])
         try:
             eps = self.forward(x, t, y)
         except Exception as e:                   # the shared call failed: every run in it stops
@@ -186,9 +187,9 @@ class Engine:
                 run.error = EngineError(f"the diffusion step failed ({e}); press Generate again")
             return
         taken = []
-        for run, part in zip(batch, eps.split([len(inp[0]) for inp in inputs])):
+        for run, part, (_, _, _, n) in zip(batch, eps.split([len(inp[0]) for inp in inputs]), inputs):
             try:                                 # a run that fails here fails alone
-                step = run.sampling.advance(part)
+                step = run.sampling.advance(part[:n])
                 taken.append((run, step.t, run.record(step)))
             except Exception as e:
                 run.error = EngineError(f"this run failed ({e}); press Generate again")
@@ -212,6 +213,16 @@ class Engine:
         if run.error is not None:
             raise run.error
         return run.frames
+
+
+def _in_pairs(x: torch.Tensor, t: torch.Tensor, y: torch.Tensor):
+    """A run's U-Net inputs grown to whole pairs (diffusion.PairKernels), so that no pair holds
+    two runs: (x, t, y, how many samples are the run's own)."""
+    n = len(x)
+    if n % PAIR:
+        x = torch.cat([x, torch.zeros_like(x[:1])])
+        t, y = torch.cat([t, t[:1]]), torch.cat([y, torch.full_like(y[:1], NULL_CLASS)])
+    return x, t, y, n
 
 
 def _lower_priority(nice: int) -> None:

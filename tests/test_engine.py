@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import genai
-from genai.diffusion import PerSampleKernels
+from genai.diffusion import PairKernels
 from genai.engine import Engine, EngineError
 
 torch.set_num_threads(1)
@@ -58,25 +58,29 @@ def same(frames_a, frames_b):
         torch.equal(xa, xb) and torch.equal(pa, pb) for (xa, pa), (xb, pb) in zip(frames_a, frames_b))
 
 
-def test_per_sample_kernels_do_not_depend_on_the_batch(model):
+def test_pair_kernels_do_not_depend_on_the_rest_of_the_batch(model):
     g = torch.Generator().manual_seed(0)
     x = torch.randn(12, 1, 28, 28, generator=g)
     t = torch.randint(0, 1000, (12,), generator=g)
     y = torch.randint(0, 11, (12,), generator=g)
     whole = model.predict_eps(x, t, y)
-    for size in (1, 2, 5):
+    for size in (2, 4, 6):                                     # split at pair boundaries
         parts = torch.cat([model.predict_eps(x[i:i + size], t[i:i + size], y[i:i + size]) for i in range(0, 12, size)])
         assert torch.equal(parts, whole), size
+    alone = model.predict_eps(x[:1], t[:1], y[:1])             # an odd batch: its pair is filled with a blank
+    assert torch.equal(alone, model.predict_eps(torch.cat([x[:1], 0 * x[:1]]), t[:2], y[:2])[:1])
     with torch.no_grad():                                     # the same numbers as the plain U-Net, to float error
         assert torch.allclose(whole, model.unet(x, t, y), atol=1e-4)
 
 
-def test_per_sample_linear_matches_the_layer():
-    layer = torch.nn.Linear(5, 3)
-    x = torch.randn(4, 5)
-    with torch.no_grad(), PerSampleKernels():
-        out = layer(x)
+def test_pair_kernels_compute_the_layers():
+    layer, conv = torch.nn.Linear(5, 3), torch.nn.Conv2d(2, 4, 3, padding=1)
+    x, images = torch.randn(5, 5), torch.randn(3, 2, 6, 6)
+    with torch.no_grad(), PairKernels():
+        out, out_images = layer(x), conv(images)
+    assert out.shape == (5, 3) and out_images.shape == (3, 4, 6, 6)
     assert torch.allclose(out, layer(x).detach(), atol=1e-6)
+    assert torch.allclose(out_images, conv(images).detach(), atol=1e-5)
 
 
 @pytest.mark.parametrize("n", [1, 3, 8])
