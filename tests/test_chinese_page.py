@@ -64,11 +64,11 @@ def test_the_chinese_page_has_no_english_left(browser, app_url, locale):
     page = context.new_page()
     page.set_default_timeout(SLOW)
     try:
-        page.goto(app_url)
+        page.goto(app_url + "?tab=gan")
         page.locator("#gan-image img").wait_for()
         if locale == "en-US":
             page.locator("#language").get_by_text("中文").click()
-        expect(page.locator("button[role=tab]").nth(2)).to_have_text("扩散模型")      # without clicking it
+        expect(page.locator("button[role=tab][data-tab-id=diffusion]")).to_have_text("扩散模型")      # without clicking it
         # one error of each kind: nothing drawn (a toast) and a number out of range (the box's note)
         page.locator("#gan-ft").get_by_text("微调：教它学你的笔迹").first.click()
         page.locator("#gan-ft-add").click()

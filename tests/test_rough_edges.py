@@ -17,7 +17,7 @@ def tab(browser, app_url):
     context = browser.new_context(viewport={"width": 1280, "height": 720}, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(SLOW)
-    page.goto(app_url)
+    page.goto(app_url + "?tab=gan")
     page.locator("#gan-image img").wait_for()
     yield page
     context.close()
@@ -187,7 +187,7 @@ def test_first_use_is_built_at_start_and_a_failing_task_does_not_stop_it():
 
 def test_the_gan_link_carries_the_walk_and_the_language(tab, app_url):
     from playwright.sync_api import expect
-    tab.goto(app_url)
+    tab.goto(app_url + "?tab=gan")
     tab.locator("#gan-image img").wait_for()
     tab.locator("#gan-frames [data-testid=number-input]").fill("12")
     tab.locator("#gan-mode").get_by_text("linear").click()
@@ -202,7 +202,7 @@ def test_the_gan_link_carries_the_walk_and_the_language(tab, app_url):
     tab.goto(link.replace("frames=12", "frames=13"))
     expect(tab.locator("#gan-frames [data-testid=number-input]")).to_have_value("13")
     expect(tab.locator("#gan-mode input[value=linear]")).to_be_checked()
-    expect(tab.locator("button[role=tab]").nth(2)).to_have_text("扩散模型")
+    expect(tab.locator("button[role=tab][data-tab-id=diffusion]")).to_have_text("扩散模型")
     tab.evaluate("localStorage.clear()")
 
 

@@ -233,11 +233,11 @@ DIFFUSION = (t("theory.diffusion.plain",
                     (r"**6 · The whole run.** Start from noise (or from your drawing noised to $t_{start}$), and "
                      r"at each of the chosen levels: guided noise, then one DDPM or DDIM step. Each step is "
                      r"yielded, which is how the app can stream it. In the app, every visitor's run takes its "
-                     r"step in the same U-Net call (genai/engine.py), each with its own noise.",
+                     r"step in the same U-Net call (`genai/engine.py`), each with its own noise.",
                      r"**6 · 完整的一次采样。** 从噪声出发（或从加噪到 $t_{start}$ 的你的手绘），"
                      r"在每个选定的级别上：先算引导后的噪声，再走一步 DDPM 或 DDIM。每一步都会被 `yield` 出来，"
                      r"所以应用能实时显示整个过程。在应用里，所有访客的采样在同一次 U-Net 调用中各走一步"
-                     r"（genai/engine.py），各自用自己的噪声。"),
+                     r"（`genai/engine.py`），各自用自己的噪声。"),
                     "", ("", ""), "genai.diffusion.ReverseRun.advance", "genai.diffusion.Diffusion.sample_steps"),
               ])
 

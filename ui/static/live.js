@@ -195,9 +195,11 @@ const VIEWS = {
       const text = $(`#${c.verdict} .md`);
       if (text) {
         const percent = Math.round(100 * p);
-        text.innerHTML = chinese()
-          ? `<p><strong>D(x) = ${percent}%</strong>：判别器认为这张图是真实手写的 ${s.digit}（而不是 G 的伪造品）的概率。</p>`
-          : `<p><strong>D(x) = ${percent}%</strong>: the critic's probability that this picture is a real handwritten ${s.digit}, not one of G's fakes.</p>`;
+        // Both languages, as the server's verdict (ui.i18n.both): the page's CSS shows its own, so a
+        // language switch after this picture needs no new verdict.
+        text.innerHTML = `<p><span class="genai-en"><strong>D(x) = ${percent}%</strong>: the critic's probability that `
+          + `this picture is a real handwritten ${s.digit}, not one of G's fakes.</span><span class="genai-zh">`
+          + `<strong>D(x) = ${percent}%</strong>：判别器认为这张图是真实手写的 ${s.digit}（而不是 G 的伪造品）的概率。</span></p>`;
       }
       if (!previous || previous.seed !== s.seed || previous.digit !== s.digit || previous.trunc !== s.trunc)
         await this.neighbours(c, s, zDim);
