@@ -7,6 +7,7 @@ import torch
 from gradio_client import handle_file
 from PIL import Image, ImageDraw
 
+from genai.diffusion import GUIDANCE
 from live_pictures import picture, wait_for_new_picture
 from ui import common
 
@@ -74,10 +75,11 @@ def test_sample_streams_every_step(client):
 
 
 def test_sample_needs_only_a_seed(client):
-    """Defaults: a 3, DDIM, 50 steps, w = 2: the last frame is the package's sample, pixel for pixel."""
+    """Defaults: a 3, DDIM, 50 steps, the package's default w: the last frame is the package's sample,
+    pixel for pixel."""
     x_t, x0, status, step = client.predict(seed=5, api_name="/diffusion_sample")
     assert status.startswith("step 50/50") and step == 50
-    expected = common.picture(common.model("diffusion").generate([3], seed=5, steps=50, guidance=2.0))
+    expected = common.picture(common.model("diffusion").generate([3], seed=5, steps=50, guidance=GUIDANCE))
     assert np.array_equal(pixels(x_t), expected)
     assert np.abs(pixels(x0).astype(int) - expected).mean() < 2         # at t = 0 the prediction is the digit
 
