@@ -117,7 +117,7 @@ def test_files_are_served_compressed_cached_and_only_from_the_folder():
 def open_view(page, url, tab=None, view="gan"):
     """The page with view `view` drawn in the page (its model loaded)."""
     page.set_default_timeout(SLOW)
-    page.goto(url)
+    page.goto(url + "?tab=gan")                    # the lesson comes first; GAN's is the first live view
     if tab:
         page.get_by_role("tab", name=tab).click()
     page.wait_for_function(f"window.genaiLive?.state.ready['{view}'] === true", timeout=SLOW)
@@ -217,7 +217,7 @@ def test_without_the_runtime_the_server_draws(page, app_url):
     from playwright.sync_api import expect
     page.set_default_timeout(SLOW)
     page.route("**/genai/static/vendor/**", lambda route: route.abort())
-    page.goto(app_url)
+    page.goto(app_url + "?tab=gan")
     expect(page.locator("#live-gan")).to_contain_text("server", timeout=SLOW)
     image = page.locator("#gan-image img")
     before = image.get_attribute("src")
@@ -235,7 +235,7 @@ def test_models_from_other_checkpoints_are_not_used(page, app_url):
     live["checkpoints"]["gan"] = "0" * 16
     page.set_default_timeout(SLOW)
     page.route("**/genai/static/models/live.json", lambda route: route.fulfill(json=live))
-    page.goto(app_url)
+    page.goto(app_url + "?tab=gan")
     expect(page.locator("#live-gan")).to_contain_text("server", timeout=SLOW)
     assert page.evaluate("window.genaiLive.state.failed.gan").startswith("the page's models were exported")
     assert page.locator("#gan-image canvas.genai-live").count() == 0
