@@ -130,3 +130,21 @@ def at_once():
         intervals = running_intervals(jobs, timeout)
         return most_at_once(intervals), intervals
     return measure
+
+
+@pytest.fixture
+def slow_engine(app_url, monkeypatch):
+    """The app's diffusion engine at 20 ms a step or more, so that a 1000-step run is surely still
+    going when a test presses Stop or closes the page (a quiet machine finishes one in ~10 s)."""
+    import time
+
+    from ui import diffusion_tab
+    engine = diffusion_tab.engine()
+    forward = engine.forward
+
+    def slowed(*args):
+        time.sleep(0.02)
+        return forward(*args)
+
+    monkeypatch.setattr(engine, "forward", slowed)
+    return engine

@@ -55,7 +55,7 @@ def open_a_long_run(browser, app_url):
     return context, page
 
 
-def test_a_run_whose_page_closes_leaves_the_batch(browser, app_url):
+def test_a_run_whose_page_closes_leaves_the_batch(browser, app_url, slow_engine):
     context, page = open_a_long_run(browser, app_url)
     page.locator("#diffusion-generate").click()
     page.wait_for_function("() => document.querySelector('#diffusion-status textarea').value.startsWith('step ')")
@@ -69,7 +69,7 @@ def test_a_run_whose_page_closes_leaves_the_batch(browser, app_url):
     assert job not in diffusion_tab.engine().active or diffusion_tab.engine().load() == (0, 0)
 
 
-def test_a_long_run_keeps_the_page_responsive(browser, app_url):
+def test_a_long_run_keeps_the_page_responsive(browser, app_url, slow_engine):
     """A 1000-step DDPM run streams without freezing the page: the Chrome performance API sees the
     page idle most of the time, no task anywhere near the old freezes, and Stop ends the run."""
     context, page = open_a_long_run(browser, app_url)

@@ -250,7 +250,7 @@ def test_a_run_streams_frames_then_replays(page, app_url, artifacts):
     assert page.locator("#diffusion-xt img").get_attribute("src") != last
 
 
-def test_stop_keeps_what_was_computed(page, app_url):
+def test_stop_keeps_what_was_computed(page, app_url, slow_engine):
     open_diffusion(page, app_url, "?tab=diffusion&dview=reverse&sampler=ddpm&steps=1000")
     page.wait_for_function(
         "() => document.querySelector('#diffusion-steps [data-testid=number-input]')?.value === '1000'")
