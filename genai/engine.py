@@ -178,8 +178,8 @@ class Engine:
         batch = [run for run in batch if not run.over]
         if not batch:
             return
-        inputs = [_in_pairs(*run.sampling.unet_inputs()) for run in batch]
-        x, t, y = (torch.cat(parts) for parts in list(zip(*inputs))[:3])
+        inputs = [_in_pairs(*run.sampling.unet_inputs()) for run in batch]     # (x, t, y, own)
+        x, t, y = (torch.cat([inp[k] for inp in inputs]) for k in range(3))
         try:
             eps = self.forward(x, t, y)
         except Exception as e:                   # the shared call failed: every run in it stops
@@ -187,9 +187,9 @@ class Engine:
                 run.error = EngineError(f"the diffusion step failed ({e}); press Generate again")
             return
         taken = []
-        for run, part, (_, _, _, n) in zip(batch, eps.split([len(inp[0]) for inp in inputs]), inputs):
+        for run, part, (*_, own) in zip(batch, eps.split([len(inp[0]) for inp in inputs]), inputs):
             try:                                 # a run that fails here fails alone
-                step = run.sampling.advance(part[:n])
+                step = run.sampling.advance(part[:own])
                 taken.append((run, step.t, run.record(step)))
             except Exception as e:
                 run.error = EngineError(f"this run failed ({e}); press Generate again")
@@ -218,11 +218,11 @@ class Engine:
 def _in_pairs(x: torch.Tensor, t: torch.Tensor, y: torch.Tensor):
     """A run's U-Net inputs grown to whole pairs (diffusion.PairKernels), so that no pair holds
     two runs: (x, t, y, how many samples are the run's own)."""
-    n = len(x)
-    if n % PAIR:
-        x = torch.cat([x, torch.zeros_like(x[:1])])
-        t, y = torch.cat([t, t[:1]]), torch.cat([y, torch.full_like(y[:1], NULL_CLASS)])
-    return x, t, y, n
+    own, blanks = len(x), -len(x) % PAIR
+    if blanks:
+        x = torch.cat([x, x.new_zeros((blanks, *x.shape[1:]))])
+        t, y = torch.cat([t, t[:1].expand(blanks)]), torch.cat([y, y.new_full((blanks,), NULL_CLASS)])
+    return x, t, y, own
 
 
 def _lower_priority(nice: int) -> None:
