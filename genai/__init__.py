@@ -16,7 +16,7 @@ from .checkpoint import CheckpointError
 
 # GENAI_CHECKPOINTS points at another folder of shipped checkpoints (tests use tiny ones).
 CHECKPOINTS = Path(os.environ.get("GENAI_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
-NAMES = ("gan", "vae", "vae2d", "diffusion", "classifier")
+NAMES = ("gan", "vae", "vae2d", "diffusion", "flow", "classifier")
 
 
 def load(name: str, device: str = "cpu"):

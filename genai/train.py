@@ -27,12 +27,13 @@ from . import checkpoint
 from .classifier import Classifier, ClassifierConfig
 from .data import augment, load_digits
 from .diffusion import Diffusion, UNetConfig, diffusion_loss
+from .flow import FlowConfig, FlowMatching, flow_loss
 from .gan import GAN, GANConfig, d_loss, g_loss, mode_seeking_loss
 from .images import grid
 from .vae import VAE, VAEConfig
 
-FAMILIES = ("gan", "vae", "vae2d", "diffusion", "classifier")
-ARCH = {"gan": GANConfig, "vae": VAEConfig, "vae2d": VAEConfig, "diffusion": UNetConfig,
+FAMILIES = ("gan", "vae", "vae2d", "diffusion", "flow", "classifier")
+ARCH = {"gan": GANConfig, "vae": VAEConfig, "vae2d": VAEConfig, "diffusion": UNetConfig, "flow": FlowConfig,
         "classifier": ClassifierConfig}
 ARCH_DEFAULTS = {"vae2d": {"latent_dim": 2}, "gan": {"aux_classifier": 1.0}}   # AC-GAN: see genai/gan.py
 
@@ -62,13 +63,14 @@ FAMILY_DEFAULTS = {
     "vae": dict(epochs=40, lr=1e-3, ema=0.0),
     "vae2d": dict(epochs=40, lr=1e-3, ema=0.0),
     "diffusion": dict(epochs=100, lr=1e-3, batch_size=128),
+    "flow": dict(epochs=100, lr=1e-3, batch_size=64),
     "classifier": dict(epochs=15, lr=1e-3, ema=0.0, augment=True),
 }
 
 
 def build(family: str, arch) -> torch.nn.Module:
     """A fresh model of `family` with architecture `arch`."""
-    return {"gan": GAN, "vae": VAE, "vae2d": VAE, "diffusion": Diffusion, "classifier": Classifier}[family](arch)
+    return {"gan": GAN, "vae": VAE, "vae2d": VAE, "diffusion": Diffusion, "flow": FlowMatching, "classifier": Classifier}[family](arch)
 
 
 # ----------------------------------------------------------------------------- one step per family
@@ -78,7 +80,7 @@ def trainable_parts(family: str, model) -> dict[str, torch.nn.Module]:
     `model` keeps the averaged weights that get shipped."""
     if family == "gan":
         return {"G": copy.deepcopy(model.generator), "D": model.discriminator}
-    if family == "diffusion":
+    if family in ("diffusion", "flow"):
         return {"unet": copy.deepcopy(model.unet)}
     return {"net": model}
 
@@ -109,6 +111,8 @@ def step(family: str, model, nets: dict, opts: dict, x: torch.Tensor, y: torch.T
         return losses
     if family == "diffusion":
         loss = diffusion_loss(nets["unet"], model.schedule, x, y, generator=generator)
+    elif family == "flow":
+        loss = flow_loss(nets["unet"], x, y, generator=generator)
     elif family == "classifier":
         loss = torch.nn.functional.cross_entropy(nets["net"](x), y)
     else:
@@ -138,7 +142,7 @@ def snapshot(family: str, model) -> np.ndarray | None:
     labels = np.arange(40) % 10
     if family == "gan":
         images = model.generate(labels, seed=1234)
-    elif family == "diffusion":
+    elif family in ("diffusion", "flow"):
         images = model.generate(labels, seed=1234, steps=20)
     elif family in ("vae", "vae2d"):
         images = model.generate(n=40, seed=1234)
@@ -183,7 +187,7 @@ def train(family: str, arch, cfg: TrainConfig, data: tuple[torch.Tensor, torch.T
             if cfg.augment:
                 x = augment(x, g)
             losses = step(family, model, nets, opts, x.to(device), y.to(device), g, cfg.mode_seeking, cfg.diff_augment)
-            if family in ("gan", "diffusion"):      # the shipped weights average the trained ones
+            if family in ("gan", "diffusion", "flow"):      # the shipped weights average the trained ones
                 shipped, trained = (model.generator, nets["G"]) if family == "gan" else (model.unet, nets["unet"])
                 ema_update(shipped, trained, min(cfg.ema, (1 + n_step) / (10 + n_step)))   # warm-up: early steps count more
             n_step += 1
