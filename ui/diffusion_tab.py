@@ -33,9 +33,9 @@ from genai.diffusion import GUIDANCE, q_sample
 from genai.engine import Engine
 from genai.images import from_uint8, to_uint8
 
-from . import common, explain, finetune
+from . import common, explain, finetune, fonts, i18n
 from .i18n import leftover, say, t as tr  # `t` is the noise level here
-from .live import GENERATED, fallback, live_view
+from .live import fallback, generated, live_view
 
 INTRO = ("**Forward:** add noise step by step until only noise is left. **Reverse:** a U-Net predicts "
          "the noise; removing it step by step turns noise into a digit.")
@@ -104,25 +104,43 @@ def _real_digit(index):
     return index, x[index:index + 1], int(y[index])
 
 
-@functools.cache
-def _schedule_plot():
-    """The ᾱ_t curve, drawn once: (RGB array, then for every t the pixel column and the rows of
-    ᾱ_t and 1 - ᾱ_t, then the top and bottom rows of the axes). Moving t only paints a marker."""
+# The plot's words (legend, axis) in each language of the page. Chinese writes ᾱₜ in plain Unicode:
+# matplotlib's formula renderer ($...$) has no fallback font for the Chinese around it.
+SCHEDULE_WORDS = {"en": (r"$\bar\alpha_t$: the digit left", r"$1-\bar\alpha_t$: the noise", "noise level t"),
+                  "zh-CN": ("ᾱₜ：剩下的数字", "1 − ᾱₜ：噪声", "噪声级别 t")}
+
+
+def _schedule_figure(lang: str = "en"):
+    """The ᾱ_t and 1 - ᾱ_t curves over t, their words in `lang`: (matplotlib Figure, its axes)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     alpha_bar = _schedule().alpha_bar.numpy()
     t = np.arange(len(alpha_bar))
     fig = Figure(figsize=(4.2, 2.6), dpi=100)
-    canvas = FigureCanvasAgg(fig)
+    FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    ax.plot(t, alpha_bar, color="tab:blue", lw=2, label=r"$\bar\alpha_t$: the digit left")
-    ax.plot(t, 1 - alpha_bar, color="tab:orange", lw=2, ls="--", label=r"$1-\bar\alpha_t$: the noise")
-    ax.set(xlim=(0, len(t) - 1), ylim=(-0.03, 1.03), xlabel="noise level t")
+    signal_words, noise_words, axis_words = SCHEDULE_WORDS[lang]
+    family = fonts.matplotlib_family(lang)
+    ax.plot(t, alpha_bar, color="tab:blue", lw=2, label=signal_words)
+    ax.plot(t, 1 - alpha_bar, color="tab:orange", lw=2, ls="--", label=noise_words)
+    ax.set(xlim=(0, len(t) - 1), ylim=(-0.03, 1.03))
+    ax.set_xlabel(axis_words, fontfamily=family)
     ax.grid(alpha=0.3)
-    ax.legend(loc="center right", fontsize=9, frameon=False)
+    ax.legend(loc="center right", frameon=False, prop={"size": 9, "family": family})
     fig.tight_layout()
-    canvas.draw()
-    rgb = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    return fig, ax
+
+
+@functools.cache
+def _schedule_plot(lang: str = "en"):
+    """The schedule figure drawn once per language: (RGB array, then for every t the pixel column
+    and the rows of ᾱ_t and 1 - ᾱ_t, then the top and bottom rows of the axes). Moving t only
+    paints a marker."""
+    fig, ax = _schedule_figure(lang)
+    fig.canvas.draw()
+    alpha_bar = _schedule().alpha_bar.numpy()
+    t = np.arange(len(alpha_bar))
+    rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
     H = rgb.shape[0]
     signal = ax.transData.transform(np.column_stack([t, alpha_bar]))
     noise = ax.transData.transform(np.column_stack([t, 1 - alpha_bar]))
@@ -131,9 +149,9 @@ def _schedule_plot():
     return rgb, cols, np.round(H - signal[:, 1]).astype(int), np.round(H - noise[:, 1]).astype(int), top, bottom
 
 
-def _schedule_plot_json() -> bytes:
+def _schedule_plot_json(lang: str) -> bytes:
     """The unmarked plot and where each t's marker goes, for the page to draw it (ui/static/live.js)."""
-    rgb, cols, signal_rows, noise_rows, top, bottom = _schedule_plot()
+    rgb, cols, signal_rows, noise_rows, top, bottom = _schedule_plot(lang)
     png = io.BytesIO()
     Image.fromarray(rgb).save(png, format="PNG")
     return json.dumps({"picture": "data:image/png;base64," + base64.b64encode(png.getvalue()).decode(),
@@ -141,12 +159,12 @@ def _schedule_plot_json() -> bytes:
                        "noise_rows": noise_rows.tolist(), "top": top, "bottom": bottom}).encode()
 
 
-GENERATED["schedule_plot.json"] = _schedule_plot_json
+generated("schedule_plot.json", _schedule_plot_json)
 
 
-def _plot_marker(t: int) -> np.ndarray:
+def _plot_marker(t: int, lang: str = "en") -> np.ndarray:
     """The cached plot with a red line at t and a dot on each curve (well under a millisecond)."""
-    rgb, cols, signal_rows, noise_rows, top, bottom = _schedule_plot()
+    rgb, cols, signal_rows, noise_rows, top, bottom = _schedule_plot(lang)
     out = rgb.copy()
     x = cols[t]
     out[top:bottom, x - 1:x + 1] = RED
@@ -191,14 +209,14 @@ def _write_gif(run: dict, n: int) -> str:
 # ----------------------------------------------------------------------------- handlers
 
 @common.friendly
-def forward(index: int = 0, t: int = T_DEFAULT):
+def forward(index: int = 0, t: int = T_DEFAULT, request: gr.Request = None):
     """q(x_t | x_0) for held-out digit `index` (its noise seeded by the index) at noise level t:
-    (x_t, ᾱ_t, the schedule plot marking t)."""
+    (x_t, ᾱ_t, the schedule plot marking t, in the page's language)."""
     index, x0, _ = _real_digit(index)
     schedule = _schedule()
     t = check_range("t", t, 0, schedule.T - 1, integer=True)
     x_t, _ = q_sample(schedule, x0, t, seed=index)
-    return common.picture(to_uint8(x_t)), round(schedule.alpha_bar_at(t), 4), _plot_marker(t)
+    return common.picture(to_uint8(x_t)), round(schedule.alpha_bar_at(t), 4), _plot_marker(t, i18n.lang(request))
 
 
 @common.friendly

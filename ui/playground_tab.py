@@ -17,13 +17,13 @@ import threading
 import gradio as gr
 import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from genai import toy2d
 from genai.checks import check_range
 from genai.toy2d import FAMILIES, MAX_POINTS, MIN_POINTS, PLANE
 
-from . import common, explain
+from . import common, explain, fonts, i18n
 from .i18n import say, t as tr  # `t` is the noise level here
 
 INTRO = ("**Three generative models, one set of points, trained live.** Pick a shape or click on the data "
@@ -80,17 +80,33 @@ COLORS = {"gan": (230, 110, 10), "vae": (30, 140, 60), "diffusion": (25, 105, 22
 NAMES = {"gan": "GAN", "vae": "VAE", "diffusion": "Diffusion"}
 NAMES_ZH = {"gan": "GAN", "vae": "VAE", "diffusion": "扩散模型"}
 FAKE_RGB, REAL_RGB = np.array([246, 200, 200]), np.array([196, 228, 196])    # D's heat map: fake .. real
+# The words drawn inside the pictures, in each language of the page (format strings).
+WORDS = {
+    "en": {"data": "Data: {n} points · click to add", "empty": "Click to place points", "few": " (at least {n})",
+           "step": "{name} · step {step}", "rare": "rare cluster {samples:.0%} (data {data:.0%})",
+           "diverged": "diverged: lower the learning rate, Reset", "heat": "D(x): green = 'real'",
+           "g_map": "G(z) of a z-grid", "encoder": "encoder: x -> z (±{span:g})",
+           "decoder": "decoder: z-grid (±{span:g}) -> x", "trails": "noise -> points",
+           "field": "denoising field, t={t}", "steps": "{n} steps", "distance": "Distance to the data (SW)"},
+    "zh-CN": {"data": "数据：{n} 个点 · 点击添加", "empty": "点击放置数据点", "few": "（至少 {n} 个）",
+              "step": "{name} · 第 {step} 步", "rare": "稀有簇 {samples:.0%}（数据 {data:.0%}）",
+              "diverged": "发散了：调低学习率，再按重置", "heat": "D(x)：绿色 = “真实”",
+              "g_map": "G(z)：z 网格的映射", "encoder": "编码器：x -> z（±{span:g}）",
+              "decoder": "解码器：z 网格（±{span:g}）-> x", "trails": "噪声 -> 数据点",
+              "field": "去噪场，t={t}", "steps": "{n} 步", "distance": "与数据的距离（SW）"},
+}
+FAMILY_NAMES = {"en": NAMES, "zh-CN": NAMES_ZH}
 
 
-@functools.cache
-def _font(size: int):
-    return ImageFont.load_default(size=size)
+def _words(lang: str, key: str, **values) -> str:
+    """The text `key` of WORDS in `lang`, its {fields} filled in."""
+    return WORDS[lang][key].format(**values)
 
 
 @functools.lru_cache(maxsize=2048)
 def _label(text: str, size: int, color: tuple) -> Image.Image:
     """A text on a white tile, cached: most labels repeat every frame, and drawing text is slow."""
-    font = _font(size)
+    font = fonts.pil_font(size, text)
     right, bottom = font.getbbox(text)[2:]
     tile = Image.new("RGB", (right + 5, bottom + 3), WHITE)
     ImageDraw.Draw(tile).text((2, 1), text, fill=color, font=font)
@@ -204,40 +220,41 @@ def _hues(points) -> np.ndarray:
     return (rgb * 255).astype(np.uint8)
 
 
-def _data_picture(data: torch.Tensor, size: int = BIG) -> np.ndarray:
+def _data_picture(data: torch.Tensor, size: int = BIG, lang: str = "en") -> np.ndarray:
     """The training points, coloured by angle; a hint when there are too few."""
     img = _dots(_canvas(size), data, _hues(data), radius=1)
     image = Image.fromarray(img)
-    text = f"Data: {len(data)} points · click to add" if len(data) else "Click to place points"
+    text = _words(lang, "data", n=len(data)) if len(data) else _words(lang, "empty")
     if len(data) < MIN_POINTS:
-        text += f" (at least {MIN_POINTS})"
+        text += _words(lang, "few", n=MIN_POINTS)
     return np.asarray(_caption(image, text))
 
 
-def _real_vs_generated(family: str, data, samples, step: int, distance: float, rare: bool = False) -> Image.Image:
+def _real_vs_generated(family: str, data, samples, step: int, distance: float, rare: bool = False,
+                       lang: str = "en") -> Image.Image:
     img = _dots(_canvas(BIG), data, REAL_GREY, radius=1)
     img = _dots(img, samples, COLORS[family], radius=1)
-    image = _caption(Image.fromarray(img), f"{NAMES[family]} · step {step}")
+    image = _caption(Image.fromarray(img), _words(lang, "step", name=FAMILY_NAMES[lang][family], step=step))
     if rare:        # bias, measured: the share of samples on the rare cluster, against the data's
-        _put(image, (BIG - 2, 24), f"rare cluster {toy2d.rare_mass(samples):.0%} (data {toy2d.rare_mass(data):.0%})",
+        _put(image, (BIG - 2, 24), _words(lang, "rare", samples=toy2d.rare_mass(samples), data=toy2d.rare_mass(data)),
              13, COLORS[family], "rt")
-    text = f"SW {distance:.3f}" if math.isfinite(distance) else "diverged: lower the learning rate, Reset"
+    text = f"SW {distance:.3f}" if math.isfinite(distance) else _words(lang, "diverged")
     _put(image, (BIG - 2, BIG - 2), text, 13, COLORS[family], "rb")
     return image
 
 
-def _gan_views(gan: toy2d.ToyGAN, data, samples) -> list[Image.Image]:
+def _gan_views(gan: toy2d.ToyGAN, data, samples, lang: str = "en") -> list[Image.Image]:
     """D's heat map (with real and generated points) and G's map of a latent grid."""
     n = SMALL // 4
     p_real = np.nan_to_num(gan.realness(toy2d.plane_grid(n)).reshape(n, n).numpy(), nan=0.5)
     heat = (FAKE_RGB + p_real[..., None] * (REAL_RGB - FAKE_RGB)).astype(np.uint8)
     img = np.asarray(Image.fromarray(heat).resize((SMALL, SMALL), Image.BILINEAR)).copy()
     img = _dots(_dots(img, data, REAL_GREY, 0), samples[:300], COLORS["gan"], 0)
-    heat_map = _caption(Image.fromarray(img), "D(x): green = 'real'", 11)
+    heat_map = _caption(Image.fromarray(img), _words(lang, "heat"), 11)
 
     grid_map = Image.fromarray(_dots(_canvas(SMALL), data, GRID_GREY, 0))
     _polylines(grid_map, gan.map_lines(toy2d.grid_lines()), COLORS["gan"])
-    return [heat_map, _caption(grid_map, "G(z) of a z-grid", 11)]
+    return [heat_map, _caption(grid_map, _words(lang, "g_map"), 11)]
 
 
 LATENT_SPANS = (3, 4, 6, 8, 12, 16, 24, 32)   # the VAE's latent views zoom out in these steps
@@ -250,7 +267,7 @@ def _latent_span(prior_mu: np.ndarray, prior_sd: np.ndarray) -> float:
     return next((s for s in LATENT_SPANS if s >= reach), LATENT_SPANS[-1])
 
 
-def _vae_views(vae: toy2d.ToyVAE, data) -> list[Image.Image]:
+def _vae_views(vae: toy2d.ToyVAE, data, lang: str = "en") -> list[Image.Image]:
     """The encoder's map (data -> latent plane, coloured as the data panel, with a ring for each
     component of the learned prior) and the decoder's map (a latent grid -> the data plane).
     The prior is free to spread out as it trains, so the latent views zoom out to keep it in."""
@@ -266,11 +283,11 @@ def _vae_views(vae: toy2d.ToyVAE, data) -> list[Image.Image]:
             draw.ellipse((x0, y0, x1, y1), outline=REAL_GREY)
     decoded = Image.fromarray(_dots(_canvas(SMALL), data, GRID_GREY, 0))
     _polylines(decoded, vae.map_lines(toy2d.grid_lines(span=2 * span / 3)), COLORS["vae"])
-    return [_caption(encoded, f"encoder: x -> z (±{span:g})", 11),
-            _caption(decoded, f"decoder: z-grid (±{2 * span / 3:g}) -> x", 11)]
+    return [_caption(encoded, _words(lang, "encoder", span=span), 11),
+            _caption(decoded, _words(lang, "decoder", span=2 * span / 3), 11)]
 
 
-def _diffusion_views(model: toy2d.ToyDiffusion, data, paths, t: int) -> list[Image.Image]:
+def _diffusion_views(model: toy2d.ToyDiffusion, data, paths, t: int, lang: str = "en") -> list[Image.Image]:
     """Denoising trajectories from noise to points, and the denoising field at noise level t."""
     trails = Image.fromarray(_dots(_canvas(SMALL), data, GRID_GREY, 0))
     _polylines(trails, paths.transpose(0, 1), (150, 180, 235))
@@ -284,12 +301,13 @@ def _diffusion_views(model: toy2d.ToyDiffusion, data, paths, t: int) -> list[Ima
     field = Image.fromarray(_dots(_canvas(SMALL), data, GRID_GREY, 0))
     _polylines(field, torch.stack([feet, feet + arrows], 1), COLORS["diffusion"])
     field = Image.fromarray(_dots(np.asarray(field).copy(), feet, DARK, 0))
-    return [_caption(trails, "noise -> points", 11), _caption(field, f"denoising field, t={t}", 11)]
+    return [_caption(trails, _words(lang, "trails"), 11), _caption(field, _words(lang, "field", t=t), 11)]
 
 
 def _family_picture(family: str, run: toy2d.Run, data: torch.Tensor, t: int,
-                    rare: bool = False) -> tuple[np.ndarray, float]:
-    """One family's column: real vs generated on top, its two own views below; and the SW."""
+                    rare: bool = False, lang: str = "en") -> tuple[np.ndarray, float]:
+    """One family's column: real vs generated on top, its two own views below; and the SW.
+    Its words in `lang`."""
     model = run.model
     paths = None
     if family == "diffusion":
@@ -299,13 +317,13 @@ def _family_picture(family: str, run: toy2d.Run, data: torch.Tensor, t: int,
         samples = model.sample(N_SAMPLES, SAMPLE_SEED)
     distance = toy2d.measure(run, data, samples)
     if family == "gan":
-        views = _gan_views(model, data, samples)
+        views = _gan_views(model, data, samples, lang)
     elif family == "vae":
-        views = _vae_views(model, data)
+        views = _vae_views(model, data, lang)
     else:
-        views = _diffusion_views(model, data, paths[:, :N_PATHS], t)
+        views = _diffusion_views(model, data, paths[:, :N_PATHS], t, lang)
     picture = Image.new("RGB", (BIG, BIG + SMALL), WHITE)
-    picture.paste(_real_vs_generated(family, data, samples, run.step, distance, rare), (0, 0))
+    picture.paste(_real_vs_generated(family, data, samples, run.step, distance, rare, lang), (0, 0))
     for i, view in enumerate(views):
         picture.paste(view, (i * SMALL, BIG))
     draw = ImageDraw.Draw(picture)
@@ -319,7 +337,7 @@ PLOT_LEFT, PLOT_BOTTOM, PLOT_TOP, PLOT_RIGHT = 38, 22, 22, 8
 Y_TICKS = (0.03, 0.1, 0.3, 1.0, 3.0)
 
 
-def _distance_plot(runs: dict[str, toy2d.Run], floor: float) -> np.ndarray:
+def _distance_plot(runs: dict[str, toy2d.Run], floor: float, lang: str = "en") -> np.ndarray:
     """SW (log scale) against training steps, one line per family; dashed: two samples of the data."""
     image = Image.new("RGB", (PLOT_W, PLOT_H), WHITE)
     draw = ImageDraw.Draw(image)
@@ -336,7 +354,7 @@ def _distance_plot(runs: dict[str, toy2d.Run], floor: float) -> np.ndarray:
         draw.line((x0, y, x1, y), fill=GRID_GREY)
         _put(image, (x0 - 3, y), f"{tick:g}", anchor="rm")
     _put(image, (x0, y0 + 3), "0")
-    _put(image, (x1, y0 + 3), f"{last} steps", anchor="rt")
+    _put(image, (x1, y0 + 3), _words(lang, "steps", n=last), anchor="rt")
     if math.isfinite(floor):
         _, y = xy(0, floor)
         for x in range(x0, x1, 8):
@@ -347,11 +365,12 @@ def _distance_plot(runs: dict[str, toy2d.Run], floor: float) -> np.ndarray:
             draw.line(points, fill=COLORS[family], width=2)
         elif points:
             draw.ellipse((points[0][0] - 2, points[0][1] - 2, points[0][0] + 2, points[0][1] + 2), fill=COLORS[family])
-    _put(image, (2, 2), "Distance to the data (SW)")
+    _put(image, (2, 2), _words(lang, "distance"))
     x = x1
     for family in reversed(FAMILIES):
-        _put(image, (x, y1), NAMES[family], color=COLORS[family], anchor="rb")
-        x -= _label(NAMES[family], 11, COLORS[family]).width + 4
+        name = FAMILY_NAMES[lang][family]
+        _put(image, (x, y1), name, color=COLORS[family], anchor="rb")
+        x -= _label(name, 11, COLORS[family]).width + 4
     return np.asarray(image)
 
 
@@ -389,18 +408,18 @@ def _status(session: dict, request: gr.Request | None = None) -> str:
 
 def _render(session: dict, t: int, request: gr.Request | None = None, families=FAMILIES) -> list:
     """Every output: the status line, the data, three family columns (only those of `families`
-    are redrawn; the others keep their picture), the distance plot."""
-    data = session["data"]
-    out = [_status(session, request), _data_picture(data)]
+    are redrawn; the others keep their picture), the distance plot; words in the page's language."""
+    data, lang = session["data"], i18n.lang(request)
+    out = [_status(session, request), _data_picture(data, lang=lang)]
     for family in FAMILIES:
         if family not in families:
             out.append(gr.update())
         elif len(data) >= MIN_POINTS:
             out.append(_family_picture(family, session["runs"][family], data, t,
-                                       rare=session["source"] == "imbalanced")[0])
+                                       rare=session["source"] == "imbalanced", lang=lang)[0])
         else:
             out.append(np.full((BIG + SMALL, BIG, 3), 255, np.uint8))
-    out.append(_distance_plot(session["runs"], session["floor"]))
+    out.append(_distance_plot(session["runs"], session["floor"], lang))
     return out
 
 
