@@ -207,6 +207,15 @@ def digit(name: str, value) -> int:
     return check_range(name, value, 0, 9, integer=True)
 
 
+def presets(key: str, rows, inputs: list, label, **kwargs) -> gr.Examples:
+    """A view's starting points: one button per row of (values for `inputs`, English name, Chinese
+    name). A click only sets the widgets (chain the view's handler on `.load_input_event`, so it
+    answers in the visitor's language); the settings then travel in the view's 🔗 link."""
+    return gr.Examples([values for values, _, _ in rows], inputs=inputs, label=label, api_visibility="private",
+                       example_labels=[leftover(f"{key}.{i}", en, zh) for i, (_, en, zh) in enumerate(rows)],
+                       **kwargs)
+
+
 def new_seed() -> int:
     """A fresh random seed for the 🎲 buttons."""
     return secrets.randbelow(SEED_MAX + 1)

@@ -472,6 +472,12 @@ def _seed_box(elem_id: str, label=tr("diffusion.seed", "Seed — the starting no
     return seed, dice
 
 
+def _pad_picture(name: str) -> dict:
+    """A real test digit as a drawing pad's value (a preset's starting picture)."""
+    path = str(Path(__file__).resolve().parent / "examples" / "vae" / name)
+    return {"background": path, "layers": [], "composite": path}
+
+
 def build() -> common.Tab:
     with gr.Tab(tr("tab.diffusion", "Diffusion", "扩散模型"), id="diffusion") as page:
         gr.Markdown(tr("diffusion.intro", INTRO,
@@ -512,6 +518,11 @@ def build() -> common.Tab:
                                                     elem_id="diffusion-forward-xt")
                     plot = common.image_output(tr("diffusion.schedule", "the noise schedule", "噪声调度"), scale=3, height=320, buttons=[],
                                                elem_id="diffusion-forward-plot")
+                common.presets("diffusion.forward_preset", [
+                    ([18, 100], "a 7 at t = 100: still clear (ᾱ ≈ 0.9)", "t = 100 的 7：还很清楚（ᾱ ≈ 0.9）"),
+                    ([4, 300], "a 3 at t = 300: half hidden (ᾱ ≈ 0.4)", "t = 300 的 3：藏了一半（ᾱ ≈ 0.4）"),
+                    ([0, 600], "a 2 at t = 600: can you still see it?", "t = 600 的 2：还看得出来吗？")],
+                    [index, t], tr("diffusion.forward_presets", "Try these noise levels", "试试这些噪声级别"))
 
             # -------------------------------------------------------------- reverse
             with gr.Tab(tr("diffusion.tab_reverse", "② Reverse: noise → digit", "② 反向：噪声 → 数字"), id="reverse") as tab_reverse:
@@ -585,6 +596,12 @@ def build() -> common.Tab:
                                                   elem_id="diffusion-compare-guidance", **gallery_kwargs)
                         sampler_row = gr.Gallery(label=tr("diffusion.sampler_row", "Samplers: same seed, guidance C", "采样器：同一种子，引导 C"),
                                                  elem_id="diffusion-compare-samplers", **gallery_kwargs)
+                compare_presets = common.presets("diffusion.compare_preset", [
+                    (["3", 0, 50, 0, 1.5, 5], "a 3: guidance 0, 1.5 and 5", "一个 3：引导 0、1.5 和 5"),
+                    (["8", 1, 10, 0, 1, 2], "only 10 steps: DDPM falls behind", "只有 10 步：DDPM 跟不上"),
+                    (["5", 2, 50, 2, 6, 12], "over-guided: 2, 6 and 12", "引导过度：2、6 和 12")],
+                    [c_digit, c_seed, c_steps, w_a, w_b, w_c],
+                    tr("diffusion.compare_presets", "Comparisons to try", "可以试试这些比较"))
 
             # -------------------------------------------------------------- image to image
             with gr.Tab(tr("diffusion.tab_img2img", "④ Image to image", "④ 图生图"), id="img2img") as tab_img2img:
@@ -604,11 +621,19 @@ def build() -> common.Tab:
                                                       elem_id="diffusion-img2img-start")
                     result_image = common.image_output(tr("diffusion.result", "denoised: the result", "去噪后：结果"), height=260,
                                                        elem_id="diffusion-img2img-result")
+                img2img_presets = common.presets("diffusion.img2img_preset", [
+                    ([_pad_picture("three.png"), 600, "8", 0, 50], "a 3 turned into an 8 (t = 600)", "把 3 变成 8（t = 600）"),
+                    ([_pad_picture("three.png"), 300, "8", 0, 50], "t = 300: too little noise to change it", "t = 300：噪声太少，改不动"),
+                    ([_pad_picture("seven.png"), 900, "1", 0, 50], "t = 900: the 7 is forgotten", "t = 900：7 被忘掉了")],
+                    [drawing, t_start, i_digit, i_seed, i_steps],
+                    tr("diffusion.img2img_presets", "Start from a real digit", "从一个真实的数字开始"))
                 api_image = common.picture_file("image")   # /diffusion_img2img's input
                 api_trigger = gr.Button(visible=False)
 
         fields = {"dindex": index, "t": t, "ddigit": digit, "dseed": seed, "sampler": sampler,
-                  "steps": steps, "eta": eta, "guidance": guidance}
+                  "steps": steps, "eta": eta, "guidance": guidance,
+                  "cdigit": c_digit, "cseed": c_seed, "csteps": c_steps, "wa": w_a, "wb": w_b, "wc": w_c,
+                  "tstart": t_start, "idigit": i_digit, "iseed": i_seed, "isteps": i_steps}
         common.link_button("diffusion", {"dview": view_shown, **fields})
         explain.panel("diffusion")
         finetune.panel("diffusion")
@@ -654,10 +679,14 @@ def build() -> common.Tab:
 
     compare_button.click(compare, [c_seed, c_digit, c_steps, w_a, w_b, w_c], [guidance_row, sampler_row],
                          api_name="diffusion_compare", preprocess=False, **SAMPLE_LANE)
+    compare_presets.load_input_event.then(compare, [c_seed, c_digit, c_steps, w_a, w_b, w_c], [guidance_row, sampler_row],
+                                          api_visibility="private", **SAMPLE_LANE)
 
     img2img_inputs = [t_start, i_digit, i_seed, i_steps]
     img2img_button.click(img2img, [drawing, *img2img_inputs], [start_image, result_image],
                          api_visibility="private", **SAMPLE_LANE)
+    img2img_presets.load_input_event.then(img2img, [drawing, *img2img_inputs], [start_image, result_image],
+                                          api_visibility="private", **SAMPLE_LANE)
     api_trigger.click(img2img, [api_image, *img2img_inputs], [start_image, result_image],
                       api_name="diffusion_img2img", preprocess=False, **SAMPLE_LANE)
 

@@ -612,6 +612,14 @@ def build() -> common.Tab:
                                    "噪声级别 t 下的扩散去噪场（0 = 干净，999 = 纯噪声）"))
             clear = gr.Button(tr("playground.clear", "Clear points", "清除所有点"), elem_id="playground-clear",
                               min_width=140, scale=0)
+        lr_gan, lr_vae, lr_diffusion = (LR_DEFAULTS[f] for f in FAMILIES)
+        presets = common.presets("playground.preset", [
+            (["moons", lr_gan, lr_vae, lr_diffusion, 25, 0], "two moons: watch all three learn", "双月：看三种模型一起学"),
+            (["imbalanced", lr_gan, lr_vae, lr_diffusion, 50, 0], "a rare cluster (10%): who finds it?",
+             "稀有簇（10%）：谁能找到它？"),
+            (["moons", 0.03, lr_vae, lr_diffusion, 25, 0], "GAN learning rate 0.03: too high", "GAN 学习率 0.03：太高了")],
+            [preset, *lrs, frame_steps, seed],
+            tr("playground.presets", "Starting points: click one, it plays at once", "起点：点一个，马上开始播放"))
         gr.Markdown(tr("playground.intro", INTRO + "\n\n" + READING, INTRO_ZH + "\n\n" + READING_ZH))
         fields = {"data": preset, "lr_gan": lrs[0], "lr_vae": lrs[1], "lr_diffusion": lrs[2], "width": width,
                   "spf": frame_steps, "seed": seed, "t": t}
@@ -645,6 +653,9 @@ def build() -> common.Tab:
     t.change(_show, [state, *settings], [state, *views], trigger_mode="always_last", **private)
     data_image.select(_add_points, [state, *settings], [state, preset, *views], **private)
     clear.click(_clear, [state, *settings], [state, preset, timer, *views], **private)
+    # A preset starts over on its data (even when only a learning rate changed), then plays.
+    presets.load_input_event.then(_choose_data, [state, *settings], [state, *views], **private).then(
+        _play, state, timer, **private)
 
     def first_view(state, request: gr.Request):
         """The first view, when the tab first opens, for the URL's settings (or the defaults):
