@@ -52,6 +52,14 @@ html:not([lang^=zh]) .genai-zh, html[lang^=zh] .genai-en { display: none; }
 sub, sup { font-size: max(0.75em, 14px); }
 /* The note under a number box whose typed value was out of range (common.keep_numbers_in_range). */
 .genai-range-note { padding: 4px 8px; font-size: 15px; color: #7c2d12; background: #ffedd5; border-radius: 4px; }
+/* The header in one line (the language buttons side by side), and at 150 % zoom on a 1280×720
+   projector (an 853×480 page) a smaller title and folded intro: the tabs start in the first third. */
+#language { flex: 0 0 auto !important; width: auto !important; }
+#language .wrap { flex-wrap: nowrap; }
+@media (max-height: 560px) {
+    #title h1 { font-size: 24px; margin: 0; }
+    #intro { padding-block: 2px !important; }
+}
 /* ---- end of issue 16 block ---- */
 .gradio-container { max-width: 1400px !important; }
 img { image-rendering: pixelated; }
