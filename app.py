@@ -127,6 +127,8 @@ FIRST_USE = [*(functools.partial(common.model, name) for name in ("gan", "vae", 
              lambda: vae_tab.encode_digit(to_uint8(compare_tab._held_out()[0][:1])[0]),
              diffusion_tab._schedule_plot, diffusion_tab._held_out_digits,
              lambda: common.model("diffusion").generate([3], seed=0, steps=2),
+             functools.partial(diffusion_tab.sample_final, "3", 0, "ddim", 2),        # the engine's thread, a first tick
+             functools.partial(playground_tab.playground_step, steps=2),            # the playground's first training
              *(functools.partial(compare_tab._warm_up, family) for family in ("gan", "vae", "diffusion")),
              *(functools.partial(compare_tab._history, name) for name in compare_tab.HISTORIES),
              functools.partial(compare_tab._vae_gaussian, compare_tab.DEFAULTS["digit"])]

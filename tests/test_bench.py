@@ -146,3 +146,18 @@ def test_report_and_plot(tmp_path):
 def test_coldstart_reports_a_failing_server(tmp_path):
     with pytest.raises(RuntimeError, match="exited"):
         coldstart.start([sys.executable, "-c", "raise SystemExit(3)"], coldstart.free_port(), tmp_path / "log")
+
+
+def test_first_use_tiny(app_url):
+    """The first-use bench times a plain view, an upload and a streamed run through the public API,
+    and its table reports them (the full bench: python -m bench.firstuse)."""
+    from bench import firstuse
+    only = {"/gan_generate", "/vae_encode", "/diffusion_sample"}
+    results = firstuse.uses(app_url, later=1, only=only)
+    assert {v["endpoint"] for v in results["views"].values()} == only
+    for v in results["views"].values():
+        assert 0 < v["first_frame_s"] <= v["first_s"] and len(v["later_s"]) == 1 and v["ratio"] > 0
+    streamed = results["views"]["Diffusion: a 50-step DDIM run, streamed"]
+    assert streamed["first_frame_s"] < streamed["first_s"]
+    results.update(first_page_s=1.0, warm_up_s=None, load_average_before=0.0, load_average_after=0.0, cores=2, date="today")
+    assert firstuse.report(results).count("| `/") == 3

@@ -9,6 +9,7 @@ import json
 import os
 import secrets
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 
@@ -402,7 +403,7 @@ def warm_up(tasks) -> list[str]:
     models, fitting cached fits, a model's first run): for a background thread started with the
     server. Returns the names of the tasks that failed; a failure is printed, never raised (the
     visitor's own request then does that work, or reports the error)."""
-    failed = []
+    failed, start = [], time.perf_counter()
     for task in tasks:
         name = getattr(task, "__name__", None) or getattr(getattr(task, "func", None), "__name__", repr(task))
         try:
@@ -410,6 +411,8 @@ def warm_up(tasks) -> list[str]:
         except Exception as e:        # noqa: BLE001 -- warming is best effort, the app must start anyway
             print(f"warm-up: {name} failed: {type(e).__name__}: {e}")
             failed.append(name)
+    # One line an operator (and python -m bench.firstuse) can wait for.
+    print(f"warm-up: done in {time.perf_counter() - start:.1f} s ({len(failed)} of {len(tasks)} tasks failed)", flush=True)
     return failed
 
 

@@ -415,8 +415,10 @@ export async function start(config, element, root) {
     const key = JSON.stringify(settings);
     if (key === shown) return;
     busy = true;
+    let drew = false;
     try {
       if (await view.draw(config, settings, meta, previous)) {
+        drew = true;
         shown = key;
         previous = settings;
         state.ready[name] = true;
@@ -430,7 +432,9 @@ export async function start(config, element, root) {
     } finally {
       busy = false;
     }
-    if (state.ready[name]) update();      // settings that changed while drawing
+    // Settings that changed while drawing. Only after a drawing: a view with nothing to draw on (its
+    // tab hidden, say after a language switch) would otherwise retry in a loop that never yields.
+    if (drew && state.ready[name]) update();
   };
   // A key or a drag draws at once; the frame loop catches what changes without an input event
   // (presets, links, Reset, the dice) and an image Gradio replaced under the canvas.
