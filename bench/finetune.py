@@ -73,8 +73,8 @@ def retarget(family: str, device: str = "cpu") -> dict:
     classifier = genai.load("classifier")
     model = genai.load(family)
     cfg = ft.default_config(family, device=device)
-    examples = drawings(VAE_DIGIT if family not in ft.CONDITIONAL else NEW_LOOK)
-    measure = (lambda m: conditional_figures(m, family, classifier, device)) if family in ft.CONDITIONAL \
+    examples = drawings(VAE_DIGIT if not ft.family_of(family).conditional else NEW_LOOK)
+    measure = (lambda m: conditional_figures(m, family, classifier, device)) if ft.family_of(family).conditional \
         else (lambda m: vae_figures(m, classifier))
     before = measure(model)
     if device == "cuda":

@@ -343,9 +343,10 @@ def checkpoints_table() -> str:
 
 def _command(name: str, run: dict, architecture: dict) -> str:
     """The shortest `python -m genai.train` line that reproduces a run's settings."""
-    from genai.train import ARCH, ARCH_DEFAULTS, FAMILY_DEFAULTS, TrainConfig
-    defaults = {**dataclasses.asdict(TrainConfig()), **FAMILY_DEFAULTS[name], "out": f"checkpoints/{name}"}
-    arch_defaults = {**dataclasses.asdict(ARCH[name]()), **ARCH_DEFAULTS.get(name, {})}
+    from genai.train import TrainConfig
+    fam = families.get(name)
+    defaults = {**dataclasses.asdict(TrainConfig()), **fam.train_defaults, "out": f"checkpoints/{name}"}
+    arch_defaults = {**dataclasses.asdict(fam.config()), **fam.arch_defaults}
     flags = [f"--{k.replace('_', '-')} {v}" for k, v in run.items()
              if k in defaults and v != defaults[k] and k not in ("init_from", "out")]
     if run.get("init_from"):

@@ -111,7 +111,7 @@ GAN = (t("theory.gan.plain",
                r"average of G's weights over training.",
                r"**3 · 一个训练步。** 先固定 G，D 在 $\mathcal{L}_D$ 上走一步 Adam（$\beta_1 = 0.5$）；"
                r"然后 G 在 $\mathcal{L}_G$ 上走一步。你在这里操作的 G 是训练过程中 G 权重的指数滑动平均。"),
-              "", ("", ""), "genai.train.step"),
+              "", ("", ""), "genai.gan.train_step"),
         _step("gan.truncation",
               (r"**4 · What the seed and ψ do.** The seed picks the noise; the truncation ψ shrinks it toward "
                r"the average noise, so ψ < 1 gives more typical, less varied digits:",
