@@ -348,6 +348,14 @@ class Diffusion(nn.Module):
         with PairKernels():
             return self.unet(x_t, t, y)
 
+    def predict(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """What genai.engine asks every model it batches for: here, eps_pred."""
+        return self.predict_eps(x_t, t, y)
+
+    def start(self, labels, **settings) -> ReverseRun:
+        """A run for genai.engine to step: see ReverseRun."""
+        return ReverseRun(self, labels, **settings)
+
     def guided_eps(self, x_t: torch.Tensor, t: int, y: torch.Tensor, guidance: float) -> torch.Tensor:
         """Classifier-free guidance: eps_null + w (eps_y - eps_null); one batched U-Net call.
         Images with y = NULL_CLASS, and any w = 1, need only the conditional pass."""
