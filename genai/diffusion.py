@@ -406,6 +406,7 @@ def train_step(model: Diffusion, nets: dict, opts: dict, x: torch.Tensor, y: tor
 FAMILY = Family(
     name="diffusion", model=Diffusion, config=UNetConfig, train_step=train_step,
     nets=lambda model: {"unet": model.unet}, averaged="unet", conditional=True, quick={"steps": 20},
+    knobs=("steps", "guidance"),
     train_defaults=dict(epochs=100, lr=1e-3, batch_size=128),
     # Smaller batches, more steps: 300 steps of 16 retargeted 85% where 150 of 32 reached 48%
     # (docs/finetune.md).

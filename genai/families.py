@@ -7,6 +7,7 @@ REGISTRY: dict[str, Family] = {f.name: f for f in (
     gan.FAMILY, vae.FAMILY, vae.FAMILY_2D, diffusion.FAMILY, flow.FAMILY, classifier.FAMILY)}
 NAMES = tuple(REGISTRY)
 GENERATIVE = tuple(n for n, f in REGISTRY.items() if f.draws)     # those that draw digits
+COMPARED = tuple(n for n in GENERATIVE if REGISTRY[n].compared)                   # the Compare tab's columns
 FINETUNABLE = tuple(n for n, f in REGISTRY.items() if f.finetune_defaults is not None)
 
 

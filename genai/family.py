@@ -46,6 +46,8 @@ class Family:
     draws: bool = True                 # generates digits (the classifier only judges them)
     conditional: bool = False          # asked for a digit: fine-tuning teaches a class and replays the others
     quick: dict = field(default_factory=dict)               # generate() settings for a quick look (history grids, previews)
+    knobs: tuple = ()                  # generate()'s shared settings it takes: "steps", "guidance"
+    compared: bool = True              # has a column in the app's Compare tab (vae2d is the VAE's 2-D twin)
     arch_defaults: dict = field(default_factory=dict)       # architecture for this name (vae2d: a 2-D latent)
     train_defaults: dict = field(default_factory=dict)      # TrainConfig fields of `python -m genai.train NAME`
     # Fine-tuning: the family's default settings (None: it does not fine-tune), what "last" trains,

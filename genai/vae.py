@@ -201,4 +201,4 @@ _VAE_FAMILY = dict(model=VAE, config=VAEConfig, train_step=train_step,
                    finetune_defaults=dict(steps=600, lr=1e-3, replay=0.0),
                    last_layers=lambda vae: [vae.decoder[5:]])          # the decoder's two transposed convs
 FAMILY = Family(name="vae", **_VAE_FAMILY)
-FAMILY_2D = Family(name="vae2d", arch_defaults={"latent_dim": 2}, **_VAE_FAMILY)   # the map of the VAE tab
+FAMILY_2D = Family(name="vae2d", arch_defaults={"latent_dim": 2}, compared=False, **_VAE_FAMILY)   # the map of the VAE tab
