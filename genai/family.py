@@ -43,6 +43,7 @@ class Family:
     nets: Callable = whole_model       # model -> {name: module}: what the optimisers update
     averaged: str = ""                 # the net whose running average (EMA) is what ships; "" = none
     betas: tuple = (0.9, 0.999)        # Adam's betas
+    half: bool = True                  # ship the weights as float16 (half the file; the pictures do not change)
     draws: bool = True                 # generates digits (the classifier only judges them)
     conditional: bool = False          # asked for a digit: fine-tuning teaches a class and replays the others
     quick: dict = field(default_factory=dict)               # generate() settings for a quick look (history grids, previews)
