@@ -39,7 +39,7 @@ from torch.nn.utils import parametrize
 from . import checkpoint, families
 from .checks import check_images, check_range
 from .data import augment, load_digits, load_folder
-from .train import _device, ema_update, make_optimizers
+from .train import _device, add_flags, ema_update, make_optimizers
 
 FAMILIES = families.FINETUNABLE
 PARAMS = ("all", "last", "lora")
@@ -310,15 +310,7 @@ def parse_args(argv=None):
     parser.add_argument("--init-from", default="", help="a checkpoint folder; default: the shipped model of the family")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads; 0 = torch's default")
     family = next((a for a in (argv if argv is not None else sys.argv[1:]) if a in FAMILIES), "gan")
-    for f in dataclasses.fields(FinetuneConfig):
-        default = families.get(family).finetune_defaults.get(f.name, f.default)
-        flag = "--" + f.name.replace("_", "-")
-        if f.type in (bool, "bool"):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
-        else:
-            kind = {"int": int, "float": float, "str": str}.get(str(f.type), f.type)
-            parser.add_argument(flag, type=kind, default=default, help=f"default: {default}",
-                                choices=PARAMS if f.name == "params" else None)
+    add_flags(parser, FinetuneConfig, families.get(family).finetune_defaults, choices={"params": PARAMS})
     args = vars(parser.parse_args(argv))
     extra = {k: args.pop(k) for k in ("family", "data", "out", "init_from", "threads")}
     try:

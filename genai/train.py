@@ -251,6 +251,20 @@ def _device(name: str, rank: int = 0) -> torch.device:
 
 # ----------------------------------------------------------------------------- command line
 
+def add_flags(parser: argparse.ArgumentParser, cls, defaults: dict, choices: dict | None = None) -> None:
+    """A --flag per field of the dataclass `cls` (booleans get --no-flag too), defaulting to
+    `defaults` where it names the field; `choices` limits a field's values."""
+    for f in dataclasses.fields(cls):
+        default = defaults.get(f.name, f.default)
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in (bool, "bool"):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+        else:
+            kind = {"int": int, "float": float, "str": str}.get(str(f.type), f.type)
+            parser.add_argument(flag, type=kind, default=default, help=f"default: {default}",
+                                choices=(choices or {}).get(f.name))
+
+
 def parse_args(argv=None):
     """Flags derived from the dataclass fields: TrainConfig plus the family's architecture."""
     parser = argparse.ArgumentParser(prog="python -m genai.train", description=__doc__.split("\n\n")[0])
@@ -260,14 +274,7 @@ def parse_args(argv=None):
     arch_cls = fam.config
     defaults = {**fam.train_defaults, **fam.arch_defaults}
     for cls in (TrainConfig, arch_cls):
-        for f in dataclasses.fields(cls):
-            default = defaults.get(f.name, f.default)
-            flag = "--" + f.name.replace("_", "-")
-            if f.type in (bool, "bool"):
-                parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
-            else:
-                kind = {"int": int, "float": float, "str": str}.get(str(f.type), f.type)
-                parser.add_argument(flag, type=kind, default=default, help=f"default: {default}")
+        add_flags(parser, cls, defaults)
     args = vars(parser.parse_args(argv))
     family = args.pop("family")         # (the same as found above: argparse checked it)
     arch = arch_cls(**{f.name: args.pop(f.name) for f in dataclasses.fields(arch_cls)})

@@ -14,7 +14,6 @@ genai/evaluate.py (judge, mean_pairwise_distance), the VAE's digit sampler in ge
 """
 
 import functools
-from pathlib import Path
 
 import gradio as gr
 import numpy as np

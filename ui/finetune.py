@@ -192,15 +192,6 @@ def _ending(final: dict | None, cfg: ft.FinetuneConfig, stopped: bool, request=N
 
 # ----------------------------------------------------------------------------- checks
 
-def _strokes(sketch):
-    """The visitor's strokes as ink: the drawing layers' opacity, whatever the colours."""
-    if isinstance(sketch, dict) and sketch.get("layers"):
-        layers = [np.asarray(layer) for layer in sketch["layers"] if layer is not None]
-        if layers and all(layer.ndim == 3 and layer.shape[-1] == 4 for layer in layers):
-            return np.max([layer[..., 3] for layer in layers], axis=0)
-    return sketch
-
-
 def _settings(family: str, label, steps, lr, params, seconds, request=None) -> ft.FinetuneConfig:
     """Widget values -> a FinetuneConfig, or a gr.Error naming the allowed range."""
     steps = check_range("steps", steps, 1, MAX_STEPS, integer=True)
@@ -354,7 +345,7 @@ def panel(family: str) -> gr.State:
 
     def add_drawing(session, sketch, request: gr.Request = None):
         """The canvas's drawing -> one more example, and an empty canvas for the next one."""
-        return *_added(session, common.drawing_to_digit(_strokes(sketch)), request), None
+        return *_added(session, common.drawing_to_digit(common.strokes(sketch)), request), None
 
     def add_example(session, image, request: gr.Request = None):
         """Add one example: `image`, a picture of one digit (any size and mode)."""
