@@ -1,4 +1,4 @@
-"""genai playground: feel how GANs, VAEs and diffusion models make digits.
+"""genai playground: feel how GANs, VAEs, diffusion and flow matching models make digits.
 
     python app.py          # http://127.0.0.1:7860
 
@@ -15,8 +15,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # noqa: E402
 import torch
 
+from genai import families
 from genai.images import to_uint8
-from ui import common, compare_tab, diffusion_tab, gan_tab, lesson_tab, live, playground_tab, sessions, vae_tab
+from ui import common, compare_tab, diffusion_tab, flow_tab, gan_tab, lesson_tab, live, playground_tab, sessions, vae_tab
 from ui.i18n import I18N, language_selector, t, translate_leftovers
 
 # One thread per request: with two cores and many students, two requests running side by
@@ -24,12 +25,14 @@ from ui.i18n import I18N, language_selector, t, translate_leftovers
 torch.set_num_threads(int(os.environ.get("GENAI_THREADS", "1")))
 
 TITLE = "genai playground"
-INTRO = ("Three ways a computer learns to write digits. **GAN**: a forger and a critic. "
+INTRO = ("Four ways a computer learns to write digits. **GAN**: a forger and a critic. "
          "**VAE**: squeeze every digit into a few numbers, then paint from them. "
-         "**Diffusion**: learn to remove noise, then start from pure noise.")
-INTRO_ZH = ("让计算机学会写数字的三种方法。**GAN（生成对抗网络）**：一个伪造者和一个鉴定者。"
+         "**Diffusion**: learn to remove noise, then start from pure noise. "
+         "**Flow matching**: learn which way noise should move to become a digit, then follow it.")
+INTRO_ZH = ("让计算机学会写数字的四种方法。**GAN（生成对抗网络）**：一个伪造者和一个鉴定者。"
             "**VAE（变分自编码器）**：把每个数字压缩成几个数，再从这几个数画出数字。"
-            "**扩散模型**：学会去除噪声，然后从纯噪声出发。")
+            "**扩散模型**：学会去除噪声，然后从纯噪声出发。"
+            "**流匹配**：学会噪声该往哪个方向移动才能变成数字，然后沿着它走。")
 CSS = """
 /* ---- readable and complete (issue 16: legends, projector, labels) ---- */
 /* A native plot's block has a fixed height and hides what overflows it, yet Gradio sizes the
@@ -95,13 +98,13 @@ with common.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
         gr.Markdown(t("app.title", f"# 🎨 {TITLE}", f"# 🎨 {TITLE}"), elem_id="title")
         language_selector()
     # Folded: on a projector the tabs' pictures, not the intro, belong above the fold.
-    with gr.Accordion(t("app.about", "What is this? Three ways to make digits", "这是什么？三种画数字的方法"),
+    with gr.Accordion(t("app.about", "What is this? Four ways to make digits", "这是什么？四种画数字的方法"),
                       open=False, elem_id="intro"):
         gr.Markdown(t("app.intro", INTRO, INTRO_ZH))
     # Tabs wrap onto a second row on a phone: a menu would hide them, and links open tabs by their buttons.
     with gr.Tabs(overflow_behavior="wrap") as tabs:
-        built = [lesson_tab.build(), gan_tab.build(), vae_tab.build(), diffusion_tab.build(), compare_tab.build(),
-                 playground_tab.build()]
+        built = [lesson_tab.build(), gan_tab.build(), vae_tab.build(), diffusion_tab.build(), flow_tab.build(),
+                 compare_tab.build(), playground_tab.build()]
     for tab in built:                 # leaving a tab pauses what it was training
         if tab.timer is not None:
             tabs.select(lambda: gr.Timer(active=False), None, tab.timer, api_visibility="private",
@@ -121,15 +124,15 @@ demo.queue(default_concurrency_limit=int(os.environ.get("GENAI_CONCURRENCY", "2"
 
 # What a first visit builds lazily, built in the background as the server starts instead, so the
 # first visitor does not wait for it (the tab's example caches are still filled on first click).
-FIRST_USE = [*(functools.partial(common.model, name) for name in ("gan", "vae", "vae2d", "diffusion", "classifier")),
+FIRST_USE = [*(functools.partial(common.model, name) for name in families.NAMES),
              gan_tab._direction_names, functools.partial(gan_tab._neighbours, 42, 7, 0.7),
              vae_tab.base_map, vae_tab.real_codes,
              lambda: vae_tab.encode_digit(to_uint8(compare_tab._held_out()[0][:1])[0]),
              diffusion_tab._schedule_plot, diffusion_tab._held_out_digits,
-             lambda: common.model("diffusion").generate([3], seed=0, steps=2),
+             *(functools.partial(compare_tab.first_run, name) for name in ("diffusion", "flow")),
              functools.partial(diffusion_tab.sample_final, "3", 0, "ddim", 2),        # the engine's thread, a first tick
              functools.partial(playground_tab.playground_step, steps=2),            # the playground's first training
-             *(functools.partial(compare_tab._warm_up, family) for family in ("gan", "vae", "diffusion")),
+             *(functools.partial(compare_tab._warm_up, family) for family in compare_tab.FAMILIES),
              *(functools.partial(compare_tab._history, name) for name in compare_tab.HISTORIES),
              functools.partial(compare_tab._vae_gaussian, compare_tab.DEFAULTS["digit"])]
 

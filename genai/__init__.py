@@ -1,22 +1,23 @@
-"""genai: three families of generative models for 28x28 digits, small enough to read.
+"""genai: four families of generative models for 28x28 digits, small enough to read.
 
     import genai
     genai.load("diffusion").generate(labels=[3, 3, 7], seed=0, steps=50)   # uint8 (3, 28, 28)
+    genai.load("flow").generate(labels=[3, 3, 7], seed=0, steps=20)
     genai.load("gan").generate(labels=[0, 1, 2], seed=0)
     genai.load("vae").generate(n=4, seed=0)
 
-Names: "gan", "vae" (16-D latent), "vae2d" (2-D latent), "diffusion", "classifier";
-or the path of any checkpoint folder written by `python -m genai.train`.
+Names: "gan", "vae" (16-D latent), "vae2d" (2-D latent), "diffusion", "flow", "classifier"
+(genai/families.py); or the path of any checkpoint folder written by `python -m genai.train`.
 """
 
 import os
 from pathlib import Path
 
 from .checkpoint import CheckpointError
+from .families import NAMES
 
 # GENAI_CHECKPOINTS points at another folder of shipped checkpoints (tests use tiny ones).
 CHECKPOINTS = Path(os.environ.get("GENAI_CHECKPOINTS", Path(__file__).resolve().parent.parent / "checkpoints"))
-NAMES = ("gan", "vae", "vae2d", "diffusion", "flow", "classifier")
 
 
 def load(name: str, device: str = "cpu"):

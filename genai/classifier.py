@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checks import check_images
+from .family import Family, minimise
 
 
 @dataclass(frozen=True)
@@ -54,3 +55,13 @@ class Classifier(nn.Module):
     def embed(self, x: torch.Tensor, batch: int = 500) -> np.ndarray:
         """Penultimate-layer features, (B, 128): the space of the Fréchet distance."""
         return torch.cat([self.features(x[i:i + batch]) for i in range(0, len(x), batch)]).double().numpy()
+
+
+def train_step(model: Classifier, nets: dict, opts: dict, x: torch.Tensor, y: torch.Tensor,
+               generator: torch.Generator, cfg=None) -> dict[str, float]:
+    return minimise(opts, F.cross_entropy(nets["net"](x), y))
+
+
+FAMILY = Family(name="classifier", model=Classifier, config=ClassifierConfig, train_step=train_step,
+                draws=False, half=False,       # float32: the judge's verdicts must not move
+                train_defaults=dict(epochs=15, lr=1e-3, ema=0.0, augment=True))

@@ -29,6 +29,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from .checks import check_images, check_labels, check_range, check_seed
+from .family import Family, minimise
 from .images import to_uint8
 
 NULL_CLASS = 10
@@ -347,6 +348,14 @@ class Diffusion(nn.Module):
         with PairKernels():
             return self.unet(x_t, t, y)
 
+    def predict(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """What genai.engine asks every model it batches for: here, eps_pred."""
+        return self.predict_eps(x_t, t, y)
+
+    def start(self, labels, **settings) -> ReverseRun:
+        """A run for genai.engine to step: see ReverseRun."""
+        return ReverseRun(self, labels, **settings)
+
     def guided_eps(self, x_t: torch.Tensor, t: int, y: torch.Tensor, guidance: float) -> torch.Tensor:
         """Classifier-free guidance: eps_null + w (eps_y - eps_null); one batched U-Net call.
         Images with y = NULL_CLASS, and any w = 1, need only the conditional pass."""
@@ -385,3 +394,25 @@ class Diffusion(nn.Module):
         y = check_labels(labels, self.config.n_classes + 1)
         return (y, check_seed(seed), check_range("steps", steps, 1, self.schedule.T, integer=True),
                 check_range("eta", eta, 0.0, 1.0), check_range("guidance", guidance, 0.0, 20.0))
+
+
+# ----------------------------------------------------------------------------- training
+
+def train_step(model: Diffusion, nets: dict, opts: dict, x: torch.Tensor, y: torch.Tensor,
+               generator: torch.Generator, cfg=None) -> dict[str, float]:
+    return minimise(opts, diffusion_loss(nets["unet"], model.schedule, x, y, generator=generator))
+
+
+FAMILY = Family(
+    name="diffusion", model=Diffusion, config=UNetConfig, train_step=train_step,
+    nets=lambda model: {"unet": model.unet}, averaged="unet", conditional=True, quick={"steps": 20},
+    knobs=("steps", "guidance"),
+    defaults={"steps": 50, "sampler": "ddim", "guidance": GUIDANCE},
+    frontier=("guidance", (1.0, 1.25, 1.5, 2.0, 3.0), None),
+    train_defaults=dict(epochs=100, lr=1e-3, batch_size=128),
+    # Smaller batches, more steps: 300 steps of 16 retargeted 85% where 150 of 32 reached 48%
+    # (docs/finetune.md).
+    finetune_defaults=dict(steps=300, lr=1e-3, batch_size=16),
+    last_layers=lambda model: [model.unet.class_emb, model.unet.up1, model.unet.out],
+    class_embedding=lambda model: model.unet.class_emb,
+)

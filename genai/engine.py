@@ -1,12 +1,13 @@
-"""Continuous batching for diffusion: every visitor's run shares one U-Net call per tick.
+"""Continuous batching for step-wise samplers (diffusion, flow matching): every visitor's run
+shares one U-Net call per tick.
 
 A lesson in serving, in the way LLM servers (Orca, vLLM) and diffusion servers batch:
 
     submit()   a run is checked, then waits in line           (bad values never join)
     tick       every active run advances by one step:
-                 1. each run says what its U-Net call needs  (ReverseRun.unet_inputs)
+                 1. each run says what its U-Net call needs  (ReverseRun / FlowRun .unet_inputs)
                  2. ONE U-Net forward on all of them         (per-sample t, label, guidance)
-                 3. each run takes its own step              (ReverseRun.advance: own noise)
+                 3. each run takes its own step              (.advance: its own noise)
     join/leave runs join and leave between ticks: a 50-step DDIM run and a 1000-step DDPM
                run share ticks until the short one is done; a stopped run is gone at the
                next tick and its memory with it.
@@ -31,7 +32,7 @@ from typing import Callable
 
 import torch
 
-from .diffusion import NULL_CLASS, PAIR, Diffusion, ReverseRun, Step
+from .diffusion import NULL_CLASS, PAIR
 
 MAX_RUNS = 16        # runs advanced together in one tick; the others wait in line
 NICE = 10            # the engine thread's OS priority, below the request threads' 0
@@ -47,7 +48,7 @@ class Run:
     """One submitted run, as its visitor sees it. The engine thread writes, the visitor's
     thread reads: `wait` blocks until there is something new."""
 
-    def __init__(self, sampling: ReverseRun, record: Callable[[Step], object], engine: "Engine"):
+    def __init__(self, sampling, record: Callable, engine: "Engine"):
         self.sampling, self.record, self.engine = sampling, record, engine
         self.total = len(sampling.ts)
         self.frames: list = []          # record(step) for every step taken so far
@@ -81,14 +82,16 @@ class Run:
         if self.error is not None:
             raise self.error
         if not self.engine.alive and not self.over:
-            raise EngineError("the diffusion engine stopped; press Generate again")
+            raise EngineError("the sampling engine stopped; press Generate again")
         return len(self.frames)
 
 
 class Engine:
-    """Advance every active diffusion run by one step per tick, in one U-Net call."""
+    """Advance every active run by one step per tick, in one U-Net call. The model is a
+    Diffusion or a FlowMatching: anything with start(labels, **settings) -> a run (ts,
+    unet_inputs, advance, done) and predict(x, t, y) -> the U-Net's answer."""
 
-    def __init__(self, model: Diffusion, max_runs: int = MAX_RUNS, nice: int = NICE, threaded: bool = True):
+    def __init__(self, model, max_runs: int = MAX_RUNS, nice: int = NICE, threaded: bool = True):
         """threaded=False: no thread of its own; call step() to tick (tests use it to place
         joins and leaves exactly)."""
         self.model, self.max_runs, self.nice, self.threaded = model, max_runs, nice, threaded
@@ -100,10 +103,10 @@ class Engine:
 
     # ------------------------------------------------------------------ the visitor's side
 
-    def submit(self, labels, record: Callable[[Step], object] = lambda step: step, **settings) -> Run:
+    def submit(self, labels, record: Callable = lambda step: step, **settings) -> Run:
         """Check the settings (ValueError names what is allowed), then join the line.
         `record` turns each Step into what the run keeps (the app keeps two small pictures)."""
-        run = Run(ReverseRun(self.model, labels, **settings), record, self)
+        run = Run(self.model.start(labels, **settings), record, self)
         with self.changed:
             self.waiting.append(run)
             self._number_the_line()
@@ -125,7 +128,7 @@ class Engine:
 
     def _ensure_thread(self) -> None:
         if not self.alive:
-            self.thread = threading.Thread(target=self._work, name="diffusion-engine", daemon=True)
+            self.thread = threading.Thread(target=self._work, name=f"{self.model.family}-engine", daemon=True)
             self.thread.start()
 
     def _number_the_line(self) -> None:
@@ -167,11 +170,11 @@ class Engine:
             with self.changed:
                 for run in (*self.active, *self.waiting):
                     if not run.over:
-                        run.error = EngineError(f"the diffusion engine stopped ({type(e).__name__}); "
+                        run.error = EngineError(f"the sampling engine stopped ({type(e).__name__}); "
                                                 "press Generate again")
                 self.active, self.waiting = [], deque()
                 self.changed.notify_all()
-            log.exception("the diffusion engine's thread stopped; the next run starts a new one")
+            log.exception("the sampling engine's thread stopped; the next run starts a new one")
 
     def tick(self, batch: list[Run]) -> None:
         """One step for every run in `batch`, with one U-Net call between them."""
@@ -184,13 +187,14 @@ class Engine:
             eps = self.forward(x, t, y)
         except Exception as e:                   # the shared call failed: every run in it stops
             for run in batch:
-                run.error = EngineError(f"the diffusion step failed ({e}); press Generate again")
+                run.error = EngineError(f"the sampling step failed ({e}); press Generate again")
             return
         taken = []
         for run, part, (*_, own) in zip(batch, eps.split([len(inp[0]) for inp in inputs]), inputs):
             try:                                 # a run that fails here fails alone
                 step = run.sampling.advance(part[:own])
-                taken.append((run, step.t, run.record(step)))
+                if step is not None:             # None: a look within a step (Heun's first)
+                    taken.append((run, step.t, run.record(step)))
             except Exception as e:
                 run.error = EngineError(f"this run failed ({e}); press Generate again")
         with self.changed:                       # a run cancelled meanwhile gets no more frames
@@ -203,7 +207,7 @@ class Engine:
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The one U-Net call of a tick."""
-        return self.model.predict_eps(x, t, y)
+        return self.model.predict(x, t, y)
 
     def drain(self, run: Run, timeout: float = 600.0) -> list:
         """Wait for `run` to end; its frames (for tests and scripts)."""

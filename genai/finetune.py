@@ -36,13 +36,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrize
 
-from . import checkpoint
+from . import checkpoint, families
 from .checks import check_images, check_range
 from .data import augment, load_digits, load_folder
-from .train import _device, ema_update, make_optimizers, step
+from .train import _device, add_flags, ema_update, make_optimizers
 
-FAMILIES = ("gan", "vae", "vae2d", "diffusion")
-CONDITIONAL = ("gan", "diffusion")
+FAMILIES = families.FINETUNABLE
 PARAMS = ("all", "last", "lora")
 
 
@@ -57,20 +56,10 @@ class FinetuneConfig:
     label: int = 1           # conditional models: the class the examples teach (when they carry no labels)
     replay: float = 0.5      # conditional models: share of each batch from built-in digits of the other classes
     augment: bool = True     # random shifts, rotations and stroke widths of the examples
-    ema: float = 0.0         # GAN: the shipped generator follows the trained one as an average with this decay; 0 = off
+    ema: float = 0.0         # families with an averaged net (GAN's G, the U-Nets): ship an average with this decay; 0 = off
     seed: int = 0
     device: str = "auto"     # auto = CUDA when present, else CPU
 
-
-# Measured on a 2-core CPU (bench/finetune.py): enough to retarget a class within 60 s.
-FAMILY_DEFAULTS = {
-    "gan": dict(steps=400, lr=2e-4),      # lr 1e-3 retargeted only 16% and broke class 0
-    "vae": dict(steps=600, lr=1e-3, replay=0.0),
-    "vae2d": dict(steps=600, lr=1e-3, replay=0.0),
-    # Smaller batches, more steps: 300 steps of 16 retargeted 85% where 150 of 32 reached 48%.
-    # (Also measured, worse: training only t > 0.3 T 28%, no label dropout 12%, "last" 2%, LoRA 9%.)
-    "diffusion": dict(steps=300, lr=1e-3, batch_size=16),
-}
 
 # Safe ranges, shared by the command line, the app's sliders and the checks.
 RANGES = {"steps": (1, 5000), "lr": (1e-5, 1e-2), "rank": (1, 64), "seconds": (1.0, 3600.0),
@@ -79,8 +68,8 @@ RANGES = {"steps": (1, 5000), "lr": (1e-5, 1e-2), "rank": (1, 64), "seconds": (1
 
 def default_config(family: str, **changes) -> FinetuneConfig:
     """The family's default settings, with any field changed by keyword."""
-    _check_family(family)
-    return check_config(dataclasses.replace(FinetuneConfig(**FAMILY_DEFAULTS[family]), **changes))
+    fam = family_of(family)
+    return check_config(dataclasses.replace(FinetuneConfig(**fam.finetune_defaults), **changes))
 
 
 def check_config(cfg: FinetuneConfig) -> FinetuneConfig:
@@ -92,9 +81,13 @@ def check_config(cfg: FinetuneConfig) -> FinetuneConfig:
     return cfg
 
 
-def _check_family(family: str) -> None:
+def family_of(family: str):
+    """The registered family, or a ValueError naming those that fine-tune. Each family's
+    defaults (finetune_defaults in its file) were measured on a 2-core CPU (bench/finetune.py):
+    enough to retarget a class within 60 s."""
     if family not in FAMILIES:
-        raise ValueError(f"family must be one of {', '.join(FAMILIES)}; got {family!r}")
+        raise ValueError(f"family must be one of {', '.join(FAMILIES)}; got {family!r:.40}")
+    return families.get(family)
 
 
 # ----------------------------------------------------------------------------- LoRA
@@ -160,44 +153,23 @@ def plain_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
 
 # ----------------------------------------------------------------------------- what trains
 
-def nets(family: str, model) -> dict[str, nn.Module]:
-    """The modules `genai.train.step` updates. Fine-tuning trains the shipped weights
-    directly (no EMA copy): a few hundred steps are too short for an average to keep up."""
-    if family == "gan":
-        return {"G": model.generator, "D": model.discriminator}
-    if family == "diffusion":
-        return {"unet": model.unet}
-    return {"net": model}
-
-
-def last_layers(family: str, model) -> list[nn.Module]:
-    """What "last" trains: the layers nearest the pixels, plus the class embedding."""
-    if family == "gan":
-        G = model.generator
-        return [G.embed, G.body[6:]]                 # last upsampling stage and the output conv
-    if family == "diffusion":
-        return [model.unet.class_emb, model.unet.up1, model.unet.out]
-    return [model.decoder[5:]]                       # the VAE decoder's two transposed convs
-
-
 def choose_parameters(family: str, model, params: str, rank: int = 4,
                       generator: torch.Generator | None = None) -> list[nn.Parameter]:
     """Set requires_grad for `params` (all | last | lora) and return the parameters that train.
-    For the GAN the choice applies to the generator; the discriminator always trains fully,
-    since it must learn the new look quickly to teach it to G."""
-    target = model.generator if family == "gan" else model
-    for p in model.parameters():
-        p.requires_grad_(params == "all")
-    if family == "gan":
-        model.discriminator.requires_grad_(True)
+    The choice applies to the family's `tuned` part (the GAN's generator); the rest trains
+    fully (the GAN's discriminator must learn the new look quickly to teach it to G).
+    "last" trains the family's last_layers (nearest the pixels, and the class embedding)."""
+    fam = family_of(family)
+    target = fam.tuned(model)
+    model.requires_grad_(True)
+    target.requires_grad_(params == "all")
     if params == "last":
-        for layer in last_layers(family, model):
+        for layer in fam.last_layers(model):
             layer.requires_grad_(True)
     elif params == "lora":
         add_lora(target, rank, generator)
-        embed = target.embed if family == "gan" else getattr(getattr(target, "unet", None), "class_emb", None)
-        if embed is not None:
-            embed.requires_grad_(True)                # a class lives in its embedding row
+        if fam.class_embedding is not None:
+            fam.class_embedding(model).requires_grad_(True)      # a class lives in its embedding row
     return [p for p in model.parameters() if p.requires_grad]
 
 
@@ -234,7 +206,7 @@ def make_batch(x: torch.Tensor, y: torch.Tensor, replay_x: torch.Tensor | None, 
 
 def _examples(family: str, x, y, cfg: FinetuneConfig) -> tuple[torch.Tensor, torch.Tensor]:
     x = check_images(x)                                   # 1 to 1,024 examples
-    if y is None or family not in CONDITIONAL:
+    if y is None or not family_of(family).conditional:
         return x, torch.full((len(x),), cfg.label, dtype=torch.long)
     y = torch.as_tensor(y, dtype=torch.long).reshape(-1)
     if len(y) != len(x) or not ((0 <= y) & (y <= 9)).all():
@@ -252,7 +224,7 @@ def finetune(model: nn.Module, family: str, x: torch.Tensor, y: torch.Tensor | N
     it). The last yield has "done": True and "model", the tuned model (CPU, eval mode, adapters
     merged). y: a label per example for conditional models; None = every example teaches
     cfg.label. stop: called before each step; True ends the run early, keeping what was learned."""
-    _check_family(family)
+    fam = family_of(family)
     cfg = check_config(cfg or default_config(family))
     x, y = _examples(family, x, y, cfg)
     device = _device(cfg.device)
@@ -261,23 +233,24 @@ def finetune(model: nn.Module, family: str, x: torch.Tensor, y: torch.Tensor | N
     choose_parameters(family, model, cfg.params, cfg.rank, g)
     model.to(device)
     replay_x = replay_y = None
-    if family in CONDITIONAL and cfg.replay > 0:
+    if fam.conditional and cfg.replay > 0:
         bx, by = builtin_digits()
         keep = ~torch.isin(by, y.unique())                # only classes the examples do not teach
         replay_x, replay_y = bx[keep].to(device), by[keep].to(device)
     x, y = x.to(device), y.to(device)
-    parts = nets(family, model)
-    for m in parts.values():
+    parts = dict(fam.nets(model))          # the shipped weights train directly: a few hundred steps
+    for m in parts.values():               # are too short for an average to keep up (unless cfg.ema)
         m.train()
-    if family == "gan" and cfg.ema > 0:
-        parts["G"] = copy.deepcopy(model.generator).train()   # trains; model.generator keeps the average
-    opts = make_optimizers(family, parts, cfg.lr)
+    averaged = fam.averaged if cfg.ema > 0 else ""
+    if averaged:
+        parts[averaged] = copy.deepcopy(parts[averaged]).train()   # trains; the model keeps the average
+    opts = make_optimizers(fam, parts, cfg.lr)
     start, n, losses = time.perf_counter(), 0, {}
     while n < cfg.steps and not (stop and stop()):
         xb, yb = make_batch(x, y, replay_x, replay_y, cfg, g)
-        losses = step(family, model, parts, opts, xb, yb, g)
-        if family == "gan" and cfg.ema > 0:
-            ema_update(model.generator, parts["G"], cfg.ema)
+        losses = fam.train_step(model, parts, opts, xb, yb, g)
+        if averaged:
+            ema_update(fam.shipped_net(model), parts[averaged], cfg.ema)
         n += 1
         seconds = time.perf_counter() - start
         rate = n / max(seconds, 1e-9)
@@ -337,15 +310,7 @@ def parse_args(argv=None):
     parser.add_argument("--init-from", default="", help="a checkpoint folder; default: the shipped model of the family")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads; 0 = torch's default")
     family = next((a for a in (argv if argv is not None else sys.argv[1:]) if a in FAMILIES), "gan")
-    for f in dataclasses.fields(FinetuneConfig):
-        default = FAMILY_DEFAULTS[family].get(f.name, f.default)
-        flag = "--" + f.name.replace("_", "-")
-        if f.type in (bool, "bool"):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
-        else:
-            kind = {"int": int, "float": float, "str": str}.get(str(f.type), f.type)
-            parser.add_argument(flag, type=kind, default=default, help=f"default: {default}",
-                                choices=PARAMS if f.name == "params" else None)
+    add_flags(parser, FinetuneConfig, families.get(family).finetune_defaults, choices={"params": PARAMS})
     args = vars(parser.parse_args(argv))
     extra = {k: args.pop(k) for k in ("family", "data", "out", "init_from", "threads")}
     try:
@@ -362,7 +327,7 @@ def main(argv=None):
         torch.set_num_threads(extra["threads"])
     base = extra["init_from"] or family
     model = genai.load(base)
-    if getattr(model, "family", None) != ("vae" if family == "vae2d" else family):
+    if getattr(model, "family", None) != families.get(family).kind:
         raise SystemExit(f"{base} holds a {getattr(model, 'family', '?')} model, not {family}")
     x, _ = load_folder(extra["data"])
     history = []
@@ -373,7 +338,7 @@ def main(argv=None):
             print(f"step {p['step']}/{p['total']}  {p['steps_per_second']:.1f} steps/s  {losses}", flush=True)
     save(extra["out"], family, p["model"], cfg, history, base)
     print(f"wrote {extra['out']} after {p['step']} steps in {p['seconds']:.1f} s "
-          f"({len(x)} examples{f', teaching class {cfg.label}' if family in CONDITIONAL else ''})")
+          f"({len(x)} examples{f', teaching class {cfg.label}' if families.get(family).conditional else ''})")
 
 
 if __name__ == "__main__":

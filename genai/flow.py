@@ -29,6 +29,7 @@ from torch import nn
 
 from .checks import check_labels, check_range, check_seed
 from .diffusion import NULL_CLASS, PairKernels, UNet, UNetConfig, cfg_combine, cfg_inputs
+from .family import Family, minimise
 from .images import to_uint8
 
 SAMPLERS = ("euler", "heun")
@@ -198,3 +199,23 @@ class FlowMatching(nn.Module):
         y = check_labels(labels, self.config.n_classes + 1)
         return (y, check_seed(seed), check_range("steps", steps, 1, MAX_STEPS, integer=True),
                 check_range("guidance", guidance, 0.0, 20.0))
+
+
+# ----------------------------------------------------------------------------- training
+
+def train_step(model: FlowMatching, nets: dict, opts: dict, x: torch.Tensor, y: torch.Tensor,
+               generator: torch.Generator, cfg=None) -> dict[str, float]:
+    return minimise(opts, flow_loss(nets["unet"], x, y, generator=generator))
+
+
+FAMILY = Family(
+    name="flow", model=FlowMatching, config=FlowConfig, train_step=train_step,
+    nets=lambda model: {"unet": model.unet}, averaged="unet", conditional=True, quick={"steps": 20},
+    knobs=("steps", "guidance"),
+    defaults={"steps": STEPS, "sampler": "euler", "guidance": GUIDANCE},
+    frontier=("guidance", (1.0, 1.25, 1.5, 2.0, 3.0), None),
+    train_defaults=dict(epochs=100, lr=1e-3, batch_size=64),
+    finetune_defaults=dict(steps=300, lr=1e-3, batch_size=16),        # diffusion's: the same U-Net
+    last_layers=lambda model: [model.unet.class_emb, model.unet.up1, model.unet.out],
+    class_embedding=lambda model: model.unet.class_emb,
+)

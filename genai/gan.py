@@ -32,6 +32,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from .checks import check_count, check_images, check_labels, check_range, check_seed
+from .family import Family
 from .images import to_uint8
 
 TRUNCATION = 0.7      # the app's default psi: see the frontier python -m genai.evaluate draws (README)
@@ -364,3 +365,42 @@ def describe_directions(gan: GAN, directions: torch.Tensor, stds: torch.Tensor,
                  if abs(effect[k]) >= max(0.2, abs(effect[first]) / 2)]
         names.append(", ".join(words) or "subtle change")
     return names
+
+
+# ----------------------------------------------------------------------------- training
+
+def train_step(model: GAN, nets: dict, opts: dict, x: torch.Tensor, y: torch.Tensor,
+               generator: torch.Generator, cfg=None) -> dict[str, float]:
+    """One step for each player on a batch; returns the losses for the history. cfg may set
+    mode_seeking (its weight) and diff_augment (D's augmentation policy)."""
+    mode_seeking, policy = getattr(cfg, "mode_seeking", 0.0), getattr(cfg, "diff_augment", "")
+    G, D = nets["G"], nets["D"]
+    z = torch.randn(len(x), model.config.z_dim, generator=generator).to(x)
+    # (1) update D: maximise log D(x) + log(1 - D(G(z)))
+    loss_d = d_loss(D, G, x, y, z, policy=policy, generator=generator)
+    opts["D"].zero_grad(set_to_none=True); loss_d.backward(); opts["D"].step()
+    # (2) update G: maximise log D(G(z))
+    loss_g = g_loss(D, G, y, z, policy, generator)
+    losses = {"loss_d": loss_d.item(), "loss_g": loss_g.item()}
+    if mode_seeking:             # ... while two latents still give two different digits
+        z2 = torch.randn(len(x), model.config.z_dim, generator=generator).to(x)
+        loss_ms = mode_seeking_loss(G, y, z, z2)
+        loss_g = loss_g + mode_seeking * loss_ms
+        losses["mode_seeking"] = loss_ms.item()
+    opts["G"].zero_grad(set_to_none=True); loss_g.backward(); opts["G"].step()
+    return losses
+
+
+FAMILY = Family(
+    name="gan", model=GAN, config=GANConfig, train_step=train_step,
+    nets=lambda gan: {"G": gan.generator, "D": gan.discriminator},
+    averaged="G", betas=(0.5, 0.999), conditional=True,        # DCGAN's beta1 = 0.5
+    defaults={"truncation": TRUNCATION},
+    frontier=("truncation", (0.3, 0.5, 0.7, 0.85, 1.0, 1.2), 1.0),   # untruncated, measured in full too
+    arch_defaults={"aux_classifier": 1.0},                     # AC-GAN: see the notes at the top
+    train_defaults=dict(epochs=60, lr=2e-4, mode_seeking=1.0),
+    finetune_defaults=dict(steps=400, lr=2e-4),                # lr 1e-3 retargeted only 16% and broke class 0
+    tuned=lambda gan: gan.generator,                           # D always trains fully: it must see the new look first
+    last_layers=lambda gan: [gan.generator.embed, gan.generator.body[6:]],   # the last upsampling stage and output conv
+    class_embedding=lambda gan: gan.generator.embed,
+)

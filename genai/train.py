@@ -23,19 +23,11 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from . import checkpoint
-from .classifier import Classifier, ClassifierConfig
+from . import checkpoint, families
 from .data import augment, load_digits
-from .diffusion import Diffusion, UNetConfig, diffusion_loss
-from .flow import FlowConfig, FlowMatching, flow_loss
-from .gan import GAN, GANConfig, d_loss, g_loss, mode_seeking_loss
 from .images import grid
-from .vae import VAE, VAEConfig
 
-FAMILIES = ("gan", "vae", "vae2d", "diffusion", "flow", "classifier")
-ARCH = {"gan": GANConfig, "vae": VAEConfig, "vae2d": VAEConfig, "diffusion": UNetConfig, "flow": FlowConfig,
-        "classifier": ClassifierConfig}
-ARCH_DEFAULTS = {"vae2d": {"latent_dim": 2}, "gan": {"aux_classifier": 1.0}}   # AC-GAN: see genai/gan.py
+FAMILIES = families.NAMES
 
 
 @dataclass(frozen=True)
@@ -46,7 +38,7 @@ class TrainConfig:
     max_steps: int = 0           # 0 = none
     batch_size: int = 64
     lr: float = 2e-4
-    ema: float = 0.999           # EMA decay of the shipped weights (GAN generator, diffusion U-Net); 0 = off
+    ema: float = 0.999           # EMA decay of the shipped weights (GAN generator, U-Nets); 0 = off
     seed: int = 0
     threads: int = 0             # torch CPU threads; 0 = torch's default. 1 is faster when the CPU is shared
     device: str = "auto"         # auto = CUDA when present, else CPU
@@ -58,69 +50,19 @@ class TrainConfig:
     out: str = ""                # default: checkpoints/<family>
 
 
-FAMILY_DEFAULTS = {
-    "gan": dict(epochs=60, lr=2e-4, mode_seeking=1.0),
-    "vae": dict(epochs=40, lr=1e-3, ema=0.0),
-    "vae2d": dict(epochs=40, lr=1e-3, ema=0.0),
-    "diffusion": dict(epochs=100, lr=1e-3, batch_size=128),
-    "flow": dict(epochs=100, lr=1e-3, batch_size=64),
-    "classifier": dict(epochs=15, lr=1e-3, ema=0.0, augment=True),
-}
+# ----------------------------------------------------------------------------- what trains
+
+def trainable_parts(fam, model) -> dict[str, torch.nn.Module]:
+    """The modules the optimiser updates. The family's averaged net is trained as a copy and
+    `model` keeps the running average (EMA) that gets shipped."""
+    nets = dict(fam.nets(model))
+    if fam.averaged:
+        nets[fam.averaged] = copy.deepcopy(nets[fam.averaged])
+    return nets
 
 
-def build(family: str, arch) -> torch.nn.Module:
-    """A fresh model of `family` with architecture `arch`."""
-    return {"gan": GAN, "vae": VAE, "vae2d": VAE, "diffusion": Diffusion, "flow": FlowMatching, "classifier": Classifier}[family](arch)
-
-
-# ----------------------------------------------------------------------------- one step per family
-
-def trainable_parts(family: str, model) -> dict[str, torch.nn.Module]:
-    """The modules the optimiser updates. Where there is an EMA, these are copies and
-    `model` keeps the averaged weights that get shipped."""
-    if family == "gan":
-        return {"G": copy.deepcopy(model.generator), "D": model.discriminator}
-    if family in ("diffusion", "flow"):
-        return {"unet": copy.deepcopy(model.unet)}
-    return {"net": model}
-
-
-def make_optimizers(family: str, nets: dict, lr: float) -> dict[str, torch.optim.Optimizer]:
-    betas = (0.5, 0.999) if family == "gan" else (0.9, 0.999)    # DCGAN's beta1 = 0.5
-    return {k: torch.optim.Adam(m.parameters(), lr=lr, betas=betas) for k, m in nets.items()}
-
-
-def step(family: str, model, nets: dict, opts: dict, x: torch.Tensor, y: torch.Tensor,
-         generator: torch.Generator, mode_seeking: float = 0.0, policy: str = "") -> dict[str, float]:
-    """One optimisation step on a batch; returns the losses for the history."""
-    if family == "gan":
-        G, D = nets["G"], nets["D"]
-        z = torch.randn(len(x), model.config.z_dim, generator=generator).to(x)
-        # (1) update D: maximise log D(x) + log(1 - D(G(z)))
-        loss_d = d_loss(D, G, x, y, z, policy=policy, generator=generator)
-        opts["D"].zero_grad(set_to_none=True); loss_d.backward(); opts["D"].step()
-        # (2) update G: maximise log D(G(z))
-        loss_g = g_loss(D, G, y, z, policy, generator)
-        losses = {"loss_d": loss_d.item(), "loss_g": loss_g.item()}
-        if mode_seeking:             # ... while two latents still give two different digits
-            z2 = torch.randn(len(x), model.config.z_dim, generator=generator).to(x)
-            loss_ms = mode_seeking_loss(G, y, z, z2)
-            loss_g = loss_g + mode_seeking * loss_ms
-            losses["mode_seeking"] = loss_ms.item()
-        opts["G"].zero_grad(set_to_none=True); loss_g.backward(); opts["G"].step()
-        return losses
-    if family == "diffusion":
-        loss = diffusion_loss(nets["unet"], model.schedule, x, y, generator=generator)
-    elif family == "flow":
-        loss = flow_loss(nets["unet"], x, y, generator=generator)
-    elif family == "classifier":
-        loss = torch.nn.functional.cross_entropy(nets["net"](x), y)
-    else:
-        recon, kl = nets["net"](x)              # VAE.forward returns the two loss terms
-        loss = (recon + model.config.beta * kl).mean() / 784   # per pixel, so learning rates transfer
-    (opt,) = opts.values()
-    opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-    return {"loss": loss.item()}
+def make_optimizers(fam, nets: dict, lr: float) -> dict[str, torch.optim.Optimizer]:
+    return {k: torch.optim.Adam(m.parameters(), lr=lr, betas=fam.betas) for k, m in nets.items()}
 
 
 def _unwrap(m):
@@ -136,19 +78,12 @@ def ema_update(target: torch.nn.Module, source: torch.nn.Module, decay: float) -
         t.copy_(s)
 
 
-def snapshot(family: str, model) -> np.ndarray | None:
+def snapshot(fam, model) -> np.ndarray | None:
     """The fixed-noise sample grid drawn into the history: the same seeds every time."""
-    model.eval()
-    labels = np.arange(40) % 10
-    if family == "gan":
-        images = model.generate(labels, seed=1234)
-    elif family in ("diffusion", "flow"):
-        images = model.generate(labels, seed=1234, steps=20)
-    elif family in ("vae", "vae2d"):
-        images = model.generate(n=40, seed=1234)
-    else:
+    if not fam.draws:
         return None
-    return grid(images, cols=10)
+    model.eval()
+    return grid(fam.draw(model, 40, seed=1234), cols=10)
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -157,20 +92,21 @@ def train(family: str, arch, cfg: TrainConfig, data: tuple[torch.Tensor, torch.T
           model: torch.nn.Module | None = None) -> Iterator[dict]:
     """Train and yield progress after every step; the last yield has "done": True and
     the trained model. Writes the checkpoint folder when cfg.out is set."""
+    fam = families.get(family)
     rank, world = _distributed_setup(cfg)
     device = _device(cfg.device, rank)
     torch.manual_seed(cfg.seed)
-    model = model or build(family, arch)
+    model = model or fam.build(arch)
     if cfg.init_from:
         model = load_checkpoint_model(cfg.init_from, family)
     model.to(device)
     x_all, y_all = data if data is not None else load_digits(cfg.dataset, "train")
-    nets = trainable_parts(family, model)
+    nets = trainable_parts(fam, model)
     for m in nets.values():
         m.train()
     if world > 1:
         nets = {k: DDP(m, device_ids=[device.index] if device.type == "cuda" else None) for k, m in nets.items()}
-    opts = make_optimizers(family, nets, cfg.lr)
+    opts = make_optimizers(fam, nets, cfg.lr)
     g = torch.Generator().manual_seed(cfg.seed + rank)
     steps_per_epoch = max(1, len(x_all) // (cfg.batch_size * world))
     total = steps_per_epoch * cfg.epochs if not cfg.max_steps else min(cfg.max_steps, steps_per_epoch * cfg.epochs)
@@ -186,16 +122,16 @@ def train(family: str, arch, cfg: TrainConfig, data: tuple[torch.Tensor, torch.T
             x, y = x_all[idx], y_all[idx]
             if cfg.augment:
                 x = augment(x, g)
-            losses = step(family, model, nets, opts, x.to(device), y.to(device), g, cfg.mode_seeking, cfg.diff_augment)
-            if family in ("gan", "diffusion", "flow"):      # the shipped weights average the trained ones
-                shipped, trained = (model.generator, nets["G"]) if family == "gan" else (model.unet, nets["unet"])
-                ema_update(shipped, trained, min(cfg.ema, (1 + n_step) / (10 + n_step)))   # warm-up: early steps count more
+            losses = fam.train_step(model, nets, opts, x.to(device), y.to(device), g, cfg)
+            if fam.averaged:                        # the shipped weights average the trained ones
+                ema_update(fam.shipped_net(model), nets[fam.averaged],
+                           min(cfg.ema, (1 + n_step) / (10 + n_step)))   # warm-up: early steps count more
             n_step += 1
             seconds = time.time() - start
             history["losses"].append({"step": step0 + n_step, "seconds": round(seconds0 + seconds, 2),
                                       **{k: round(v, 5) for k, v in losses.items()}})
             if rank == 0 and (n_step % cfg.snapshot_every == 0 or (n_step == 1 and not step0)):
-                image = snapshot(family, model)
+                image = snapshot(fam, model)
                 for m in nets.values():
                     m.train()
                 if image is not None:
@@ -210,7 +146,7 @@ def train(family: str, arch, cfg: TrainConfig, data: tuple[torch.Tensor, torch.T
     model.eval()
     seconds = time.time() - start
     if rank == 0:
-        image = snapshot(family, model)
+        image = snapshot(fam, model)
         if image is not None:
             grids.append((step0 + n_step, round(seconds0 + seconds, 2), image))
         if cfg.out:
@@ -265,29 +201,26 @@ def save_run(out, family, model, cfg, history, grids, n_step, seconds, world=1, 
     # Thin the loss curve to at most 2,000 points so the history stays small.
     keep = max(1, len(history["losses"]) // 2000)
     history = {**history, "losses": history["losses"][::keep]}
-    return checkpoint.save(out, model.state_dict(), config, history, half=family != "classifier")
+    return checkpoint.save(out, model.state_dict(), config, history, half=families.get(family).half)
 
 
 def load_checkpoint_model(folder, family: str | None = None):
     """Rebuild a model from a checkpoint folder (no flags needed)."""
     config = checkpoint.read_config(folder)
-    fam = config.get("family")
-    if fam not in FAMILIES:
-        raise checkpoint.CheckpointError(f"{folder}: unknown family {fam!r}; expected one of {', '.join(FAMILIES)}")
-    if family is not None and _kind(family) != _kind(fam):
-        raise checkpoint.CheckpointError(f"{folder} holds a {fam} model, not {family}")
+    name = config.get("family")
+    if name not in FAMILIES:
+        raise checkpoint.CheckpointError(f"{folder}: unknown family {name!r}; expected one of {', '.join(FAMILIES)}")
+    fam = families.get(name)
+    if family is not None and families.get(family).kind != fam.kind:
+        raise checkpoint.CheckpointError(f"{folder} holds a {name} model, not {family}")
     try:
-        arch = ARCH[fam](**config["architecture"])
+        arch = fam.config(**config["architecture"])
     except (KeyError, TypeError) as e:
         raise checkpoint.CheckpointError(f"{folder}: config.json has a bad architecture: {e}") from e
-    model = build(fam, arch)
+    model = fam.build(arch)
     checkpoint.load_into(model, checkpoint.load_state(folder), str(folder))
     model.checkpoint_config = config
     return model.eval()
-
-
-def _kind(family):
-    return "vae" if family == "vae2d" else family
 
 
 def _distributed_setup(cfg) -> tuple[int, int]:
@@ -318,24 +251,32 @@ def _device(name: str, rank: int = 0) -> torch.device:
 
 # ----------------------------------------------------------------------------- command line
 
+def add_flags(parser: argparse.ArgumentParser, cls, defaults: dict, choices: dict | None = None) -> None:
+    """A --flag per field of the dataclass `cls` (booleans get --no-flag too), defaulting to
+    `defaults` where it names the field; `choices` limits a field's values."""
+    for f in dataclasses.fields(cls):
+        default = defaults.get(f.name, f.default)
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in (bool, "bool"):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+        else:
+            kind = {"int": int, "float": float, "str": str}.get(str(f.type), f.type)
+            parser.add_argument(flag, type=kind, default=default, help=f"default: {default}",
+                                choices=(choices or {}).get(f.name))
+
+
 def parse_args(argv=None):
     """Flags derived from the dataclass fields: TrainConfig plus the family's architecture."""
     parser = argparse.ArgumentParser(prog="python -m genai.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("family", choices=FAMILIES)
-    family = next((a for a in (argv if argv is not None else sys.argv[1:]) if a in FAMILIES), None)
-    arch_cls = ARCH.get(family, GANConfig)
-    defaults = {**FAMILY_DEFAULTS.get(family, {}), **ARCH_DEFAULTS.get(family, {})}
+    family = next((a for a in (argv if argv is not None else sys.argv[1:]) if a in FAMILIES), FAMILIES[0])
+    fam = families.get(family)
+    arch_cls = fam.config
+    defaults = {**fam.train_defaults, **fam.arch_defaults}
     for cls in (TrainConfig, arch_cls):
-        for f in dataclasses.fields(cls):
-            default = defaults.get(f.name, f.default)
-            flag = "--" + f.name.replace("_", "-")
-            if f.type in (bool, "bool"):
-                parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
-            else:
-                kind = {"int": int, "float": float, "str": str}.get(str(f.type), f.type)
-                parser.add_argument(flag, type=kind, default=default, help=f"default: {default}")
+        add_flags(parser, cls, defaults)
     args = vars(parser.parse_args(argv))
-    family = args.pop("family")
+    family = args.pop("family")         # (the same as found above: argparse checked it)
     arch = arch_cls(**{f.name: args.pop(f.name) for f in dataclasses.fields(arch_cls)})
     cfg = TrainConfig(**args)
     if not cfg.out:

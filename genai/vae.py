@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checks import check_count, check_images, check_range, check_seed
+from .family import Family, minimise
 from .images import to_uint8
 
 
@@ -184,3 +185,20 @@ def interpolate(vae: VAE, x0: torch.Tensor, x1: torch.Tensor, steps: int = 8) ->
     mu1 = vae.encode(check_images(x1).to(device))[0][:1]
     t = torch.linspace(0, 1, steps).to(mu0).unsqueeze(1)            # (steps, 1)
     return to_uint8(vae.decode((1 - t) * mu0 + t * mu1))            # (steps, 28, 28)
+
+
+# ----------------------------------------------------------------------------- training
+
+def train_step(model: VAE, nets: dict, opts: dict, x: torch.Tensor, y: torch.Tensor,
+               generator: torch.Generator, cfg=None) -> dict[str, float]:
+    """One step on the negative ELBO, per pixel so that learning rates transfer between sizes."""
+    recon, kl = nets["net"](x)
+    return minimise(opts, (recon + model.config.beta * kl).mean() / 784)
+
+
+_VAE_FAMILY = dict(model=VAE, config=VAEConfig, train_step=train_step,
+                   train_defaults=dict(epochs=40, lr=1e-3, ema=0.0),
+                   finetune_defaults=dict(steps=600, lr=1e-3, replay=0.0),
+                   last_layers=lambda vae: [vae.decoder[5:]])          # the decoder's two transposed convs
+FAMILY = Family(name="vae", **_VAE_FAMILY)
+FAMILY_2D = Family(name="vae2d", arch_defaults={"latent_dim": 2}, compared=False, **_VAE_FAMILY)   # the map of the VAE tab

@@ -49,14 +49,14 @@ def test_vae_draws_one_digit_from_its_code_gaussian():
 
 # ----------------------------------------------------------------------------- /compare_families
 
-def test_compare_families_measures_three_families_and_is_seeded(client):
+def test_compare_families_measures_every_family_and_is_seeded(client):
     out = client.predict(**QUICK, api_name="/compare_families")
     *images, table, numbers = out
-    assert len(images) == 4                                    # GAN, VAE, diffusion, real digits
+    assert len(images) == 5                                    # GAN, VAE, diffusion, flow, real digits
     first = [pixels(p) for p in images]
     for picture in first:
         assert picture.ndim == 2 and picture.shape[0] >= 84 and picture.shape[1] >= 2 * 84
-    assert set(numbers) == {"gan", "vae", "diffusion", "real"}
+    assert list(numbers) == ["gan", "vae", "diffusion", "flow", "real"]
     for family, row in numbers.items():
         assert 0 <= row["confidence"] <= 1 and 0 <= row["accuracy"] <= 1
         assert row["feature_diversity"] >= 0 and 0 <= row["pixel_diversity"] <= 1
@@ -65,7 +65,7 @@ def test_compare_families_measures_three_families_and_is_seeded(client):
         assert family == "real" or row["ms_per_image"] > 0
     assert "ms per image" in table and "diversity (pixels)" in table
     again = client.predict(**QUICK, api_name="/compare_families")
-    assert all(np.array_equal(a, pixels(b)) for a, b in zip(first, again[:4]))
+    assert all(np.array_equal(a, pixels(b)) for a, b in zip(first, again[:5]))
     other = client.predict(**{**QUICK, "seed": 6}, api_name="/compare_families")
     assert not np.array_equal(first[0], pixels(other[0]))
 
@@ -91,7 +91,7 @@ def test_compare_families_rejects_bad_values_by_name(client, change, message):
 
 # ----------------------------------------------------------------------------- /training_history
 
-@pytest.mark.parametrize("checkpoint", ["gan", "vae", "vae2d", "diffusion", "classifier", "gan_no_ms", "vae_beta30"])
+@pytest.mark.parametrize("checkpoint", ["gan", "vae", "vae2d", "diffusion", "flow", "classifier", "gan_no_ms", "vae_beta30"])
 def test_training_history_shows_each_checkpoint(client, checkpoint):
     first_image, first_plot, first_caption = client.predict(checkpoint, 0, api_name="/training_history")
     last_image, last_plot, last_caption = client.predict(checkpoint, -1, api_name="/training_history")
@@ -158,7 +158,7 @@ def test_browser_compares_and_replays_training(page, app_url, artifacts):
     expect(page.locator("#compare-steps [data-testid=number-input]")).to_have_value("5", timeout=30_000)
     expect(page.locator("#compare-digit input[value='7']")).to_be_checked()
     page.locator("#compare-run").click()
-    for key in ("gan", "vae", "diffusion"):
+    for key in ("gan", "vae", "diffusion", "flow"):
         expect(page.locator(f"#compare-{key} img")).to_be_visible(timeout=90_000)
     table = page.locator("#compare-table")
     expect(table).to_contain_text("ms per image", timeout=30_000)
@@ -180,6 +180,6 @@ def test_browser_compares_and_replays_training(page, app_url, artifacts):
     caption_gan = caption.inner_text()
     page.locator("#compare-checkpoint").get_by_text("Diffusion", exact=True).click()
     expect(caption).not_to_have_text(caption_gan, timeout=60_000)
-    expect(page.locator("#compare-plot")).to_contain_text("loss (VAE, diffusion, classifier)", timeout=60_000)
+    expect(page.locator("#compare-plot")).to_contain_text("loss (VAE, diffusion, flow, classifier)", timeout=60_000)
     page.get_by_text("2. Watch it learn").evaluate("e => { e.scrollIntoView(); window.scrollBy(0, -16); }")
     page.screenshot(path=str(artifacts / "compare.png"), full_page=False)

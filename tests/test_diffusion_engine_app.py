@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from ui import diffusion_tab
+from ui import diffusion_tab, stepwise
 
 ZH = type("Request", (), {"headers": {"accept-language": "zh-CN"}, "query_params": {"lang": "zh-CN"}})()
 
@@ -17,10 +17,10 @@ def test_the_status_says_who_shares_the_batch():
         deadline = time.monotonic() + 60
         while not all(run["frames"] for run in runs) and time.monotonic() < deadline:
             time.sleep(0.01)
-        statuses = [diffusion_tab._live_status(run, len(run["frames"]) - 1, None) for run in runs]
+        statuses = [diffusion_tab.VIEW.live_status(run, len(run["frames"]) - 1, None) for run in runs]
         shared = [i for i, s in enumerate(statuses) if s.endswith(" · batched with 2 other runs")]
         assert shared, statuses
-        zh = diffusion_tab._live_status(runs[shared[0]], 0, ZH)
+        zh = diffusion_tab.VIEW.live_status(runs[shared[0]], 0, ZH)
         assert zh.startswith("第 1/40 步") and zh.endswith(" · 与另外 2 个运行共用一次 U-Net 计算"), zh
     finally:
         for run in runs:
@@ -32,8 +32,8 @@ def test_the_status_says_who_shares_the_batch():
 def test_a_waiting_run_is_told_its_place_in_line():
     run = diffusion_tab._submit(0, "3", 5, "ddim", 0.0, 2.0)
     run["job"].position = 3                     # as the engine numbers its line
-    assert diffusion_tab._waiting(run, None) == "waiting for the engine: number 3 in line"
-    assert diffusion_tab._waiting(run, ZH) == "等待计算：排在第 3 位"
+    assert stepwise.waiting(run["job"].position, None) == "waiting for the engine: number 3 in line"
+    assert stepwise.waiting(run["job"].position, ZH) == "等待计算：排在第 3 位"
     run["job"].cancel()
 
 

@@ -212,6 +212,6 @@ def test_cli_flags_come_from_the_dataclass():
     extra, cfg = ft.parse_args(["diffusion", "--data", "d", "--out", "o", "--params", "lora", "--rank", "8",
                                 "--label", "3", "--no-augment"])
     assert extra["family"] == "diffusion" and cfg.params == "lora" and cfg.rank == 8 and cfg.label == 3
-    assert cfg.augment is False and cfg.lr == ft.FAMILY_DEFAULTS["diffusion"].get("lr", ft.FinetuneConfig.lr)
+    assert cfg.augment is False and cfg.lr == ft.family_of("diffusion").finetune_defaults.get("lr", ft.FinetuneConfig.lr)
     with pytest.raises(SystemExit):
         ft.parse_args(["gan", "--data", "d", "--out", "o", "--params", "everything"])

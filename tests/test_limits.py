@@ -109,10 +109,10 @@ def test_python_app_py_listens_on_this_machine_only(tmp_path, monkeypatch, canno
 
 
 def test_queue_settings_come_from_the_environment():
-    code = ("import app, torch; from ui import diffusion_tab; q = app.demo._queue; "
+    code = ("import app, torch; from ui import stepwise; q = app.demo._queue; "
             "sample = next(f for f in app.demo.fns.values() if f.api_name == 'diffusion_sample'); "
             "print(q.max_size, q.default_concurrency_limit, app.LAUNCH['max_file_size'], sample.concurrency_limit, "
-            "diffusion_tab.FRAME_S, torch.get_num_threads())")
+            "stepwise.FRAME_S, torch.get_num_threads())")
     env = dict(os.environ, GENAI_QUEUE_SIZE="7", GENAI_CONCURRENCY="3", GENAI_MAX_IMAGE_BYTES="2000",
                GENAI_DIFFUSION_CONCURRENCY="5", GENAI_STREAM_FPS="4", GENAI_THREADS="3")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,

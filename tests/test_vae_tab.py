@@ -65,7 +65,7 @@ def test_decode_is_deterministic_and_follows_the_point(client):
 
 @pytest.mark.parametrize("x", [5, -3.01, "abc", None, [1, 2]])
 def test_decode_rejects_bad_points(client, x):
-    raises(client, "x must be a number from -3 to 3", "/vae_decode", x=x)
+    raises(client, "x must be a number in -3 to 3", "/vae_decode", x=x)
 
 
 def test_decode_rejects_nan_and_infinity(app_url):
@@ -76,7 +76,7 @@ def test_decode_rejects_nan_and_infinity(app_url):
         event_id = json.load(urllib.request.urlopen(request))["event_id"]
         with urllib.request.urlopen(f"{app_url.rstrip('/')}/gradio_api/call/vae_decode/{event_id}") as stream:
             reply = stream.read().decode()
-        assert "event: error" in reply and "must be a number from -3 to 3" in reply
+        assert "event: error" in reply and "must be a number in -3 to 3" in reply
 
 
 def test_decode16_seed_alone_or_a_full_code(client):
@@ -95,8 +95,8 @@ def test_decode16_seed_alone_or_a_full_code(client):
     (dict(seed=-1), "seed must be a whole number from 0"),
     (dict(seed=1.5), "seed must be a whole number from 0"),
     (dict(seed="x"), "seed must be a whole number from 0"),
-    (dict(z3=9), "z3 must be a number from -4 to 4"),
-    (dict(z16="a"), "z16 must be a number from -4 to 4"),
+    (dict(z3=9), "z3 must be a number in -4 to 4"),
+    (dict(z16="a"), "z16 must be a number in -4 to 4"),
 ])
 def test_decode16_rejects_bad_values(client, kwargs, message):
     raises(client, message, "/vae_decode16", **kwargs)

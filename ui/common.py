@@ -6,6 +6,7 @@ import functools
 import gc
 import inspect
 import json
+import math
 import os
 import secrets
 import threading
@@ -206,6 +207,26 @@ def digit(name: str, value) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     return check_range(name, value, 0, 9, integer=True)
+
+
+def number(name: str, value, low: float, high: float) -> float:
+    """A finite number in low..high (a slider's value), or a ValueError naming the range in the
+    words ui.i18n.chinese_error translates ("x must be a number in -3 to 3, got 7")."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not (ok and math.isfinite(value) and low <= value <= high):
+        raise ValueError(f"{name} must be a number in {low:g} to {high:g}, got {value!r:.40}")
+    return float(value)
+
+
+def strokes(sketch):
+    """A drawing pad's strokes as ink (H, W) uint8: the drawing layers' opacity, whatever colour
+    the brush and the canvas have (the composite loses white strokes on white). Anything else
+    (an uploaded picture, a path) is returned as it is."""
+    if isinstance(sketch, dict) and sketch.get("layers"):
+        layers = [np.asarray(layer) for layer in sketch["layers"] if layer is not None]
+        if layers and all(layer.ndim == 3 and layer.shape[-1] == 4 for layer in layers):
+            return np.max([layer[..., 3] for layer in layers], axis=0)
+    return sketch
 
 
 def presets(key: str, rows, inputs: list, label, **kwargs) -> gr.Examples:

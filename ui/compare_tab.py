@@ -1,7 +1,7 @@
-"""The "Compare & learn" tab: the three families measured side by side, their training
+"""The "Compare & learn" tab: the families measured side by side, their training
 replayed, and their classic failures reproduced on demand.
 
-1. Compare: one digit and one seed; GAN, VAE and diffusion draw n digits each, and the
+1. Compare: one digit and one seed; GAN, VAE, diffusion and flow matching draw n digits each, and the
    repo's classifier measures them (confidence, accuracy, diversity) next to the time
    each image took on this server, now.
 2. Watch it learn: a slider through each checkpoint's training history, the fixed-noise
@@ -14,7 +14,6 @@ genai/evaluate.py (judge, mean_pairwise_distance), the VAE's digit sampler in ge
 """
 
 import functools
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -22,9 +21,11 @@ import pandas as pd
 from PIL import Image
 
 import genai
+from genai import families
 from genai.checkpoint import read_history
 from genai.checks import check_range
 from genai.data import load_digits
+from genai.diffusion import GUIDANCE
 from genai.evaluate import judge, timed
 from genai.images import to_uint8
 from genai.vae import code_gaussian, generate_like
@@ -34,11 +35,12 @@ from .i18n import EN, ZH, leftover, t
 
 # Everything the tab may open: shipped names and the failure checkpoints, never a visitor's path.
 FAILURES = genai.CHECKPOINTS / "failures"
-HISTORIES = {"gan": "gan", "vae": "vae", "vae2d": "vae2d", "diffusion": "diffusion", "classifier": "classifier",
+FAMILIES = families.COMPARED            # a column each
+HISTORIES = {**{name: name for name in families.NAMES},
              "gan_no_ms": "failures/gan_no_ms", "vae_beta30": "failures/vae_beta30"}
 MODES = ("gan_mode_collapse", "vae_posterior_collapse", "diffusion_few_steps", "diffusion_no_guidance")
 VAE_MODES = ("like", "prior")
-DEFAULTS = {"digit": 3, "seed": 0, "n": 8, "steps": 25, "guidance": 2.0, "vae_mode": "like",
+DEFAULTS = {"digit": 3, "seed": 0, "n": 8, "steps": 25, "guidance": GUIDANCE, "vae_mode": "like",
             "history": "gan", "mode": "gan_mode_collapse", "few_steps": 2}
 MAX_N, MAX_STEPS, MAX_GUIDANCE = 16, 100, 5.0
 COLS, SCALE = 4, 3                      # n digits as rows of 4, each 28 px -> 84 px
@@ -47,7 +49,7 @@ NOW = leftover("compare.now", "▶ now", "▶ 当前")
 # Every series any history logs, by its name in the plot. The page's plot keeps the series it was
 # first given (Gradio 6.31: later names are not drawn), so every table carries all of them.
 # (The page swaps these names, and the axis titles, for Chinese in the drawn plot: ui.i18n.leftover.)
-SERIES = {"loss": leftover("compare.series_loss", "loss (VAE, diffusion, classifier)", "损失（VAE、扩散模型、分类器）"),
+SERIES = {"loss": leftover("compare.series_loss", "loss (VAE, diffusion, flow, classifier)", "损失（VAE、扩散模型、流匹配、分类器）"),
           "loss_d": leftover("compare.series_d", "D loss (GAN)", "D 的损失（GAN）"),
           "loss_g": leftover("compare.series_g", "G loss (GAN)", "G 的损失（GAN）"),
           "mode_seeking": leftover("compare.series_ms", "mode-seeking term (GAN)", "模式寻求项（GAN）")}
@@ -56,6 +58,11 @@ LANE = dict(concurrency_id="compare", concurrency_limit=1)   # the sampling work
 
 
 # ----------------------------------------------------------------------------- words (English, Chinese)
+
+# A column per compared family (families.COMPARED), then the real digits; also the table's row names.
+COLUMNS = {"gan": t("compare.gan", "GAN", "GAN"), "vae": t("compare.vae", "VAE (unconditional)", "VAE（无条件）"),
+           "diffusion": t("compare.diffusion", "Diffusion", "扩散模型"), "flow": t("compare.flow", "Flow matching", "流匹配"),
+           "real": t("compare.real", "Real held-out digits", "真实留出数字")}
 
 INTRO = t("compare.intro",
           "Same digit, same seed, three families: pictures and **measured** numbers. The judge is the repo's "
@@ -206,18 +213,21 @@ def _timed(fn):
 
 
 def _samples(family: str, digit: int, seed: int, n: int, steps: int, guidance: float, vae_mode: str):
-    """(uint8 (n, 28, 28), ms per image) for one family."""
-    if family == "gan":
-        gan = common.model("gan")
-        return _timed(lambda: gan.generate([digit] * n, seed=seed))
-    if family == "vae":
-        vae = common.model("vae")
+    """(uint8 (n, 28, 28), ms per image) for one family. A family asked for a digit gets the
+    steps and guidance it takes; the unconditional VAE draws "like the digit" or from its prior."""
+    fam, model = families.get(family), common.model(family)
+    if not fam.conditional:
         if vae_mode == "prior":
-            return _timed(lambda: vae.generate(n=n, seed=seed))
+            return _timed(lambda: model.generate(n=n, seed=seed))
         gaussian = _vae_gaussian(digit)
-        return _timed(lambda: generate_like(vae, gaussian, n, seed))
-    diffusion = common.model("diffusion")
-    return _timed(lambda: diffusion.generate([digit] * n, seed=seed, steps=steps, sampler="ddim", guidance=guidance))
+        return _timed(lambda: generate_like(model, gaussian, n, seed))
+    knobs = {k: v for k, v in (("steps", steps), ("guidance", guidance)) if k in fam.knobs}
+    return _timed(lambda: model.generate([digit] * n, seed=seed, **knobs))
+
+
+def first_run(family: str) -> None:
+    """A family's first two-step run, untimed: what a fresh process pays once (app.FIRST_USE)."""
+    common.model(family).generate([3], seed=0, steps=2)
 
 
 @functools.cache
@@ -252,9 +262,10 @@ def _grid(images: np.ndarray) -> np.ndarray:
 @common.friendly
 def compare_families(digit=DEFAULTS["digit"], seed=DEFAULTS["seed"], n=DEFAULTS["n"], steps=DEFAULTS["steps"],
                      guidance=DEFAULTS["guidance"], vae_mode=DEFAULTS["vae_mode"], lang="en"):
-    """GAN, VAE and diffusion draw n digits each (one seed); returns their three pictures,
-    n real held-out digits, a table of measured numbers and the same numbers as JSON.
-    steps: DDIM steps 1-100; guidance w 0-5; vae_mode "like" (codes of that digit) or "prior";
+    """GAN, VAE, diffusion and flow matching draw n digits each (one seed); returns their four
+    pictures, n real held-out digits, a table of measured numbers and the same numbers as JSON.
+    steps: diffusion's DDIM and flow's Euler steps 1-100; guidance w 0-5 (both); vae_mode "like"
+    (codes of that digit) or "prior";
     lang "en" or "zh-CN" for the table."""
     digit, seed, n = _settings(digit, seed, n)
     steps = check_range("steps", steps, 1, MAX_STEPS, integer=True)
@@ -262,7 +273,7 @@ def compare_families(digit=DEFAULTS["digit"], seed=DEFAULTS["seed"], n=DEFAULTS[
     vae_mode = _choice("vae_mode", vae_mode, VAE_MODES)
     classifier = common.model("classifier")
     pictures, numbers = [], {}
-    for family in ("gan", "vae", "diffusion"):
+    for family in FAMILIES:
         _warm_up(family)
         images, ms = _samples(family, digit, seed, n, steps, guidance, vae_mode)
         pictures.append(_grid(images))
@@ -424,30 +435,27 @@ def build() -> common.Tab:
                           elem_id="compare-n", scale=1, min_width=140)
         with gr.Row():
             steps = gr.Slider(1, MAX_STEPS, value=DEFAULTS["steps"], step=1, elem_id="compare-steps",
-                              label=t("compare.steps", "Diffusion: DDIM steps", "扩散：DDIM 步数"))
+                              label=t("compare.steps", "Diffusion and flow: steps", "扩散与流匹配：步数"))
             guidance = gr.Slider(0.0, MAX_GUIDANCE, value=DEFAULTS["guidance"], step=0.5, elem_id="compare-guidance",
-                                 label=t("compare.guidance", "Diffusion: guidance w", "扩散：引导强度 w"))
+                                 label=t("compare.guidance", "Diffusion and flow: guidance w", "扩散与流匹配：引导强度 w"))
             vae_mode = gr.Radio([(t("compare.vae_like", "like the digit", "像该数字"), "like"),
                                  (t("compare.vae_prior", "prior N(0, I)", "先验 N(0, I)"), "prior")],
                                 value=DEFAULTS["vae_mode"], label=t("compare.vae_mode", "VAE codes", "VAE 隐编码"),
                                 elem_id="compare-vae-mode")
         run = gr.Button(t("compare.run", "Compare", "开始对比"), variant="primary", elem_id="compare-run")
         with gr.Row():
-            pictures = [common.image_output(label, elem_id=f"compare-{key}", min_width=200) for key, label in (
-                ("gan", t("compare.gan", "GAN", "GAN")),
-                ("vae", t("compare.vae", "VAE (unconditional)", "VAE（无条件）")),
-                ("diffusion", t("compare.diffusion", "Diffusion", "扩散模型")),
-                ("real", t("compare.real", "Real held-out digits", "真实留出数字")))]
+            pictures = [common.image_output(COLUMNS[key], elem_id=f"compare-{key}", min_width=200)
+                        for key in (*FAMILIES, "real")]
         table = gr.Markdown(elem_id="compare-table")
         numbers = gr.JSON(label=t("compare.numbers", "The numbers (as the API returns them)", "数字（与 API 返回一致）"),
                           visible=False)
         gr.Markdown(VAE_NOTE)
-        gr.Examples([[3, 0, 8, 25, 2.0, "like"], [7, 1, 8, 3, 2.0, "like"], [4, 2, 16, 25, 0.0, "prior"]],
+        gr.Examples([[3, 0, 8, 25, GUIDANCE, "like"], [7, 1, 8, 3, GUIDANCE, "like"], [4, 2, 16, 25, 0.0, "prior"]],
                     inputs=[digit, seed, n, steps, guidance, vae_mode], elem_id="compare-presets",
                     label=t("compare.presets", "Starting points: click one, then Compare", "起点：点一个，再按“开始对比”"),
                     example_labels=[leftover(f"compare.preset.{i}", en, zh) for i, (en, zh) in enumerate([
                         ("a 3, the defaults", "一个 3，默认设置"),
-                        ("diffusion in 3 steps: fast but blurred", "扩散只走 3 步：快但模糊"),
+                        ("3 steps: diffusion blurs, flow still draws", "只走 3 步：扩散模糊，流匹配仍能画出"),
                         ("no guidance, VAE from the prior: any digit", "不加引导、VAE 从先验采样：任何数字")])])
 
         # 2. watch it learn -----------------------------------------------------------------------
@@ -455,12 +463,14 @@ def build() -> common.Tab:
         snapshots, _ = _history(DEFAULTS["history"])
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=300):
-                names = [t("compare.ck_gan", "GAN", "GAN"), t("compare.ck_vae", "VAE (16-D)", "VAE（16 维）"),
-                         t("compare.ck_vae2d", "VAE (2-D)", "VAE（2 维）"), t("compare.ck_diffusion", "Diffusion", "扩散模型"),
-                         t("compare.ck_classifier", "Classifier", "分类器"),
-                         t("compare.ck_gan_no_ms", "GAN, no mode-seeking (failure)", "GAN，无模式寻求项（失败）"),
-                         t("compare.ck_vae_beta30", "VAE, β = 30 (failure)", "VAE，β = 30（失败）")]
-                checkpoint = gr.Radio(list(zip(names, HISTORIES)), value=DEFAULTS["history"], elem_id="compare-checkpoint",
+                names = {"gan": t("compare.ck_gan", "GAN", "GAN"), "vae": t("compare.ck_vae", "VAE (16-D)", "VAE（16 维）"),
+                         "vae2d": t("compare.ck_vae2d", "VAE (2-D)", "VAE（2 维）"),
+                         "diffusion": t("compare.ck_diffusion", "Diffusion", "扩散模型"),
+                         "flow": t("compare.ck_flow", "Flow matching", "流匹配"),
+                         "classifier": t("compare.ck_classifier", "Classifier", "分类器"),
+                         "gan_no_ms": t("compare.ck_gan_no_ms", "GAN, no mode-seeking (failure)", "GAN，无模式寻求项（失败）"),
+                         "vae_beta30": t("compare.ck_vae_beta30", "VAE, β = 30 (failure)", "VAE，β = 30（失败）")}
+                checkpoint = gr.Radio([(names[key], key) for key in HISTORIES], value=DEFAULTS["history"], elem_id="compare-checkpoint",
                                       label=t("compare.checkpoint", "Checkpoint", "检查点"))
                 snapshot = gr.Slider(0, len(snapshots) - 1, value=len(snapshots) - 1, step=1, elem_id="compare-snapshot",
                                      label=t("compare.snapshot", "Saved snapshot during training", "训练中保存的快照"))
@@ -505,9 +515,9 @@ def build() -> common.Tab:
         gr.Markdown(t("compare.failure_note",
                       "Same digit, seed and n as above. The GAN and VAE failures are small checkpoints trained "
                       "with the repo's own command (README, *Shipped checkpoints*); the diffusion ones use the "
-                      "shipped model with other settings (healthy: 25 DDIM steps, w = 2).",
+                      f"shipped model with other settings (healthy: 25 DDIM steps, w = {GUIDANCE:g}).",
                       "数字、种子和 n 与上面相同。GAN 和 VAE 的失败模型是用仓库自己的训练命令训练的小检查点（见 README 的"
-                      "“随仓库发布的检查点”一节）；扩散模型的失败用的是随仓库发布的模型，只是换了设置（正常：25 步 DDIM，w = 2）。"))
+                      f"“随仓库发布的检查点”一节）；扩散模型的失败用的是随仓库发布的模型，只是换了设置（正常：25 步 DDIM，w = {GUIDANCE:g}）。"))
         explain.panel("compare")
 
     # ------------------------------------------------------------------------- events

@@ -11,31 +11,26 @@ Public API (see the README): /diffusion_forward, /diffusion_sample (streams ever
 /diffusion_compare, /diffusion_img2img.
 """
 
-import asyncio
 import base64
 import functools
 import io
 import json
-import os
 import secrets
-import tempfile
-import threading
-import time
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 from PIL import Image
 
-from genai.checks import check_range, check_seed
+from genai.checks import check_range
 from genai.data import TEST_SIZE, load_digits
 from genai.diffusion import GUIDANCE, q_sample
-from genai.engine import Engine
 from genai.images import from_uint8, to_uint8
 
-from . import common, explain, finetune, fonts, i18n
+from . import common, explain, finetune, fonts, i18n, stepwise
 from .i18n import leftover, say, t as tr  # `t` is the noise level here
 from .live import fallback, generated, live_view
+from .stepwise import cancel_run, digit_box as _digit_box, finish, forget_run, parse_label, seed_box as _seed_box
 
 INTRO = ("**Forward:** add noise step by step until only noise is left. **Reverse:** a U-Net predicts "
          "the noise; removing it step by step turns noise into a digit.")
@@ -45,45 +40,13 @@ FORMULA = ("x<sub>t</sub> = √ᾱ<sub>t</sub> · x<sub>0</sub> + √(1 − ᾱ<
 T_DEFAULT = 250                  # the forward slider's start: a digit still visible through the noise
 MAX_STEPS = 1000                 # the schedule's T: steps = T visits every noise level
 COMPARE_MAX_STEPS = 250          # the comparison runs six samplers one after another
-# At most this many pictures a second (GENAI_STREAM_FPS). Measured in Chromium on a 2-core CPU
-# (python -m bench.browser, a 50-step run, 4 runs each): sent at 30/s the page showed 34 frames at
-# 20.5/s, 0.1 s behind the server; at 40/s 18.1/s; at 25/s 8.4/s and at 10/s 10/s (every frame).
-# The page drops a frame that arrives while the last one is still loading, never falls behind.
-FRAME_S = 1 / float(os.environ.get("GENAI_STREAM_FPS", "30"))
-EVERY_STEP_UP_TO = 50            # runs this short show every step (paced to FRAME_S); longer ones skip frames
-GIF_FRAMES = 60                  # a long run's GIF keeps this many evenly spaced steps
-GIF_MAX_AGE_S = 3600             # older GIFs in our temp folder are deleted
 VIEWS = ("forward", "reverse", "compare", "img2img")
-DIGIT_CHOICES = [(tr("diffusion.no_digit", "no digit (unconditional)", "不指定数字（无条件）"), "none")] + [(str(d), str(d)) for d in range(10)]
 SAMPLER_CHOICES = [("DDIM", "ddim"), ("DDPM", "ddpm")]
 # Sampling is the slow work, done by one batched engine (genai/engine.py) for every visitor:
-# the handlers only wait for its frames. The page's runs wait without holding a thread (an async
-# handler), so they need no lane of their own: the engine keeps its own line (GENAI_ENGINE_MAX_RUNS
-# runs share a tick, the rest wait and are told their place). API and image-to-image calls keep a
+# the handlers only wait for its frames (ui/stepwise.py). API and image-to-image calls keep a
 # lane (GENAI_DIFFUSION_CONCURRENCY), since each holds a thread while it waits.
-SAMPLE_LANE = dict(concurrency_id="diffusion_sample",
-                   concurrency_limit=int(os.environ.get("GENAI_DIFFUSION_CONCURRENCY", "2")))
-ENGINE_MAX_RUNS = int(os.environ.get("GENAI_ENGINE_MAX_RUNS", "16"))
-ENGINE_NICE = int(os.environ.get("GENAI_ENGINE_NICE", "10"))     # 0: the engine's thread as urgent as requests
+SAMPLE_LANE = dict(concurrency_id="diffusion_sample", concurrency_limit=stepwise.API_CONCURRENCY)
 RED = np.array([214, 39, 40], np.uint8)
-
-
-# ----------------------------------------------------------------------------- checks of widget and API values
-
-# They raise ValueError, which common.friendly turns into the gr.Error the visitor reads.
-
-def parse_label(label) -> int | None:
-    """A digit 0-9 (number or text) -> int; -1 or "none" -> None, meaning "no digit"."""
-    value = label.strip().lower() if isinstance(label, str) else label
-    if value in ("none", "-1"):
-        return None
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not -1 <= value <= 9:
-        raise ValueError(f"label must be a digit 0-9, or -1 / \"none\" for no digit; got {label!r:.40}")
-    return None if value == -1 else value
 
 
 # ----------------------------------------------------------------------------- pictures
@@ -173,39 +136,6 @@ def _plot_marker(t: int, lang: str = "en") -> np.ndarray:
     return out
 
 
-def _side_by_side(x_t: np.ndarray, x0: np.ndarray, scale: int) -> np.ndarray:
-    """x_t and the predicted x_0 next to each other, with a grey gap: one GIF frame."""
-    gap = np.full((28 * scale, 2 * scale), 96, np.uint8)
-    return np.concatenate([common.picture(x_t, scale), gap, common.picture(x0, scale)], axis=1)
-
-
-def _gif_folder() -> Path:
-    folder = Path(os.environ.get("GRADIO_TEMP_DIR") or tempfile.gettempdir()) / "genai-diffusion"
-    folder.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    for old in folder.glob("*.gif"):            # keep the folder from growing forever
-        try:
-            if now - old.stat().st_mtime > GIF_MAX_AGE_S:
-                old.unlink()
-        except OSError:
-            pass
-    return folder
-
-
-def _write_gif(run: dict, n: int) -> str:
-    """The first n stored steps as an animated GIF (x_t | predicted x_0), the last frame held."""
-    keep = sorted(set(np.linspace(0, n - 1, min(n, GIF_FRAMES)).round().astype(int).tolist()))
-    frames = [Image.fromarray(_side_by_side(*run["frames"][i], scale=4)) for i in keep]
-    folder = _gif_folder()
-    name = run["name"] + ("" if n == run["total"] else f"-stopped-at-{n}")
-    partial = folder / f".{secrets.token_hex(8)}.gif"
-    frames[0].save(partial, save_all=True, append_images=frames[1:], loop=0,
-                   duration=[80] * (len(frames) - 1) + [1500])
-    path = folder / f"{name}.gif"
-    os.replace(partial, path)                   # atomic: two visitors with the same settings never clash
-    return str(path)
-
-
 # ----------------------------------------------------------------------------- handlers
 
 @common.friendly
@@ -231,98 +161,28 @@ def forward_parts(index: int = 0, request: gr.Request = None):
 
 # ----------------------------------------------------------------------------- reverse runs, through the engine
 
-@functools.cache
-def engine() -> Engine:
-    """The one engine every visitor's runs share."""
-    return Engine(common.model("diffusion"), max_runs=ENGINE_MAX_RUNS, nice=ENGINE_NICE)
-
-
 def _keep(step) -> tuple[np.ndarray, np.ndarray]:
     """What a run stores of each step: x_t and the predicted x_0 as 28x28 uint8 (for the replay
     slider and the GIF)."""
     return to_uint8(step.x_t)[0], to_uint8(step.x0_pred)[0]
 
 
-def _submit(seed, label, steps, sampler, eta, guidance, request: gr.Request | None = None) -> dict:
-    """Check the settings (a bad one never joins the batch) and hand the run to the engine.
-    The returned dict is what the page's `run` state holds."""
-    seed, y = check_seed(seed), parse_label(label)
-    job = engine().submit([y], record=_keep, seed=seed, steps=steps, sampler=sampler, eta=eta, guidance=guidance)
-    return {"job": job, "frames": job.frames, "t": job.t, "total": job.total, "closed": threading.Event(),
-            "name": f"diffusion-seed{seed}-{'none' if y is None else y}-{sampler}-{job.total}steps"}
+VIEW = stepwise.Stepwise("diffusion", record=_keep)
+engine = VIEW.engine
 
 
-def _status(run: dict, i: int, request: gr.Request | None = None) -> str:
-    n, t = f"{i + 1}/{run['total']}", run["t"][i]
-    return say(request, f"step {n}, t={t}", f"第 {n} 步，t={t}")
-
-
-def _live_status(run: dict, i: int, request: gr.Request | None) -> str:
-    """The step, and whether the run shares its U-Net calls with others (students see the sharing)."""
-    peers = run["job"].peers
-    if not peers:
-        return _status(run, i, request)
-    return _status(run, i, request) + say(request, f" · batched with {peers} other run{'s' * (peers > 1)}",
-                                          f" · 与另外 {peers} 个运行共用一次 U-Net 计算")
-
-
-def _waiting(run: dict, request: gr.Request | None) -> str:
-    place = run["job"].position
-    return say(request, f"waiting for the engine: number {place} in line", f"等待计算：排在第 {place} 位")
-
-
-async def _follow(run: dict, request: gr.Request | None):
-    """Yield the index of each frame to show, paced to FRAME_S: runs of up to EVERY_STEP_UP_TO
-    steps show every step, longer ones the newest step at each tick of the pace (and the last)."""
-    job, shown, place = run["job"], 0, None
-    try:
-        while shown < job.total:
-            await asyncio.sleep(FRAME_S)            # first: a run the engine takes at once never shows "in line"
-            if job.error is not None:
-                raise gr.Error(say(request, str(job.error), "扩散计算出错了，请再按一次生成。"))
-            if job.cancelled:
-                return
-            n = len(job.frames)
-            if n > shown:
-                shown = shown + 1 if job.total <= EVERY_STEP_UP_TO else n
-                yield shown - 1
-            elif n == 0 and job.position != place:
-                place = job.position
-                yield None                          # still in line: say where
-    finally:
-        if not job.finished:                        # Stop, or the visitor left: the run leaves the batch
-            job.cancel()
-        run["closed"].set()                         # no frame of this run can follow now
-
-
-def png_data_url(image: np.ndarray) -> str:
-    """A model-size picture as an inline PNG (a few hundred bytes): the browser scales it, crisp."""
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="png")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
-def frame_html(image: np.ndarray | None) -> str:
-    """One live picture for the page: a 28x28 PNG inline, no file written, no second request."""
-    if image is None:
-        return '<div class="diffusion-frame empty"></div>'
-    return f'<div class="diffusion-frame"><img src="{png_data_url(image)}" alt=""></div>'
+def _submit(seed, label, steps, sampler, eta, guidance) -> dict:
+    return VIEW.submit(seed, label, steps=steps, sampler=sampler, eta=eta, guidance=guidance)
 
 
 @common.friendly
 async def sample_live(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta: float = 0.0,
                       guidance: float = GUIDANCE, request: gr.Request = None):
-    """The page's runs: (x_t, predicted x_0) as inline 28x28 pictures, status; the run state once.
-    (The replay slider is set when the run ends: updating it every frame cost the page more than
-    the pictures did.)"""
-    run = _submit(seed, label, steps, sampler, eta, guidance, request)
+    """The page's runs: (x_t, predicted x_0) as inline 28x28 pictures, status; the run state once."""
+    run = _submit(seed, label, steps, sampler, eta, guidance)
     yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), run
-    async for i in _follow(run, request):       # each frame updates three small outputs, nothing else
-        if i is None:
-            yield gr.skip(), gr.skip(), _waiting(run, request), gr.skip(), gr.skip()
-            continue
-        x_t, x0 = run["frames"][i]
-        yield frame_html(x_t), frame_html(x0), _live_status(run, i, request), gr.skip(), gr.skip()
+    async for status, pictures in VIEW.live(run, request):
+        yield *(pictures or (gr.skip(), gr.skip())), status, gr.skip(), gr.skip()
 
 
 @common.friendly
@@ -331,79 +191,33 @@ async def sample(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim
     """Stream reverse diffusion: yields (x_t, predicted x_0, "step i/n, t=...", step)
     as the run goes; short runs send every step, long ones at most GENAI_STREAM_FPS frames a second."""
     run = _submit(seed, label, steps, sampler, eta, guidance)
-    async for i in _follow(run, request):
-        if i is not None:
-            x_t, x0 = run["frames"][i]
-            yield common.picture(x_t), common.picture(x0), _status(run, i), i + 1
+    async for (x_t, x0), status, i in VIEW.api(run, request):
+        yield x_t, x0, status, i
 
 
 def start(steps):
-    """Before a run: the replay slider becomes its progress bar, 0..steps; the old GIF goes;
-    Generate waits for this run to end."""
+    """Before a run: the replay slider becomes its progress bar; the old GIF goes."""
     try:
-        total = len(_schedule().timesteps(steps))
+        return stepwise.start(len(_schedule().timesteps(steps)))
     except (ValueError, TypeError):
         return gr.skip(), gr.skip(), gr.skip()  # the run itself reports the bad value
-    return (gr.Slider(minimum=0, maximum=total, value=0, interactive=False),
-            gr.DownloadButton(value=None, interactive=False), gr.Button(interactive=False))
-
-
-def forget_run():
-    """A preset replaced the pictures: the stored run no longer matches them."""
-    return gr.Slider(minimum=0, value=0, interactive=False), gr.DownloadButton(value=None, interactive=False), None
-
-
-def finish(run):
-    """After a run, or Stop: let the slider replay the stored steps and offer the GIF."""
-    if not run or not run["frames"]:
-        return (gr.Slider(interactive=False), gr.DownloadButton(value=None, interactive=False),
-                gr.Button(interactive=True))
-    run["job"].cancel()                         # a run still going leaves the batch at the next tick
-    n = len(run["frames"])
-    return (gr.Slider(minimum=0, maximum=n, value=n, interactive=True),
-            gr.DownloadButton(value=_write_gif(run, n), interactive=True), gr.Button(interactive=True))
 
 
 def stop_run(run, request: gr.Request = None):
-    """Stop: end the run and show its last stored step, so picture, counter and replay agree.
-    A run that had already finished keeps its words: nothing was stopped."""
-    was_running = bool(run) and not run["job"].finished
-    after = finish(run)
-    if run:                                     # let the stream end first, so no late frame overwrites this
-        run["closed"].wait(timeout=2.0)
-    if not run or not run["frames"]:
-        return *after, gr.skip(), gr.skip(), gr.skip()
-    i = len(run["frames"]) - 1
-    x_t, x0 = run["frames"][i]
-    stopped = say(request, " (stopped)", "（已停止）") if was_running else ""
-    return (*after, frame_html(x_t), frame_html(x0), _status(run, i, request) + stopped)
-
-
-def cancel_run(run) -> None:
-    """The page's session ended (its state is deleted): its run leaves the batch."""
-    if run:
-        run["job"].cancel()
+    return VIEW.stop(run, 2, request)
 
 
 @common.friendly
 def replay(step: int, run, request: gr.Request = None):
-    """Show a stored step of the last run without recomputing anything."""
-    if not run or not run["frames"]:
-        raise ValueError("nothing to replay yet: press Generate first")
-    i = min(max(int(step), 1), len(run["frames"])) - 1       # 0 is "before the first step": show step 1
-    x_t, x0 = run["frames"][i]
-    return frame_html(x_t), frame_html(x0), _status(run, i, request) + say(request, " (replay)", "（回放）")
+    return VIEW.replay(step, run, request)
 
 
 @common.friendly
 def sample_final(label="3", seed: int = 0, sampler: str = "ddim", steps: int = 50, eta: float = 0.0,
                  guidance: float = GUIDANCE):
     """The finished run only (for the cached examples): (x_t, predicted x_0, status)."""
-    run = _submit(seed, label, steps, sampler, eta, guidance)
-    engine().drain(run["job"])
-    i = run["total"] - 1
-    x_t, x0 = run["frames"][i]
-    return frame_html(x_t), frame_html(x0), _status(run, i) + " (example: press ▶ Generate to watch it step by step)"
+    pictures, status = VIEW.final(_submit(seed, label, steps, sampler, eta, guidance))
+    return *pictures, status
 
 
 @common.friendly
@@ -447,30 +261,6 @@ def show_view(view: str):
 
 
 # ----------------------------------------------------------------------------- layout
-
-def _live_picture(label, elem_id: str) -> gr.HTML:
-    """A live picture of a run: an inline 28x28 PNG that the browser scales up, crisp."""
-    return gr.HTML(frame_html(None), label=label, show_label=True, container=True, js_on_load=None,
-                   elem_id=elem_id, min_height=250,
-                   css_template=".diffusion-frame { width: 250px; height: 250px; margin: auto; background: #000; }"
-                                ".diffusion-frame img { width: 100%; height: 100%; image-rendering: pixelated; }")
-
-
-def _digit_box(elem_id: str, label=tr("diffusion.digit", "Digit to draw", "要画的数字")) -> gr.Dropdown:
-    # A dropdown rather than radio buttons: API callers may send 7, "7", -1 or "none".
-    return gr.Dropdown(DIGIT_CHOICES, value="3", label=label, allow_custom_value=True, scale=2, min_width=140,
-                       elem_id=elem_id)
-
-
-def _seed_box(elem_id: str, label=tr("diffusion.seed", "Seed — the starting noise", "种子 —— 起始噪声")
-              ) -> tuple[gr.Number, gr.Button]:
-    """A seed box and its 🎲, laid out in the current row."""
-    seed = gr.Number(0, label=label, minimum=0, maximum=common.SEED_MAX, step=1, scale=3, min_width=120,
-                     elem_id=elem_id)
-    dice = gr.Button("🎲", scale=0, min_width=48, elem_id=f"{elem_id}-dice")
-    dice.click(common.new_seed, None, seed, api_visibility="private", queue=False)
-    return seed, dice
-
 
 def _pad_picture(name: str) -> dict:
     """A real test digit as a drawing pad's value (a preset's starting picture)."""
@@ -547,8 +337,8 @@ def build() -> common.Tab:
                             stop = gr.Button(tr("diffusion.stop", "■ Stop", "■ 停止"), variant="stop", elem_id="diffusion-stop")
                             gif = gr.DownloadButton(tr("diffusion.gif", "⬇ GIF of the run", "⬇ 本次过程的 GIF"), interactive=False, elem_id="diffusion-gif")
                         with gr.Row():
-                            x_t_live = _live_picture(tr("diffusion.xt_now", "x_t: the image now", "x_t：当前的图像"), "diffusion-xt")
-                            x0_live = _live_picture(tr("diffusion.x0_pred", "predicted x₀: the U-Net's guess of the end",
+                            x_t_live = stepwise.live_picture(tr("diffusion.xt_now", "x_t: the image now", "x_t：当前的图像"), "diffusion-xt")
+                            x0_live = stepwise.live_picture(tr("diffusion.x0_pred", "predicted x₀: the U-Net's guess of the end",
                                                        "预测的 x₀：U-Net 对最终结果的猜测"), "diffusion-x0")
                         status = gr.Textbox(tr("diffusion.press_generate", "press ▶ Generate", "按 ▶ 生成 开始"),
                                             label=tr("diffusion.progress", "Progress", "进度"), show_label=False, interactive=False,

@@ -46,9 +46,8 @@ MAX_EXAMPLES = 32             # drawings per session
 BUILTIN_PER_CLASS = 100       # built-in digits per chosen class
 SESSION_TTL = 2 * 3600        # seconds a session's tuned model lives after its last change
 TICK = 0.5                    # seconds between streamed updates of the curve and progress line
-PREVIEW_EVERY = {"gan": 2.0, "vae": 2.0, "vae2d": 2.0, "diffusion": 8.0}   # seconds between sample grids
+PREVIEW_EVERY = 2.0           # seconds between sample grids; 8 for families that sample in steps (U-Nets)
 PREVIEW_SEED = 1234
-PREVIEW_STEPS = 20            # DDIM steps of the diffusion previews
 LR_RANGE = (1e-5, 1e-2)
 DIGITS = list(range(10))
 SOURCES = [(t("ft.source.drawings", "My drawings", "我画的数字"), "drawings"),
@@ -130,12 +129,11 @@ def _build(family: str, weights: dict) -> torch.nn.Module:
 def samples(model, family: str, label: int = 1) -> np.ndarray:
     """The fixed-seed sample grid of the before/after views, uint8, 5 columns by 4 rows.
     Conditional models: the digits 0-9, then ten of the taught class; the VAE: twenty prior samples."""
-    if family in ft.CONDITIONAL:
-        labels = DIGITS + [int(label)] * 10
-        kwargs = {"steps": PREVIEW_STEPS} if family == "diffusion" else {}
-        images = model.generate(labels=labels, seed=PREVIEW_SEED, **kwargs)
+    fam = ft.family_of(family)
+    if fam.conditional:
+        images = model.generate(labels=DIGITS + [int(label)] * 10, seed=PREVIEW_SEED, **fam.quick)
     else:
-        images = model.generate(n=20, seed=PREVIEW_SEED)
+        images = model.generate(n=20, seed=PREVIEW_SEED, **fam.quick)
     return grid(images, cols=5)
 
 
@@ -194,15 +192,6 @@ def _ending(final: dict | None, cfg: ft.FinetuneConfig, stopped: bool, request=N
 
 # ----------------------------------------------------------------------------- checks
 
-def _strokes(sketch):
-    """The visitor's strokes as ink: the drawing layers' opacity, whatever the colours."""
-    if isinstance(sketch, dict) and sketch.get("layers"):
-        layers = [np.asarray(layer) for layer in sketch["layers"] if layer is not None]
-        if layers and all(layer.ndim == 3 and layer.shape[-1] == 4 for layer in layers):
-            return np.max([layer[..., 3] for layer in layers], axis=0)
-    return sketch
-
-
 def _settings(family: str, label, steps, lr, params, seconds, request=None) -> ft.FinetuneConfig:
     """Widget values -> a FinetuneConfig, or a gr.Error naming the allowed range."""
     steps = check_range("steps", steps, 1, MAX_STEPS, integer=True)
@@ -216,7 +205,7 @@ def _settings(family: str, label, steps, lr, params, seconds, request=None) -> f
         raise gr.Error(say(request, f"Which weights train must be one of {', '.join(ft.PARAMS)}; got {params!r}.",
                            f"“训练哪些权重”必须是 {', '.join(ft.PARAMS)} 之一；收到的是 {params!r}。"))
     label = common.digit("the class your examples teach", label) \
-        if family in ft.CONDITIONAL else ft.FinetuneConfig.label
+        if ft.family_of(family).conditional else ft.FinetuneConfig.label
     return ft.default_config(family, steps=steps, seconds=seconds, lr=lr, params=params, label=label)
 
 
@@ -245,10 +234,10 @@ def _examples(session: Session, source, classes, request=None) -> torch.Tensor:
 def _train(family: str, base: torch.nn.Module, x: torch.Tensor, cfg: ft.FinetuneConfig, stop=None):
     """Run genai.finetune on the GPU when there is one; yield its progress without the live
     model, plus "weights" (plain CPU tensors) every preview interval and at the end."""
-    last = -np.inf
+    last, every = -np.inf, PREVIEW_EVERY * (4 if ft.family_of(family).quick.get("steps") else 1)
     for p in ft.finetune(base, family, x, None, cfg, stop=stop):
         model = p.pop("model")
-        if p.get("done") or p["seconds"] - last >= PREVIEW_EVERY[family]:
+        if p.get("done") or p["seconds"] - last >= every:
             p["weights"] = ft.plain_state_dict(model)
             last = p["seconds"]
         yield p
@@ -257,9 +246,7 @@ def _train(family: str, base: torch.nn.Module, x: torch.Tensor, cfg: ft.Finetune
 def panel(family: str) -> gr.State:
     """Build the Fine-tune accordion inside the current Blocks context; returns the
     per-session gr.State that `session_model(state, family)` reads."""
-    if family not in ft.FAMILIES:
-        raise ValueError(f"family must be one of {', '.join(ft.FAMILIES)}; got {family!r}")
-    conditional = family in ft.CONDITIONAL
+    conditional = ft.family_of(family).conditional
     defaults = ft.default_config(family)
     prefix = f"{family}-ft"
 
@@ -358,7 +345,7 @@ def panel(family: str) -> gr.State:
 
     def add_drawing(session, sketch, request: gr.Request = None):
         """The canvas's drawing -> one more example, and an empty canvas for the next one."""
-        return *_added(session, common.drawing_to_digit(_strokes(sketch)), request), None
+        return *_added(session, common.drawing_to_digit(common.strokes(sketch)), request), None
 
     def add_example(session, image, request: gr.Request = None):
         """Add one example: `image`, a picture of one digit (any size and mode)."""

@@ -6,7 +6,6 @@ D gives its verdict on any digit, a drawn one too. The math lives in genai/gan.p
 """
 
 import functools
-import math
 import os
 import tempfile
 import time
@@ -50,20 +49,12 @@ PRESETS = [                # seed, digit, truncation, pc1..pc6
 # These raise ValueError; common.friendly turns it into the gr.Error the visitor reads.
 
 
-def _number(name: str, value, low: float, high: float) -> float:
-    """A finite number in low..high."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not (ok and math.isfinite(value) and low <= value <= high):
-        raise ValueError(f"{name} must be a number in {low:g} to {high:g}, got {value!r:.40}")
-    return float(value)
-
-
 def _settings(seed, label, truncation, amounts=(), seed_name="seed"):
     """Checked (seed, label, truncation, amounts) from widget or API values."""
     seed = check_range(seed_name, seed, 0, common.SEED_MAX, integer=True)
     label = common.digit("label (the digit)", label)
-    truncation = _number("truncation ψ", truncation, 0.0, TRUNC_MAX)
-    amounts = tuple(_number(f"pc{i + 1}", a, -PC_RANGE, PC_RANGE) for i, a in enumerate(amounts))
+    truncation = common.number("truncation ψ", truncation, 0.0, TRUNC_MAX)
+    amounts = tuple(common.number(f"pc{i + 1}", a, -PC_RANGE, PC_RANGE) for i, a in enumerate(amounts))
     return seed, label, truncation, amounts
 
 
@@ -228,19 +219,11 @@ def _pick_neighbour(seed, evt: gr.SelectData):
     return min(int(seed) + 1 + row * NEIGHBOUR_COLS + col, common.SEED_MAX)
 
 
-def _strokes(sketch):
-    """The visitor's strokes as ink (H, W) uint8: the drawing layers' opacity, whatever
-    colour the brush and the canvas have (the composite loses white strokes on white)."""
-    if isinstance(sketch, dict) and sketch.get("layers"):
-        return np.max([np.asarray(layer)[..., 3] for layer in sketch["layers"]], axis=0)
-    return sketch
-
-
 @common.friendly
 def _judge_drawing(sketch, label, request: gr.Request = None):
     """D's verdict on the visitor's drawing; a blank canvas just gets a hint."""
     try:
-        digit = common.drawing_to_digit(_strokes(sketch))
+        digit = common.drawing_to_digit(common.strokes(sketch))
     except gr.Error:
         return DRAW_HINT
     label = common.digit("digit", label)
@@ -315,8 +298,6 @@ def build() -> common.Tab:
                 gr.Markdown(t("gan.critic_title", "### Ask the critic\nDraw a digit: D says how real it looks, as a digit you name.",
                               "### 问问判别器\n画一个数字：D 会判断它作为你所说的那个数字看起来有多真实。"))
                 sketch = common.sketchpad(t("gan.your_digit", "Your digit", "你的数字"), elem_id="gan-sketch")
-                # Gradio 6 paints the canvas opaque white: draw in black so the strokes show.
-                sketch.brush = gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed")
                 drawn_label = gr.Radio(DIGITS, value=DEFAULTS["digit"], label=t("gan.drew", "I drew a", "我画的是"), elem_id="gan-drawn-digit")
                 sketch_verdict = gr.Markdown(DRAW_HINT, elem_id="gan-sketch-verdict")
 

@@ -54,6 +54,19 @@ DDIM = r"""$$x_{t'} = \sqrt{\bar\alpha_{t'}}\,\hat x_0 + \sqrt{1-\bar\alpha_{t'}
 CFG = (r"$$\hat\varepsilon = \varepsilon_\theta(x_t, t, \varnothing) + w\,\big(\varepsilon_\theta(x_t, t, y)"
        r" - \varepsilon_\theta(x_t, t, \varnothing)\big)$$")
 
+FLOW_PATH = (r"$$x_t = (1 - t)\,x_0 + t\,x_1,\qquad x_0 \sim \mathcal{N}(0, I),\qquad "
+             r"u = \frac{dx_t}{dt} = x_1 - x_0$$")
+
+FLOW_LOSS = r"$$\mathcal{L} = \mathbb{E}_{x_1,y,t,x_0}\,\big\|(x_1 - x_0) - v_\theta(x_t, t, y)\big\|^2,\qquad t \sim U(0, 1)$$"
+
+EULER = r"""$$x_{t+h} = x_t + h\,\hat v(x_t, t),\qquad \hat x_1 = x_{t+h} + (1 - t - h)\,\hat v$$
+
+$$\text{Heun:}\quad x_{t+h} = x_t + \tfrac{h}{2}\big(\hat v(x_t, t) + \hat v(\tilde x, t + h)\big),\qquad
+\tilde x = x_t + h\,\hat v(x_t, t)$$"""
+
+FLOW_CFG = (r"$$\hat v = v_\theta(x_t, t, \varnothing) + w\,\big(v_\theta(x_t, t, y)"
+            r" - v_\theta(x_t, t, \varnothing)\big)$$")
+
 TOY_VAE = (r"$$\text{loss} = \frac{\|x - \hat x(z)\|^2}{2\sigma^2} + \mathrm{KL}\big(q(z\mid x)\,\|\,\mathcal{N}(0, I)\big),"
            r"\qquad z = \mu + \sigma_z \odot \varepsilon$$")
 
@@ -111,7 +124,7 @@ GAN = (t("theory.gan.plain",
                r"average of G's weights over training.",
                r"**3 · 一个训练步。** 先固定 G，D 在 $\mathcal{L}_D$ 上走一步 Adam（$\beta_1 = 0.5$）；"
                r"然后 G 在 $\mathcal{L}_G$ 上走一步。你在这里操作的 G 是训练过程中 G 权重的指数滑动平均。"),
-              "", ("", ""), "genai.train.step"),
+              "", ("", ""), "genai.gan.train_step"),
         _step("gan.truncation",
               (r"**4 · What the seed and ψ do.** The seed picks the noise; the truncation ψ shrinks it toward "
                r"the average noise, so ψ < 1 gives more typical, less varied digits:",
@@ -241,6 +254,57 @@ DIFFUSION = (t("theory.diffusion.plain",
                     "", ("", ""), "genai.diffusion.ReverseRun.advance", "genai.diffusion.Diffusion.sample_steps"),
               ])
 
+# ----------------------------------------------------------------------------- flow matching
+
+FLOW = (t("theory.flow.plain",
+          "**In plain words.** Draw a straight line from a picture of pure noise to a real digit, and teach a "
+          "U-Net the **velocity** along it: at any point of the line, which way and how fast the picture is "
+          "changing. To make a new digit, start from noise and follow the predicted velocity, a few small steps "
+          "at a time. Diffusion's paths bend, so it needs many small steps; these are nearly straight, so a "
+          "handful already arrive. The same U-Net as the diffusion tab's, trained on the same digits.",
+          "**通俗地说。** 从一张纯噪声图片到一个真实数字画一条直线，教 U-Net 学会沿这条线的**速度**："
+          "线上任意一点，图片正朝哪个方向、以多快的速度变化。要生成新数字，就从噪声出发，"
+          "沿预测的速度一小步一小步地走。扩散模型的路径是弯的，所以需要很多小步；这里的路径几乎是直的，"
+          "几步就能走到。所用的 U-Net 与扩散模型那一页的完全相同，也在同样的数字上训练。"),
+        [_step("flow.path",
+               (r"**1 · The straight path.** Mix noise $x_0$ and a digit $x_1$ in proportion to the time t "
+                r"(t = 0: noise, t = 1: the digit). Along this line the velocity is the same everywhere:",
+                r"**1 · 直线路径。** 按时间 t 的比例混合噪声 $x_0$ 和数字 $x_1$（t = 0 是噪声，t = 1 是数字）。"
+                r"沿这条直线，速度处处相同："),
+               FLOW_PATH, ("", ""), "genai.flow.interpolate"),
+         _step("flow.loss",
+               (r"**2 · Training (conditional flow matching).** Pick a digit, a noise and a time, and ask the "
+                r"U-Net $v_\theta$ for the velocity:",
+                r"**2 · 训练（条件流匹配）。** 取一个数字、一个噪声和一个时间，让 U-Net $v_\theta$ 预测速度："),
+               FLOW_LOSS,
+               (r"The U-Net only ever sees single lines, yet it learns their average through each point: a "
+                r"velocity *field* whose paths carry the whole noise distribution to the digits (Lipman et al. "
+                r"2023; Liu et al. 2023). As in diffusion, 10% of the labels are replaced by ∅ for guidance.",
+                r"U-Net 每次只看到一条直线，却学到了经过每个点的所有直线的平均：一个速度*场*，"
+                r"它的路径把整个噪声分布带到数字上（Lipman 等 2023；Liu 等 2023）。和扩散模型一样，"
+                r"有 10% 的标签被替换为 ∅，供引导使用。"),
+               "genai.flow.flow_loss"),
+         _step("flow.euler",
+               (r"**3 · Sampling: follow the arrows.** Euler's method takes a step of size h = 1/steps along "
+                r"the predicted velocity; Heun's method looks again at the end of the step and averages:",
+                r"**3 · 采样：顺着箭头走。** 欧拉法沿预测的速度走一步，步长 h = 1/步数；"
+                r"Heun 法在这一步的终点再看一次，取两者的平均："),
+               EULER,
+               (r"$\hat x_1$ is where the straight line from here would end: the picture the tab shows as "
+                r"“predicted x₁”. Guidance works as in diffusion, on the velocity:",
+                r"$\hat x_1$ 是从当前位置沿直线走到终点的位置：也就是本页显示的“预测的 x₁”。"
+                r"引导与扩散模型相同，作用在速度上："),
+               "genai.flow.euler_step", "genai.flow.heun_step", "genai.flow.predict_x1"),
+         _step("flow.loop",
+               (r"**4 · The whole run.** Start from noise at t = 0 and step to t = 1. Each step is yielded, so "
+                r"the app streams it; in the app, every visitor's run shares one U-Net call per step with the "
+                r"others, as diffusion's do (`genai/engine.py`).",
+                r"**4 · 完整的一次采样。** 从 t = 0 的噪声出发，走到 t = 1。每一步都会被 yield 出来，"
+                r"所以应用能实时显示；在应用里，所有访客的采样每一步共用一次 U-Net 调用，和扩散模型一样"
+                r"（`genai/engine.py`）。"),
+               FLOW_CFG, ("", ""), "genai.flow.FlowRun.advance"),
+         ])
+
 # ----------------------------------------------------------------------------- 2-D playground
 
 PLAYGROUND = (t("theory.playground.plain",
@@ -308,4 +372,4 @@ COMPARE = (t("theory.compare.plain",
                   LIKE_DIGIT, ("", ""), "genai.vae.code_gaussian", "genai.vae.generate_like"),
             ])
 
-THEORY = {"gan": GAN, "vae": VAE, "diffusion": DIFFUSION, "compare": COMPARE, "playground": PLAYGROUND}
+THEORY = {"gan": GAN, "vae": VAE, "diffusion": DIFFUSION, "flow": FLOW, "compare": COMPARE, "playground": PLAYGROUND}

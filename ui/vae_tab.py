@@ -57,14 +57,6 @@ CLASS_COLORS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (1
 
 # They raise ValueError, which common.friendly turns into the gr.Error the visitor reads.
 
-def _number(name: str, value, low: float, high: float) -> float:
-    """A finite number in [low, high], or an error that names the range."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or not low <= value <= high:
-        raise ValueError(f"{name} must be a number from {low:g} to {high:g}, got {value!r:.40}")
-    return float(value)
-
-
 def _whole(name: str, value, low: int, high: int) -> int:
     """A whole number in [low, high] (3.0 counts), or an error that names the range."""
     if isinstance(value, float) and math.isfinite(value) and value == int(value):
@@ -92,9 +84,7 @@ def sketchpad(label: str, elem_id: str) -> gr.Sketchpad:
     """common.sketchpad, drawing in black: Gradio 6 gives the canvas an opaque white background,
     on which its white brush leaves no visible (or readable) stroke. prepare_digit turns dark ink
     on light paper into the bright-on-dark digits the models know."""
-    pad = common.sketchpad(label, elem_id=elem_id)
-    pad.brush = gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed")
-    return pad
+    return common.sketchpad(label, elem_id=elem_id)
 
 
 def digit_from_drawing(value) -> np.ndarray | None:
@@ -217,7 +207,7 @@ def marked_map(x: float, y: float, lang: str = "en") -> Image.Image:
 @common.friendly
 def show_point(x, y, request: gr.Request = None):
     """(x, y) -> the 2-D VAE's digit at that point, and the map marked there."""
-    x, y = _number("x", x, -SPAN, SPAN), _number("y", y, -SPAN, SPAN)
+    x, y = common.number("x", x, -SPAN, SPAN), common.number("y", y, -SPAN, SPAN)
     return common.picture(decode_latents(common.model("vae2d"), [x, y])), marked_map(x, y, i18n.lang(request))
 
 
@@ -231,7 +221,7 @@ def pick_point(evt: gr.SelectData):
 @common.friendly
 def decode_point(x: float = 0.0, y: float = 0.0):
     """API: the digit the 2-D VAE's decoder paints at (x, y), x and y in -3..3 (224x224 PNG)."""
-    x, y = _number("x", x, -SPAN, SPAN), _number("y", y, -SPAN, SPAN)
+    x, y = common.number("x", x, -SPAN, SPAN), common.number("y", y, -SPAN, SPAN)
     return common.picture(decode_latents(common.model("vae2d"), [x, y]))
 
 
@@ -247,7 +237,7 @@ def prior_code(seed: int) -> tuple[float, ...]:
 @common.friendly
 def show_code(*z):
     """Sixteen slider values -> the 16-D VAE's digit."""
-    z = [_number(f"z{i + 1}", v, -Z_MAX, Z_MAX) for i, v in enumerate(z)]
+    z = [common.number(f"z{i + 1}", v, -Z_MAX, Z_MAX) for i, v in enumerate(z)]
     return common.picture(decode_latents(common.model("vae"), z))
 
 
@@ -274,7 +264,7 @@ def decode_code(seed: int = 0, z1=None, z2=None, z3=None, z4=None, z5=None, z6=N
     z = (z1, z2, z3, z4, z5, z6, z7, z8, z9, z10, z11, z12, z13, z14, z15, z16)
     seed = _whole("seed", seed, 0, 2**63 - 1)
     base = common.model("vae").latents(1, seed)[0].tolist()
-    code = [base[i] if v is None else _number(f"z{i + 1}", v, -Z_MAX, Z_MAX) for i, v in enumerate(z)]
+    code = [base[i] if v is None else common.number(f"z{i + 1}", v, -Z_MAX, Z_MAX) for i, v in enumerate(z)]
     return common.picture(decode_latents(common.model("vae"), code))
 
 
