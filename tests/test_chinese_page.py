@@ -9,7 +9,7 @@ SLOW = 60_000
 # Names, symbols and code that stay as they are on the Chinese page.
 ALLOWED = {"GAN", "VAE", "DDPM", "DDIM", "U-Net", "KL", "PNG", "GIF", "ELBO", "LoRA", "PCA", "GANSpace", "AC-GAN",
            "Adam", "MNIST", "RMS", "API", "CPU", "GPU", "SW", "Wasserstein", "Mao", "README", "Gradio", "genai",
-           "playground", "English", "PC", "xt", "zip", "ms", "ψ"}
+           "playground", "English", "PC", "xt", "zip", "ms", "ψ", "Heun", "Lipman", "Liu"}
 WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]")
 
 # The page's visible text, without code, formulas and the language selector.

@@ -299,7 +299,7 @@ FLOW = (t("theory.flow.plain",
                (r"**4 · The whole run.** Start from noise at t = 0 and step to t = 1. Each step is yielded, so "
                 r"the app streams it; in the app, every visitor's run shares one U-Net call per step with the "
                 r"others, as diffusion's do (`genai/engine.py`).",
-                r"**4 · 完整的一次采样。** 从 t = 0 的噪声出发，走到 t = 1。每一步都会被 yield 出来，"
+                r"**4 · 完整的一次采样。** 从 t = 0 的噪声出发，走到 t = 1。每一步都会被 `yield` 出来，"
                 r"所以应用能实时显示；在应用里，所有访客的采样每一步共用一次 U-Net 调用，和扩散模型一样"
                 r"（`genai/engine.py`）。"),
                FLOW_CFG, ("", ""), "genai.flow.FlowRun.advance"),
