@@ -142,7 +142,7 @@ def build() -> common.Tab:
                             v_live = stepwise.live_picture(t("flow.v", "velocity v: bright = getting brighter",
                                                              "速度 v：亮 = 正在变亮"), "flow-v")
                         status = gr.Textbox(t("flow.press_generate", "press ▶ Generate", "按 ▶ 生成 开始"),
-                                            show_label=False, interactive=False, elem_id="flow-status")
+                                            label=t("flow.progress", "Progress", "进度"), show_label=False, interactive=False, elem_id="flow-status")
                         scrubber = gr.Slider(0, STEPS, value=0, step=1, interactive=False, elem_id="flow-scrub",
                                              label=t("flow.scrub", "Step — after a run, drag to replay every stored step",
                                                      "步 —— 运行结束后，拖动回放每一步"))
