@@ -401,6 +401,8 @@ def warm_up(tasks) -> list[str]:
         except Exception as e:        # noqa: BLE001 -- warming is best effort, the app must start anyway
             print(f"warm-up: {name} failed: {type(e).__name__}: {e}")
             failed.append(name)
+    # The server's log says when it is warm (tests/test_memory.py measures memory from there).
+    print(f"warm-up: done, {len(tasks) - len(failed)} of {len(tasks)} ready", flush=True)
     return failed
 
 
