@@ -12,6 +12,7 @@ cost more than the server). GENAI_LEAVE_GRACE_S=1 makes the server free a closed
 state after 1 s instead of its default 60 s.
 """
 
+import contextlib
 import http.client
 import sys
 import time
@@ -71,17 +72,34 @@ class Visitor(Session):
         self.conn.close()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, cannot_run):
+@contextlib.contextmanager
+def serving(folder, cannot_run):
+    """The real `python app.py`, from when its warm-up is done (what it builds at start is built:
+    memory is measured from there): (url, process, log)."""
     if not sys.platform.startswith("linux"):
         cannot_run("reads resident memory from /proc")
     port = free_port()
-    log = tmp_path_factory.mktemp("memory") / "server.log"
+    log = folder / "server.log"
     proc, _ = start([sys.executable, "app.py"], port, log,
                     env={"GENAI_LEAVE_GRACE_S": "1", "GENAI_FT_CONCURRENCY": "2", "GENAI_THREADS": "1"})
-    wait_for_line(log, "warm-up: done", timeout=300)     # what it builds at start is built: memory is measured from here
-    yield f"http://127.0.0.1:{port}", proc, log
-    stop(proc)
+    try:
+        wait_for_line(log, "warm-up: done", timeout=300)
+        yield f"http://127.0.0.1:{port}", proc, log
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, cannot_run):
+    with serving(tmp_path_factory.mktemp("memory"), cannot_run) as running:
+        yield running
+
+
+@pytest.fixture
+def own_server(tmp_path, cannot_run):
+    """A server of the test's own: its memory owes nothing to the allocator pools other tests grew."""
+    with serving(tmp_path, cannot_run) as running:
+        yield running
 
 
 def wait_for_line(log, text: str, count: int = 1, timeout: float = 120) -> None:
@@ -108,10 +126,10 @@ def play_and_watch(url: str, api: dict, seed: int, width: int, steps: int) -> tu
     return visitor, settings
 
 
-def test_a_class_with_wide_playgrounds_and_stored_runs_leaves_and_is_freed(server):
+def test_a_class_with_wide_playgrounds_and_stored_runs_leaves_and_is_freed(own_server):
     """Ten visitors train the playground's widest models and keep a diffusion run each, then
     close their pages: the memory they held is handed back."""
-    url, proc, log = server
+    url, proc, log = own_server
     api = read_config(url)
     first, _ = play_and_watch(url, api, 0, WIDE, RUN_STEPS)      # once per process: the engine, the tabs' caches
     first.leave()
