@@ -10,6 +10,7 @@ import json
 import re
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -68,6 +69,33 @@ def test_same_seed_same_bytes_after_a_restart(servers):
     first, second = (pictures(url) for url in servers)
     for name in CALLS:
         assert first[name] == second[name], f"{name} differs between the two servers"
+
+
+def test_visitors_asking_for_the_same_picture_at_once_each_get_all_of_it(servers):
+    """A class on one seed: eight visitors ask for the same picture 25 times each, at once. Every
+    download is the whole file: none ends early (IncompleteRead), none comes back short. (Gradio
+    wrote a picture's file again in place for each answer, truncating it under running downloads.)"""
+    url = servers[0]
+    api = read_config(url)
+    (reference,) = pictures(url)["gan_generate"]
+    fn_index, data = api["gan_generate"][0], CALLS["gan_generate"]
+
+    def visitor(_) -> list:
+        session, wrong = Session(url), []
+        for _ in range(25):
+            answer = session.call(fn_index, data)           # fetches the picture as a page does
+            if not answer["ok"]:
+                wrong.append(answer["error"])
+                continue
+            (file_url,) = set(IMAGE_URL.findall(json.dumps(answer["output"])))
+            status, body = session._request("GET", file_url[file_url.index("/gradio_api/"):])
+            if (status, body) != (200, reference):
+                wrong.append(f"HTTP {status}, {len(body)} bytes of {len(reference)}")
+        return wrong
+
+    with ThreadPoolExecutor(8) as pool:
+        wrong = [error for errors in pool.map(visitor, range(8)) for error in errors]
+    assert not wrong, f"{len(wrong)} of 200 downloads went wrong: {sorted(set(wrong))[:3]}"
 
 
 def test_a_full_queue_says_so_and_the_server_keeps_serving(servers):
