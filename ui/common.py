@@ -184,9 +184,13 @@ def _save_pil_to_cache(img: Image.Image, cache_dir: str, name: str = "image", fo
     folder.mkdir(exist_ok=True, parents=True)
     path = (folder / f"{name}.{format}").resolve()
     handle, staging = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
-    with os.fdopen(handle, "wb") as f:
-        f.write(data)
-    os.replace(staging, path)
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)         # no half-written file left behind
+        raise
     return str(path)
 
 
