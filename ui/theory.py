@@ -70,6 +70,12 @@ FLOW_CFG = (r"$$\hat v = v_\theta(x_t, t, \varnothing) + w\,\big(v_\theta(x_t, t
 TOY_VAE = (r"$$\text{loss} = \frac{\|x - \hat x(z)\|^2}{2\sigma^2} + \mathrm{KL}\big(q(z\mid x)\,\|\,\mathcal{N}(0, I)\big),"
            r"\qquad z = \mu + \sigma_z \odot \varepsilon$$")
 
+TOY_FLOW = (r"$$\mathcal{L} = \mathbb{E}_{x_1,t,x_0}\,\big\|(x_1 - x_0) - v_\theta(x_t, t)\big\|^2,\qquad "
+            r"x_{t+h} = x_t + h\,v_\theta(x_t, t)$$"
+            "\n\n"
+            r"$$\text{straightness} = \frac{\sum_{\text{paths}}\sum_k \|x_{t_{k+1}} - x_{t_k}\|}"
+            r"{\sum_{\text{paths}} \|x_1 - x_0\|}\;\ge\; 1$$")
+
 
 def _step(key: str, before: tuple[str, str], formula: str, after: tuple[str, str], *code: str):
     """One step of a panel: text (English, Chinese), the shared formula, more text, and the
@@ -308,13 +314,13 @@ FLOW = (t("theory.flow.plain",
 # ----------------------------------------------------------------------------- 2-D playground
 
 PLAYGROUND = (t("theory.playground.plain",
-                "**In plain words.** The same three ideas, on points in a plane instead of pictures, with small "
+                "**In plain words.** The same four ideas, on points in a plane instead of pictures, with small "
                 "networks that train in seconds. The GAN's discriminator becomes a heat map, the VAE's encoder "
-                "and decoder become maps between two planes, and the diffusion model's denoiser becomes a field "
-                "of arrows. The losses are the digit models' own.",
-                "**通俗地说。** 还是这三种思路，只是对象从图片换成平面上的点，网络很小，几秒钟就能训练好。"
+                "and decoder become maps between two planes, and the diffusion model's denoiser and the flow's "
+                "velocity become fields of arrows. The losses are the digit models' own.",
+                "**通俗地说。** 还是这四种思路，只是对象从图片换成平面上的点，网络很小，几秒钟就能训练好。"
                 "GAN 的判别器变成一张热力图，VAE 的编码器和解码器变成两个平面之间的映射，"
-                "扩散模型的去噪器变成一片箭头场。损失函数和数字模型的完全相同。"),
+                "扩散模型的去噪器和流的速度变成箭头场。损失函数和数字模型的完全相同。"),
               [_step("playground.gan",
                      (r"**GAN.** The same $\mathcal{L}_D$ (with label smoothing) and non-saturating "
                       r"$\mathcal{L}_G$ as the digit GAN, without labels, classifier or mode-seeking term; "
@@ -333,6 +339,20 @@ PLAYGROUND = (t("theory.playground.plain",
                       r"**扩散模型。** 相同的噪声调度和相同的简单损失 "
                       r"$\|\varepsilon - \varepsilon_\theta(x_t, t)\|^2$，只是没有标签。"),
                      "", ("", ""), "genai.toy2d.ToyDiffusion.train_step"),
+               _step("playground.flow",
+                     (r"**Flow matching.** The same straight path $x_t = (1 - t)\,x_0 + t\,x_1$ and the same "
+                      r"loss as the digit flow, without labels; sampling follows the velocity with Euler steps "
+                      r"from noise ($t = 0$) to points ($t = 1$). How straight its paths are is measured:",
+                      r"**流匹配。** 与数字流模型相同的直线路径 $x_t = (1 - t)\,x_0 + t\,x_1$ 和相同的损失，"
+                      r"只是没有标签；采样时沿着速度用欧拉法从噪声（$t = 0$）走到点（$t = 1$）。"
+                      r"轨迹有多直，可以量出来："),
+                     TOY_FLOW,
+                     (r"1 is a straight line. Diffusion's DDPM paths add fresh noise at every step and wander; "
+                      r"a flow's follow one smooth velocity field, so they come out much straighter (and the "
+                      r"straighter a path, the fewer Euler steps it needs).",
+                      r"1 表示一条直线。扩散模型的 DDPM 轨迹每一步都加入新的噪声，曲折游走；"
+                      r"流的轨迹沿着一个光滑的速度场前进，所以直得多（轨迹越直，欧拉法需要的步数越少）。"),
+                     "genai.toy2d.ToyFlow.train_step", "genai.toy2d.straightness"),
                ])
 
 # ----------------------------------------------------------------------------- compare & learn
