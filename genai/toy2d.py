@@ -66,7 +66,8 @@ MIN_POINTS, MAX_POINTS = 10, 2000
 WIDTHS = (16, 256)           # allowed hidden sizes
 LRS = (1e-5, 1e-1)           # allowed learning rates
 # Learning rates that reached the presets' shapes fastest (python -m bench.toy2d); the GAN's two
-# players circle each other and drift apart above about 0.005, the other two just learn faster.
+# players circle each other and drift apart above about 0.005, the VAE and diffusion just learn
+# faster. The flow is indifferent between 0.003 and 0.03 (docs/toy2d_flow.md): diffusion's rate.
 LEARNING_RATES = {"gan": 4e-3, "vae": 1e-2, "diffusion": 1e-2, "flow": 1e-2}
 # The GAN's rate is D's; G takes smaller steps, so that D stays ahead and its gradients tell G
 # where the data are (the two time-scale update rule, Heusel et al. 2017). On the checkerboard,

@@ -45,8 +45,9 @@ READING = ("**Reading the pictures.** *Top*: real points (grey) and 1,000 genera
            "the step the model would take at each spot at noise level t. *Flow*: the same for flow "
            "matching, and its velocity at time 1 − t/1000 (a flow's time runs from 0, noise, to 1, data, "
            "so one slider shows both at the same noise). \"straightness\" is the paths' length over the "
-           "distance from start to end: 1 is a straight line; a flow's paths come out far straighter "
-           "than diffusion's.")
+           "distance from start to end: 1 is a straight line. A flow's paths come out far straighter "
+           "than diffusion's, which take a fresh random step at each step (DDPM); they still bend, "
+           "heading first for the middle of the data, then for their own point.")
 READING_ZH = ("**怎么看这些图。** *上方*：真实的点（灰色）和 1,000 个生成的点，每一帧都用同一批噪声；"
               "SW 是切片 Wasserstein 距离（越低越接近；虚线是数据自身两次采样之间的距离）。"
               "*GAN*：判别器 D 认为某处是真实数据的把握，以及 G 把一个方形的噪声 z 网格送到了哪里。"
@@ -55,7 +56,8 @@ READING_ZH = ("**怎么看这些图。** *上方*：真实的点（灰色）和 
               "*扩散模型*：40 个点从噪声走向数据的轨迹，以及在噪声级别 t 下模型在每个位置会迈出的一步。"
               "*流匹配*：同样的轨迹，以及时间 1 − t/1000 处的速度场（流的时间从 0（噪声）走到 1（数据），"
               "这样同一个滑块在两者上对应相同的噪声程度）。轨迹图上的“直度”数字是轨迹长度除以起点到终点的直线距离："
-              "1 表示一条直线；流的轨迹比扩散模型的直得多。")
+              "1 表示一条直线。流的轨迹比扩散模型的直得多，因为扩散模型（DDPM）每一步都带一次新的随机跳动；"
+              "不过流的轨迹仍会拐弯：先朝数据的中部走，再转向各自的终点。")
 
 CUSTOM = "custom"
 DATA_NAMES = {"moons": ("Two moons", "双月"), "ring": ("Ring", "圆环"), "spiral": ("Spiral", "螺旋"),

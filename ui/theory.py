@@ -347,11 +347,17 @@ PLAYGROUND = (t("theory.playground.plain",
                       r"只是没有标签；采样时沿着速度用欧拉法从噪声（$t = 0$）走到点（$t = 1$）。"
                       r"轨迹有多直，可以量出来："),
                      TOY_FLOW,
-                     (r"1 is a straight line. Diffusion's DDPM paths add fresh noise at every step and wander; "
-                      r"a flow's follow one smooth velocity field, so they come out much straighter (and the "
-                      r"straighter a path, the fewer Euler steps it needs).",
-                      r"1 表示一条直线。扩散模型的 DDPM 轨迹每一步都加入新的噪声，曲折游走；"
-                      r"流的轨迹沿着一个光滑的速度场前进，所以直得多（轨迹越直，欧拉法需要的步数越少）。"),
+                     (r"1 is a straight line. Diffusion's DDPM paths add fresh noise at every step and wander "
+                      r"(about 11–14 on the presets); a flow's follow one smooth velocity field (about 1.7; 2.3–2.6 "
+                      r"on the checkerboard). They are not quite straight: the velocity averages the lines "
+                      r"through each point, so a path first heads for the middle of the data, then turns to its "
+                      r"own point. (Diffusion's deterministic DDIM paths measure 1.3–1.6 here; \"reflow\", "
+                      r"training a second flow on the first one's pairs, straightens a flow further: Liu et al. 2023.)",
+                      r"1 表示一条直线。扩散模型的 DDPM 轨迹每一步都加入新的噪声，曲折游走（在各个预设形状上约为 "
+                      r"11–14）；流的轨迹沿着一个光滑的速度场前进（约 1.7，棋盘格上 2.3–2.6）。它们并不完全是直的："
+                      r"速度是经过每个点的所有直线的平均，所以轨迹先朝数据的中部走，再转向各自的终点。"
+                      r"（扩散模型确定性的 DDIM 轨迹在这里约为 1.3–1.6；“再流”，即用第一个流生成的配对"
+                      r"训练第二个流，能让轨迹更直：Liu 等 2023。）"),
                      "genai.toy2d.ToyFlow.train_step", "genai.toy2d.straightness"),
                ])
 
