@@ -79,7 +79,7 @@ def test_step_with_only_a_seed_trains_and_draws(api):
 def test_training_brings_each_family_closer(api, family):
     _, before = api.predict("ring", family, 0, api_name="/playground_step")
     picture, after = api.predict("ring", family, 300, api_name="/playground_step")
-    assert after < 0.5 * before                # measured on this seed: 1.1 -> 0.10 (GAN), 0.06 (VAE), 201 -> 0.05
+    assert after < 0.5 * before                # measured on this seed: 1.1 -> 0.10 (GAN), 0.06 (VAE), 201 -> 0.05, 0.36 -> 0.035 (flow)
     assert pixels(picture).shape == (450, 300, 3)
 
 
