@@ -48,9 +48,9 @@ def conditional_figures(model, family: str, classifier, device: str = "cpu") -> 
     """Share of class TAUGHT's samples read as NEW_LOOK, and accuracy on the other classes."""
     others = [c for c in range(10) if c != TAUGHT]
     labels = np.array([TAUGHT] * SAMPLES_TAUGHT + others * SAMPLES_PER_OTHER)
-    kwargs = DIFFUSION_SAMPLING if family == "diffusion" else {}
-    if family == "diffusion":
-        model = model.to(device)                    # sampling is the slow part; the GAN samples on CPU
+    kwargs = {**ft.family_of(family).quick, "guidance": DIFFUSION_SAMPLING["guidance"]} if "steps" in ft.family_of(family).quick else {}
+    if kwargs:
+        model = model.to(device)                    # sampling in steps is the slow part; the GAN samples on CPU
     images = np.concatenate([model.generate(labels=labels[i:i + 250], seed=100 + i, **kwargs)
                              for i in range(0, len(labels), 250)])
     model.cpu()

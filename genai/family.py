@@ -43,10 +43,15 @@ class Family:
     nets: Callable = whole_model       # model -> {name: module}: what the optimisers update
     averaged: str = ""                 # the net whose running average (EMA) is what ships; "" = none
     betas: tuple = (0.9, 0.999)        # Adam's betas
+    half: bool = True                  # ship the weights as float16 (half the file; the pictures do not change)
     draws: bool = True                 # generates digits (the classifier only judges them)
     conditional: bool = False          # asked for a digit: fine-tuning teaches a class and replays the others
     quick: dict = field(default_factory=dict)               # generate() settings for a quick look (history grids, previews)
     knobs: tuple = ()                  # generate()'s shared settings it takes: "steps", "guidance"
+    # Evaluation (python -m genai.evaluate): the app's default generate() settings, measured as the
+    # family's row; and the frontier scanned, (setting, values, a value also measured in full or None).
+    defaults: dict = field(default_factory=dict)
+    frontier: tuple = ()
     compared: bool = True              # has a column in the app's Compare tab (vae2d is the VAE's 2-D twin)
     arch_defaults: dict = field(default_factory=dict)       # architecture for this name (vae2d: a 2-D latent)
     train_defaults: dict = field(default_factory=dict)      # TrainConfig fields of `python -m genai.train NAME`

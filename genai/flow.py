@@ -212,6 +212,8 @@ FAMILY = Family(
     name="flow", model=FlowMatching, config=FlowConfig, train_step=train_step,
     nets=lambda model: {"unet": model.unet}, averaged="unet", conditional=True, quick={"steps": 20},
     knobs=("steps", "guidance"),
+    defaults={"steps": STEPS, "sampler": "euler", "guidance": GUIDANCE},
+    frontier=("guidance", (1.0, 1.25, 1.5, 2.0, 3.0), None),
     train_defaults=dict(epochs=100, lr=1e-3, batch_size=64),
     finetune_defaults=dict(steps=300, lr=1e-3, batch_size=16),        # diffusion's: the same U-Net
     last_layers=lambda model: [model.unet.class_emb, model.unet.up1, model.unet.out],

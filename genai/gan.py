@@ -395,6 +395,8 @@ FAMILY = Family(
     name="gan", model=GAN, config=GANConfig, train_step=train_step,
     nets=lambda gan: {"G": gan.generator, "D": gan.discriminator},
     averaged="G", betas=(0.5, 0.999), conditional=True,        # DCGAN's beta1 = 0.5
+    defaults={"truncation": TRUNCATION},
+    frontier=("truncation", (0.3, 0.5, 0.7, 0.85, 1.0, 1.2), 1.0),   # untruncated, measured in full too
     arch_defaults={"aux_classifier": 1.0},                     # AC-GAN: see the notes at the top
     train_defaults=dict(epochs=60, lr=2e-4, mode_seeking=1.0),
     finetune_defaults=dict(steps=400, lr=2e-4),                # lr 1e-3 retargeted only 16% and broke class 0

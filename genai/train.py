@@ -201,7 +201,7 @@ def save_run(out, family, model, cfg, history, grids, n_step, seconds, world=1, 
     # Thin the loss curve to at most 2,000 points so the history stays small.
     keep = max(1, len(history["losses"]) // 2000)
     history = {**history, "losses": history["losses"][::keep]}
-    return checkpoint.save(out, model.state_dict(), config, history, half=family != "classifier")
+    return checkpoint.save(out, model.state_dict(), config, history, half=families.get(family).half)
 
 
 def load_checkpoint_model(folder, family: str | None = None):

@@ -4,7 +4,8 @@
 import numpy as np
 from PIL import Image
 
-from genai.evaluate import _conditional_jobs, plot_frontier, table
+from genai import families
+from genai.evaluate import FLOW_STEPS, _conditional_jobs, plot_frontier, table
 
 
 def _frontier(defaults=(0.7, 2.0)):
@@ -19,14 +20,29 @@ def _frontier(defaults=(0.7, 2.0)):
 
 
 def test_jobs_scan_every_setting_once():
-    jobs = _conditional_jobs(1000, 200, (0.5, 1.0), (1.0, 2.0, 3.0), (0.5, 1.0))
+    jobs = _conditional_jobs(1000, 200, (0.5, 1.0))
     keys = [j[0] for j in jobs]
     assert len(keys) == len(set(keys))
     assert ("diffusion, every step guided", 1.0) not in keys                     # w <= 1: same either way
-    assert [j[3] for j in jobs if j[0][0] == "diffusion, every step guided"] == [(0.0, 1.0)] * 2
+    above_one = [w for w in families.get("diffusion").frontier[1] if w > 1]
+    assert [j[3] for j in jobs if j[0][0] == "diffusion, every step guided"] == [(0.0, 1.0)] * len(above_one)
     assert {j[2] for j in jobs if j[0][0] == "default"} == {1000}
-    plain = _conditional_jobs(1000, 200, (0.5, 1.0), (1.0, 2.0, 3.0), (0.0, 1.0))
+    plain = _conditional_jobs(1000, 200, (0.0, 1.0))
     assert not [j for j in plain if j[0][0] == "diffusion, every step guided"]   # no interval: one curve
+
+
+def test_every_conditional_family_gets_its_row_and_its_frontier_from_its_record():
+    jobs = {j[0]: j for j in _conditional_jobs(1000, 200, (0.0, 1.0))}
+    for name in ("gan", "diffusion", "flow"):
+        fam = families.get(name)
+        assert jobs[("default", name)][4] == fam.defaults                       # the app's defaults, in full
+        knob, values, _ = fam.frontier
+        assert [jobs[(name, v)][4][knob] for v in values] == list(values)
+    assert jobs[("default", "gan", 1.0)][4] == {"truncation": 1.0}               # psi = 1 reported too
+    assert [jobs[("flow steps", n)][4]["steps"] for n in FLOW_STEPS] == list(FLOW_STEPS)
+    assert set(j[1] for j in jobs.values()) == {"gan", "diffusion", "flow"}     # the VAEs are measured apart
+    only = _conditional_jobs(1000, 200, (0.0, 1.0), names=["flow"])
+    assert {j[1] for j in only} == {"flow"}
 
 
 def test_table_lists_each_frontier_point():

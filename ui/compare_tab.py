@@ -60,6 +60,11 @@ LANE = dict(concurrency_id="compare", concurrency_limit=1)   # the sampling work
 
 # ----------------------------------------------------------------------------- words (English, Chinese)
 
+# A column per compared family (families.COMPARED), then the real digits; also the table's row names.
+COLUMNS = {"gan": t("compare.gan", "GAN", "GAN"), "vae": t("compare.vae", "VAE (unconditional)", "VAE（无条件）"),
+           "diffusion": t("compare.diffusion", "Diffusion", "扩散模型"), "flow": t("compare.flow", "Flow matching", "流匹配"),
+           "real": t("compare.real", "Real held-out digits", "真实留出数字")}
+
 INTRO = t("compare.intro",
           "Same digit, same seed, three families: pictures and **measured** numbers. The judge is the repo's "
           "digit classifier (98.9% on held-out digits). *Confidence*: its mean P(y = digit). *Accuracy*: share "
@@ -440,12 +445,8 @@ def build() -> common.Tab:
                                 elem_id="compare-vae-mode")
         run = gr.Button(t("compare.run", "Compare", "开始对比"), variant="primary", elem_id="compare-run")
         with gr.Row():
-            pictures = [common.image_output(label, elem_id=f"compare-{key}", min_width=200) for key, label in (
-                ("gan", t("compare.gan", "GAN", "GAN")),
-                ("vae", t("compare.vae", "VAE (unconditional)", "VAE（无条件）")),
-                ("diffusion", t("compare.diffusion", "Diffusion", "扩散模型")),
-                ("flow", t("compare.flow", "Flow matching", "流匹配")),
-                ("real", t("compare.real", "Real held-out digits", "真实留出数字")))]
+            pictures = [common.image_output(COLUMNS[key], elem_id=f"compare-{key}", min_width=200)
+                        for key in (*FAMILIES, "real")]
         table = gr.Markdown(elem_id="compare-table")
         numbers = gr.JSON(label=t("compare.numbers", "The numbers (as the API returns them)", "数字（与 API 返回一致）"),
                           visible=False)
@@ -463,12 +464,14 @@ def build() -> common.Tab:
         snapshots, _ = _history(DEFAULTS["history"])
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=300):
-                names = [t("compare.ck_gan", "GAN", "GAN"), t("compare.ck_vae", "VAE (16-D)", "VAE（16 维）"),
-                         t("compare.ck_vae2d", "VAE (2-D)", "VAE（2 维）"), t("compare.ck_diffusion", "Diffusion", "扩散模型"),
-                         t("compare.ck_flow", "Flow matching", "流匹配"), t("compare.ck_classifier", "Classifier", "分类器"),
-                         t("compare.ck_gan_no_ms", "GAN, no mode-seeking (failure)", "GAN，无模式寻求项（失败）"),
-                         t("compare.ck_vae_beta30", "VAE, β = 30 (failure)", "VAE，β = 30（失败）")]
-                checkpoint = gr.Radio(list(zip(names, HISTORIES)), value=DEFAULTS["history"], elem_id="compare-checkpoint",
+                names = {"gan": t("compare.ck_gan", "GAN", "GAN"), "vae": t("compare.ck_vae", "VAE (16-D)", "VAE（16 维）"),
+                         "vae2d": t("compare.ck_vae2d", "VAE (2-D)", "VAE（2 维）"),
+                         "diffusion": t("compare.ck_diffusion", "Diffusion", "扩散模型"),
+                         "flow": t("compare.ck_flow", "Flow matching", "流匹配"),
+                         "classifier": t("compare.ck_classifier", "Classifier", "分类器"),
+                         "gan_no_ms": t("compare.ck_gan_no_ms", "GAN, no mode-seeking (failure)", "GAN，无模式寻求项（失败）"),
+                         "vae_beta30": t("compare.ck_vae_beta30", "VAE, β = 30 (failure)", "VAE，β = 30（失败）")}
+                checkpoint = gr.Radio([(names[key], key) for key in HISTORIES], value=DEFAULTS["history"], elem_id="compare-checkpoint",
                                       label=t("compare.checkpoint", "Checkpoint", "检查点"))
                 snapshot = gr.Slider(0, len(snapshots) - 1, value=len(snapshots) - 1, step=1, elem_id="compare-snapshot",
                                      label=t("compare.snapshot", "Saved snapshot during training", "训练中保存的快照"))
