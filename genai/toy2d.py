@@ -49,8 +49,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import check_range, check_seed
 from . import flow
+from .checks import check_range, check_seed
 from .diffusion import NoiseSchedule, Step, ddim_step, ddpm_step, diffusion_loss, timestep_embedding
 from .gan import d_loss, g_loss
 from .train import ema_update
@@ -509,7 +509,9 @@ class ToyFlow(nn.Module):
     """The digits' flow matching (genai.flow), for points: the same straight path from noise x_0
     to data x_1, the same loss and the same Euler steps, with Denoiser2D's MLP predicting the
     velocity v_pred in place of the U-Net. Where diffusion's paths wander (DDPM adds fresh noise
-    at every step), a flow's follow its velocity field, which training makes nearly straight."""
+    at every step), a flow's follow its velocity field: far straighter, yet not straight, since
+    the field averages the lines through each point and a path heads first for the middle of the
+    data (`straightness`, docs/toy2d_flow.md)."""
 
     family = "flow"
     batch = 1024                 # as diffusion's: each point teaches the field at one random t
@@ -543,7 +545,7 @@ class ToyFlow(nn.Module):
         steps = check_range("steps", steps, 1, flow.MAX_STEPS, integer=True)
         x, h = torch.randn(n, 2, generator=torch.Generator().manual_seed(seed)), 1 / steps
         for i in range(steps):
-            t = i * h
+            t = i / steps                                   # the time this step starts from, as FlowRun's
             v = self.v(x, t)
             x = flow.euler_step(x, v, h)
             yield flow.Step(i, t, x, flow.predict_x1(x, v, t + h), v)
