@@ -51,7 +51,7 @@ from torch import nn
 
 from . import flow
 from .checks import check_range, check_seed
-from .diffusion import NoiseSchedule, Step, ddim_step, ddpm_step, diffusion_loss, timestep_embedding
+from .diffusion import SAMPLERS, NoiseSchedule, Step, ddim_step, ddpm_step, diffusion_loss, timestep_embedding
 from .gan import d_loss, g_loss
 from .train import ema_update
 from .vae import VAE
@@ -469,8 +469,8 @@ class ToyDiffusion(nn.Module):
                      sampler: str = "ddpm") -> Iterator[Step]:
         """Reverse diffusion from n points of pure noise, one Step per yield: the digits'
         sampler, step for step, without clipping (points are not limited to [-1, 1])."""
-        if sampler not in ("ddim", "ddpm"):
-            raise ValueError(f"sampler must be one of ddim, ddpm; got {sampler!r:.20}")
+        if sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}; got {sampler!r:.20}")
         g = torch.Generator().manual_seed(seed)
         ts = self.schedule.timesteps(steps)
         x = torch.randn(n, 2, generator=g)
