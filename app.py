@@ -122,6 +122,7 @@ FIRST_USE = [*(functools.partial(common.model, name) for name in families.NAMES)
              lambda: vae_tab.encode_digit(to_uint8(compare_tab._held_out()[0][:1])[0]),
              diffusion_tab._schedule_plot, diffusion_tab._held_out_digits,
              *(functools.partial(compare_tab.first_run, name) for name in ("diffusion", "flow")),
+             functools.partial(flow_tab.few_pictures, 0, 3, flow_tab.GUIDANCE),
              *(functools.partial(compare_tab._warm_up, family) for family in compare_tab.FAMILIES),
              *(functools.partial(compare_tab._history, name) for name in compare_tab.HISTORIES),
              functools.partial(compare_tab._vae_gaussian, compare_tab.DEFAULTS["digit"])]
