@@ -135,6 +135,7 @@ FIRST_USE = [*(functools.partial(common.model, name) for name in families.NAMES)
              lambda: vae_tab.encode_digit(to_uint8(compare_tab._held_out()[0][:1])[0]),
              diffusion_tab._schedule_plot, diffusion_tab._held_out_digits,
              *(functools.partial(compare_tab.first_run, name) for name in ("diffusion", "flow")),
+             functools.partial(flow_tab.few_pictures, 0, 3, flow_tab.GUIDANCE),
              functools.partial(diffusion_tab.sample_final, "3", 0, "ddim", 2),        # each engine's thread, a first tick
              functools.partial(flow_tab.sample_final, "3", 0, "euler", 2),
              functools.partial(playground_tab.playground_step, steps=2),            # the playground's first training

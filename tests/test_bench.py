@@ -22,15 +22,16 @@ def test_handler_latency_tiny():
 
 def test_toy2d_tiny():
     """The playground against the clock, for a moment: the tab's own frame handler, with all
-    three families and with each alone, and the table that reports them."""
+    families and with each alone, and the table that reports them."""
     from bench import toy2d
+    from genai.toy2d import FAMILIES
     together = toy2d.in_the_tab("ring", seconds=1)
-    assert together["steps"] > 0 and together["frames"] >= 1 and len(together["pictures"]) == 3
-    assert set(together["precision_recall"]) == {"gan", "vae", "diffusion", "floor"}
-    alone = {f: toy2d.in_the_tab("ring", seconds=0.3, families=[f], frame_steps=5) for f in ("gan", "vae", "diffusion")}
+    assert together["steps"] > 0 and together["frames"] >= 1 and len(together["pictures"]) == 4
+    assert set(together["precision_recall"]) == {"gan", "vae", "diffusion", "flow", "floor"}
+    alone = {f: toy2d.in_the_tab("ring", seconds=0.3, families=[f], frame_steps=5) for f in FAMILIES}
     assert set(alone["vae"]["distance"]) == {"vae"} and alone["vae"]["steps"] % 5 == 0
     text = toy2d.table({"ring": together}, {"ring": alone})
-    assert text.count("| ring | ") == 2 and "(the other two unticked under *Train*" in text
+    assert text.count("| ring | ") == 2 and "(the others unticked under *Train*" in text
 
 
 def test_diffusion_speed_tiny(cannot_run):

@@ -9,7 +9,7 @@ SLOW = 60_000
 # Names, symbols and code that stay as they are on the Chinese page.
 ALLOWED = {"GAN", "VAE", "DDPM", "DDIM", "U-Net", "KL", "PNG", "GIF", "ELBO", "LoRA", "PCA", "GANSpace", "AC-GAN",
            "Adam", "MNIST", "RMS", "API", "CPU", "GPU", "SW", "Wasserstein", "Mao", "README", "Gradio", "genai",
-           "playground", "English", "PC", "xt", "zip", "ms", "ψ"}
+           "playground", "English", "PC", "xt", "zip", "ms", "ψ", "Heun", "Lipman", "Liu"}
 WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]")
 
 # The page's visible text, without code, formulas and the language selector.
@@ -131,7 +131,7 @@ def playground_views(locale: str) -> list:
     from genai import toy2d
     from ui import playground_tab
     lrs = [toy2d.LEARNING_RATES[f] for f in playground_tab.FAMILIES]
-    _, _, *pictures = playground_tab._choose_data(None, "imbalanced", *lrs, 16, 0, 150, request=PageRequest(locale))
+    _, _, *pictures = playground_tab._choose_data(None, "imbalanced", 16, 0, 150, PageRequest(locale), *lrs)
     return pictures
 
 
@@ -176,7 +176,7 @@ def test_without_a_cjk_font_chinese_pictures_still_draw(monkeypatch):
     playground_tab._label.cache_clear()
     try:
         assert fonts.matplotlib_family("zh-CN") is None
-        assert len(playground_views("zh-CN")) == 5
+        assert len(playground_views("zh-CN")) == 2 + len(playground_tab.FAMILIES)
         diffusion_tab._schedule_plot.__wrapped__("zh-CN")
     finally:
         fonts._cjk_pil_font.cache_clear()

@@ -9,14 +9,17 @@ import json
 import math
 import os
 import secrets
+import tempfile
 import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import torch
+from gradio import processing_utils
 from gradio.data_classes import FileData
 from gradio.exceptions import InvalidPathError
 from gradio_client.utils import is_file_obj_with_meta
@@ -170,6 +173,30 @@ class Blocks(gr.Blocks):
         except InvalidPathError:
             raise gr.Error("files must be uploaded to this server first (gradio_client's handle_file(path) "
                            "does it): no other path is opened") from None
+
+
+def _save_pil_to_cache(img: Image.Image, cache_dir: str, name: str = "image", format: str = "webp") -> str:
+    """Gradio's processing_utils.save_pil_to_cache, but the file is written under a temporary name
+    and renamed into place. Gradio names an output file by its content and writes it again, in
+    place, for every answer with the same picture: a visitor downloading it at that moment got a
+    short or empty file, a broken picture (a class on one seed: docs/promises.md). A rename never
+    shows a partial file, and a download already going keeps the file it opened."""
+    data = processing_utils.encode_pil_to_bytes(img, format)
+    folder = Path(cache_dir) / processing_utils.hash_bytes(data)
+    folder.mkdir(exist_ok=True, parents=True)
+    path = (folder / f"{name}.{format}").resolve()
+    handle, staging = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)         # no half-written file left behind
+        raise
+    return str(path)
+
+
+processing_utils.save_pil_to_cache = _save_pil_to_cache      # every gr.Image output goes through it
 
 
 def picture_file(label: str = "image") -> gr.File:
@@ -432,8 +459,9 @@ def warm_up(tasks) -> list[str]:
         except Exception as e:        # noqa: BLE001 -- warming is best effort, the app must start anyway
             print(f"warm-up: {name} failed: {type(e).__name__}: {e}")
             failed.append(name)
-    # One line an operator (and python -m bench.firstuse) can wait for.
-    print(f"warm-up: done in {time.perf_counter() - start:.1f} s ({len(failed)} of {len(tasks)} tasks failed)", flush=True)
+    # The server's log says when it is warm (tests/test_memory.py measures memory from there;
+    # python -m bench.firstuse waits for it).
+    print(f"warm-up: done in {time.perf_counter() - start:.1f} s, {len(tasks) - len(failed)} of {len(tasks)} ready", flush=True)
     return failed
 
 
