@@ -34,7 +34,7 @@ from .images import to_uint8
 
 SAMPLERS = ("euler", "heun")
 STEPS = 20            # the default: where python -m genai.evaluate finds more steps stop helping (README)
-GUIDANCE = 1.5        # the default w (README: the accuracy-variety frontier)
+GUIDANCE = 1.4        # the default w: where python -m genai.evaluate finds 99% read right (README frontier)
 MAX_STEPS = 200
 TIME_SCALE = 1000     # t in [0, 1] is embedded as t * 1000, the range the U-Net's embedding was built for
 
@@ -213,7 +213,7 @@ FAMILY = Family(
     nets=lambda model: {"unet": model.unet}, averaged="unet", conditional=True, quick={"steps": 20},
     knobs=("steps", "guidance"),
     defaults={"steps": STEPS, "sampler": "euler", "guidance": GUIDANCE},
-    frontier=("guidance", (1.0, 1.25, 1.5, 2.0, 3.0), None),
+    frontier=("guidance", (1.0, 1.25, 1.4, 1.5, 2.0, 3.0), None),
     train_defaults=dict(epochs=100, lr=1e-3, batch_size=64),
     finetune_defaults=dict(steps=300, lr=1e-3, batch_size=16),        # diffusion's: the same U-Net
     last_layers=lambda model: [model.unet.class_emb, model.unet.up1, model.unet.out],
