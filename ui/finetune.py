@@ -137,32 +137,35 @@ def model_switch(elem_id: str) -> gr.Radio:
     return gr.Radio(MODEL_CHOICES, value=SHIPPED, interactive=False, label=MODEL_LABEL, elem_id=elem_id)
 
 
-def _switch(session) -> tuple:
+def _switch(session) -> gr.Radio:
     """After a fine-tune ends or Reset: the switch on ("yours") when the visitor has a model, off
-    and greyed out when not; and a new number for `Tuning.changed` (the model may be new even
-    when the switch was on already)."""
+    and greyed out when not."""
     tuned = isinstance(session, Session) and session.model is not None
-    return gr.Radio(value=YOURS if tuned else SHIPPED, interactive=tuned), time.time()
+    return gr.Radio(value=YOURS if tuned else SHIPPED, interactive=tuned)
 
 
 @dataclass
 class Tuning:
-    """What a tab needs from its fine-tune panel: the visitor's Session, the switch, and a hidden
-    number that changes whenever the visitor's model may have (a fine-tune ended, Reset)."""
+    """What a tab needs from its fine-tune panel: the visitor's Session, the switch, and the
+    events that set the switch when the visitor's model may have changed (a fine-tune ended, Reset)."""
     family: str
     state: gr.State
     switch: gr.Radio | None = None
-    changed: gr.Number | None = None
+    switched: list = field(default_factory=list)
 
     @property
     def inputs(self) -> list:
         """The two inputs a handler adds to reach `session_model(session, family, choice)`."""
         return [self.state, self.switch]
 
-    def redraw(self, fn, inputs, outputs, **kwargs) -> None:
-        """Run `fn` when the visitor flips the switch or their model changes (never for the API)."""
-        gr.on([self.switch.input, self.changed.change], fn, inputs, outputs, api_visibility="private",
-              show_progress="hidden", trigger_mode="always_last", **kwargs)
+    def redraw(self, fn, inputs, outputs) -> None:
+        """Run `fn` when the visitor flips the switch or their model changes (never for the API).
+        Chained after the events that set the switch: a change event of theirs could read the
+        switch's old value."""
+        options = dict(api_visibility="private", show_progress="hidden")
+        self.switch.input(fn, inputs, outputs, trigger_mode="always_last", **options)
+        for event in self.switched:
+            event.then(fn, inputs, outputs, **options)
 
 
 def _build(family: str, weights: dict) -> torch.nn.Module:
@@ -382,7 +385,6 @@ def panel(family: str, switch: gr.Radio | None = None) -> Tuning:
                               "模型的样本，来自同一组随机编码。"))
         selected = gr.Number(None, visible=False, precision=0, label="index")
         api_file = common.picture_file("image")
-        changed = gr.Number(0, visible=False, label="model changed")
 
     # ------------------------------------------------------------------------- handlers
 
@@ -539,15 +541,14 @@ def panel(family: str, switch: gr.Radio | None = None) -> Tuning:
     stop.click(stop_finetune, [state], progress, api_name=f"{family}_finetune_stop", **quick)
     reset_done = reset.click(common.friendly(reset_model), [state, label], [plot, after, progress, download, state],
                              api_name=f"{family}_finetune_reset", preprocess=False, concurrency_limit=None)
-    if switch is not None:              # the tab's views follow: on when a model exists, off after Reset
-        for event in (trained, reset_done):
-            event.then(_switch, state, [switch, changed], api_visibility="private", **quick)
+    switched = [] if switch is None else [     # the tab's views follow: on when a model exists, off after Reset
+        event.then(_switch, state, switch, api_visibility="private", **quick) for event in (trained, reset_done)]
     label.change(common.friendly(preview), [state, label], [before, after], api_name=f"{family}_finetune_preview",
                  preprocess=False, show_progress="hidden")
     # Drawn when the panel opens, not when the page loads: a closed panel costs nothing.
     accordion.expand(common.friendly(preview), [state, label], [before, after], api_visibility="private",
                      preprocess=False, show_progress="hidden")
-    return Tuning(family, state, switch, changed)
+    return Tuning(family, state, switch, switched)
 
 
 def _write_zip(session: Session, family: str, cfg: ft.FinetuneConfig, history: list[dict]) -> str:
