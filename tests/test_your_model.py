@@ -3,6 +3,7 @@ a fine-tune ends, the views draw with that model, the switch goes back, and nobo
 a step-wise run of a tuned model runs alone, frame for frame the tuned model's own sampler."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -106,11 +107,13 @@ def tuned_diffusion() -> torch.nn.Module:
 
 
 def run_page(session, choice, seed=2, label="3", steps=4):
-    """Drain the Diffusion tab's page handler: (its first update, its last update)."""
+    """Drain the Diffusion tab's page handler: (its first update, its last update). In a thread of
+    its own: the browser tests' Playwright keeps an event loop running in this one."""
     async def drain():
         updates = [u async for u in diffusion_tab.sample_live(seed, label, steps, "ddim", 0.0, 1.5, session, choice)]
         return updates[0], updates[-1]
-    return asyncio.run(drain())
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, drain()).result()
 
 
 def test_a_diffusion_run_with_your_model_is_your_models_own_and_runs_alone():
