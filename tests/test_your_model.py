@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
-from genai.gan import TRUNCATION
+from genai.gan import TRUNCATION, interpolate
 from ui import common, diffusion_tab, finetune, gan_tab, stepwise
 
 SLOW = 120_000      # ms: an upper bound for a busy 2-core machine, not a speed requirement
@@ -96,15 +96,31 @@ def test_the_gan_tab_draws_your_fine_tuned_model_and_no_one_elses(browser, app_u
         alice.close()
 
 
-# ----------------------------------------------------------------------------- step-wise runs
-
-def tuned_diffusion() -> torch.nn.Module:
-    """The shipped diffusion model with every weight nudged: a stand-in for a visitor's fine-tune."""
+def nudged(family: str) -> torch.nn.Module:
+    """The shipped model with every weight nudged: a stand-in for a visitor's fine-tune."""
     g = torch.Generator().manual_seed(0)
     weights = {k: v + 0.02 * torch.randn(v.shape, generator=g) if v.is_floating_point() else v.clone()
-               for k, v in common.model("diffusion").state_dict().items()}
-    return finetune._build("diffusion", weights)
+               for k, v in common.model(family).state_dict().items()}
+    return finetune._build(family, weights)
 
+
+def test_the_gan_handlers_draw_with_the_model_the_switch_chose():
+    tuned = nudged("gan")
+    session, settings = finetune.Session(model=tuned), (42, 1, TRUNCATION, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    shipped = gan_tab._show_all(*settings)
+    assert gan_tab._show_all(*settings, session, finetune.SHIPPED)[0].tobytes() == shipped[0].tobytes()
+    image, verdict, neighbours = gan_tab._show_all(*settings, session, finetune.YOURS)
+    assert not np.array_equal(image, shipped[0]) and not np.array_equal(neighbours, shipped[2])
+    assert np.array_equal(image, common.picture(tuned.generate([1], seed=42, truncation=TRUNCATION)[0]))
+    strip, _ = gan_tab._walk_page(42, 43, 1, 4, "spherical", "same", TRUNCATION, session, finetune.YOURS)
+    assert np.array_equal(strip, common.picture(interpolate(tuned, 42, 43, 1, 1, 4, "spherical", TRUNCATION),
+                                                scale=4, cols=4))
+    # After a preset: redrawn with the visitor's model; with none, the preset's own pictures stay.
+    assert np.array_equal(gan_tab._show_tuned_preset(*settings, session, finetune.YOURS)[0], image)
+    assert not any(isinstance(v, np.ndarray) for v in gan_tab._show_tuned_preset(*settings, None, finetune.YOURS))
+
+
+# ----------------------------------------------------------------------------- step-wise runs
 
 def run_page(session, choice, seed=2, label="3", steps=4):
     """Drain the Diffusion tab's page handler: (its first update, its last update). In a thread of
@@ -117,7 +133,7 @@ def run_page(session, choice, seed=2, label="3", steps=4):
 
 
 def test_a_diffusion_run_with_your_model_is_your_models_own_and_runs_alone():
-    tuned, shared = tuned_diffusion(), diffusion_tab.VIEW.engine()
+    tuned, shared = nudged("diffusion"), diffusion_tab.VIEW.engine()
     session = finetune.Session(model=tuned)
     ticks = shared.ticks
     first, last = run_page(session, finetune.YOURS)
