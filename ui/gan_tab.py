@@ -237,8 +237,8 @@ def _show_model(seed, label, truncation, pc1, pc2, pc3, pc4, pc5, pc6, session, 
     label saying whose model drew it."""
     image, verdict, neighbours = _show_all(seed, label, truncation, pc1, pc2, pc3, pc4, pc5, pc6, session, choice,
                                            request)
-    yours = finetune.uses_tuned(session, choice)
-    return gr.Image(image, label=IMAGE_YOURS if yours else IMAGE_LABEL), verdict, neighbours
+    label = IMAGE_YOURS if finetune.uses_tuned(session, choice) else IMAGE_LABEL
+    return gr.update(label=label) if seed is None else gr.update(value=image, label=label), verdict, neighbours
 
 
 def _show_tuned_preset(seed, label, truncation, pc1, pc2, pc3, pc4, pc5, pc6, session, choice,

@@ -1,6 +1,7 @@
 """The shared part of every tab that samples step by step (diffusion, flow matching): a run
-goes to the family's batched engine (genai/engine.py), the page follows its frames, Stop ends
-it, a slider replays it and a GIF keeps it.
+goes to the family's batched engine (genai/engine.py), or runs alone when it is a visitor's own
+fine-tuned model (engine.run_alone); the page follows its frames, Stop ends it, a slider replays
+it and a GIF keeps it.
 
 A tab makes one `Stepwise` for its family, saying what a run keeps of each step (`record`: two
 or three 28x28 pictures) and how a step's time reads; its handlers are thin wrappers that name
