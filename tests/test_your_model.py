@@ -9,7 +9,8 @@ import numpy as np
 import torch
 
 from genai.gan import TRUNCATION, interpolate
-from ui import common, diffusion_tab, finetune, gan_tab, stepwise
+from genai.vae import decode_latents
+from ui import common, diffusion_tab, finetune, gan_tab, stepwise, vae_tab
 
 SLOW = 120_000      # ms: an upper bound for a busy 2-core machine, not a speed requirement
 
@@ -118,6 +119,15 @@ def test_the_gan_handlers_draw_with_the_model_the_switch_chose():
     # After a preset: redrawn with the visitor's model; with none, the preset's own pictures stay.
     assert np.array_equal(gan_tab._show_tuned_preset(*settings, session, finetune.YOURS)[0], image)
     assert not any(isinstance(v, np.ndarray) for v in gan_tab._show_tuned_preset(*settings, None, finetune.YOURS))
+
+
+def test_the_vae_sliders_decode_with_the_model_the_switch_chose():
+    tuned = nudged("vae")
+    session, z = finetune.Session(model=tuned), vae_tab.prior_code(0)
+    shipped = vae_tab.show_code_page(*z, session, finetune.SHIPPED)
+    yours = vae_tab.show_code_page(*z, session, finetune.YOURS)
+    assert np.array_equal(shipped, vae_tab.show_code(*z)) and not np.array_equal(yours, shipped)
+    assert np.array_equal(yours, common.picture(decode_latents(tuned, list(z))))
 
 
 # ----------------------------------------------------------------------------- step-wise runs

@@ -229,17 +229,11 @@ def show_code(*z, vae=None):
     return common.picture(decode_latents(vae or common.model("vae"), z))
 
 
-def _yours(values) -> tuple[list, object]:
-    """A page handler's inputs end with the fine-tune panel's session and switch: (the others,
-    the 16-D VAE they chose: the visitor's fine-tuned one or the shipped one)."""
-    *rest, session, choice = values
-    return rest, finetune.session_model(session, "vae", choice)
-
-
 def show_code_page(*values):
-    """The sliders, then the session and switch -> the digit, decoded by the VAE the switch chose."""
-    z, vae = _yours(values)
-    return show_code(*z, vae=vae)
+    """The sixteen sliders, then the fine-tune panel's session and switch -> the digit, decoded by
+    the 16-D VAE the switch chose (the visitor's fine-tuned one or the shipped one)."""
+    *z, session, choice = values
+    return show_code(*z, vae=finetune.session_model(session, "vae", choice))
 
 
 def roll_seed():
