@@ -79,7 +79,7 @@ def test_the_gan_tab_draws_your_fine_tuned_model_and_no_one_elses(browser, app_u
         page.locator("#gan-image").screenshot(path=str(artifacts / "gan-your-model.png"))
 
         # Back to the shipped model: its picture again, unmarked.
-        switch.get_by_text("Shipped model").click()
+        switch.get_by_text("shipped", exact=True).click()
         wait_shown(page, "gan-image", shipped)
         expect(page.locator("#gan-image")).not_to_contain_text(yours_label, timeout=SLOW)
 

@@ -125,10 +125,10 @@ def session_model(session, family: str, choice: str = YOURS):
 
 # ----------------------------------------------------------------------------- the tab's switch
 
-MODEL_CHOICES = [(t("ft.model.shipped", "Shipped model", "自带的模型"), SHIPPED),
-                 (t("ft.model.yours", "★ Your fine-tuned model", "★ 你微调的模型"), YOURS)]
-MODEL_LABEL = t("ft.model", "Model — fine-tune one of your own in the panel below",
-                "模型 —— 在下方的面板里微调出你自己的模型")
+# Short, so the switch takes one row above the tab's picture ("Model: shipped / ★ your fine-tuned").
+MODEL_CHOICES = [(t("ft.model.shipped", "shipped", "自带的"), SHIPPED),
+                 (t("ft.model.yours", "★ your fine-tuned", "★ 你微调的"), YOURS)]
+MODEL_LABEL = t("ft.model", "Model (fine-tune yours in the panel below)", "模型（在下方面板里微调出你自己的）")
 
 
 def model_switch(elem_id: str) -> gr.Radio:
