@@ -55,6 +55,19 @@ html:not([lang^=zh]) .genai-zh, html[lang^=zh] .genai-en { display: none; }
 sub, sup { font-size: max(0.75em, 14px); }
 /* The note under a number box whose typed value was out of range (common.keep_numbers_in_range). */
 .genai-range-note { padding: 4px 8px; font-size: 15px; color: #7c2d12; background: #ffedd5; border-radius: 4px; }
+/* The header in one line (the language buttons side by side), and at 150 % zoom on a 1280×720
+   projector (an 853×480 page) a smaller title and folded intro, the page's full width and narrower
+   tab buttons: the tabs, in one row, end in the first third. */
+#language { flex: 0 0 auto !important; width: auto !important; }
+#language .wrap { flex-wrap: nowrap; }
+@media (max-height: 560px) {
+    #title h1 { font-size: 24px; margin: 0; }
+    #intro { padding-block: 2px !important; }
+    .tab-container > button[role=tab] { padding-left: 10px !important; padding-right: 10px !important; }
+}
+/* (Gradio scopes rules inside @media to the page's content; the page's own width is set outside it,
+   so that rule nests its @media instead.) */
+.gradio-container > .main.fillable { @media (max-height: 560px) { max-width: none !important; } }
 /* ---- end of issue 16 block ---- */
 .gradio-container { max-width: 1400px !important; }
 img { image-rendering: pixelated; }
@@ -122,6 +135,10 @@ FIRST_USE = [*(functools.partial(common.model, name) for name in families.NAMES)
              lambda: vae_tab.encode_digit(to_uint8(compare_tab._held_out()[0][:1])[0]),
              diffusion_tab._schedule_plot, diffusion_tab._held_out_digits,
              *(functools.partial(compare_tab.first_run, name) for name in ("diffusion", "flow")),
+             functools.partial(flow_tab.few_pictures, 0, 3, flow_tab.GUIDANCE),
+             functools.partial(diffusion_tab.sample_final, "3", 0, "ddim", 2),        # each engine's thread, a first tick
+             functools.partial(flow_tab.sample_final, "3", 0, "euler", 2),
+             functools.partial(playground_tab.playground_step, steps=2),            # the playground's first training
              *(functools.partial(compare_tab._warm_up, family) for family in compare_tab.FAMILIES),
              *(functools.partial(compare_tab._history, name) for name in compare_tab.HISTORIES),
              functools.partial(compare_tab._vae_gaussian, compare_tab.DEFAULTS["digit"])]

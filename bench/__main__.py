@@ -7,7 +7,7 @@ Steps, in order: handler times (in process), diffusion speed (in process), cold 
 `python app.py`, classroom load on that app (a class, a burst, growth from 1 to 60 students),
 then `python -m bench.server` (the app plus comparison endpoints) for the browser and for what
 batching, concurrency pools and torch threads change, with the trivial-handler baseline.
-Also runs bench.finetune and bench.toy2d when they exist. Nothing else may load the CPU meanwhile.
+Also runs bench.finetune, bench.toy2d and bench.firstuse when they exist. Nothing else may load the CPU meanwhile.
 """
 
 import argparse
@@ -152,9 +152,9 @@ def server_scenarios(cfg: dict, logs: Path, results: dict, skip: set) -> None:
 
 
 def other_benchmarks(quick: bool, logs: Path, results: dict) -> None:
-    """Hook: bench.finetune and bench.toy2d (another engineer's), run as `python -m bench.<name> --quick`
-    when they exist and have that flag; their stdout tail goes into the report."""
-    for name in ("finetune", "toy2d"):
+    """Hook: bench.finetune, bench.toy2d (another engineer's) and bench.firstuse, run as
+    `python -m bench.<name> --quick` when they exist and have that flag; their stdout tail goes into the report."""
+    for name in ("finetune", "toy2d", "firstuse"):
         spec = importlib.util.find_spec(f"bench.{name}")
         if spec is None or '"--quick"' not in Path(spec.origin).read_text():
             log(f"bench.{name}: skipped (missing, or it has no --quick flag)")
@@ -417,7 +417,7 @@ def report(r: dict) -> str:
     n += [f"**{name} failed** ({error}); its rows are missing." for name, error in r.get("failures", {}).items()]
     if n:
         lines += ["", "## Notes", ""] + [f"- {x}" for x in n]
-    for name in ("finetune", "toy2d"):
+    for name in ("finetune", "toy2d", "firstuse"):
         x = r.get(name)
         if x:
             lines += ["", f"## bench.{name}", "", x["output"].strip() or "(no output)"]

@@ -65,10 +65,11 @@ class Session:
                 if attempt:
                     raise
 
-    def call(self, fn_index: int, data: list, on_frame=None) -> dict:
+    def call(self, fn_index: int, data: list, on_frame=None, on_message=None) -> dict:
         """Join the queue, read the stream to the end, fetch every image it names.
         Returns {"ok", "error", "frames", "output"} (output: the last message's data); on_frame(t) is
-        called when a streamed frame's images are in."""
+        called when a streamed frame's images are in, on_message(kind) when any message arrives
+        (estimation, process_starts, ...: where the queue says the event is)."""
         body = json.dumps({"data": data, "event_data": None, "fn_index": fn_index, "trigger_id": None,
                            "session_hash": self.session_hash})
         status, answer = self._request("POST", "/gradio_api/queue/join", body)
@@ -90,6 +91,8 @@ class Session:
                     continue
                 message = json.loads(line[5:])
                 kind = message.get("msg")
+                if on_message is not None:
+                    on_message(kind)
                 if kind in ("process_generating", "process_completed"):
                     if not message.get("success", True):
                         return {"ok": False, "error": str(message.get("output"))[:200], "frames": frames}

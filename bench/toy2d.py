@@ -5,15 +5,15 @@
     python -m bench.toy2d --quick --presets checkerboard     # some presets only
 
 "In the tab" calls the tab's own frame handler (ui.playground_tab._advance) as Play does,
-with its defaults: every frame, each of the three families takes `steps per frame` steps on
-the same 1000 points, then the frame is drawn (samples, distances, all nine views) and
+with its defaults: every frame, each family takes `steps per frame` steps on
+the same 1000 points, then the frame is drawn (samples, distances, every view) and
 encoded as PNGs, and the next frame waits for the next tick of the page's timer (every
-tab.TICK_S s; ticks that come during a frame are skipped). So the three share the 15 s,
+tab.TICK_S s; ticks that come during a frame are skipped). So the families share the 15 s,
 drawing included; only the network is left out. The distance is the sliced Wasserstein
 distance (genai.toy2d) between 1000 generated points and the data, beside precision and
 recall; "floor" is two samples of the preset itself, the best any model can show. The full
-run also plays each family alone (the other two unticked under Train), to show what the
-three's sharing costs.
+run also plays each family alone (the others unticked under Train), to show what their
+sharing costs.
 Torch uses one thread, as the app does; nothing else should load the CPU meanwhile.
 """
 
@@ -43,13 +43,12 @@ def in_the_tab(preset: str, seconds: float = SECONDS, families=toy2d.FAMILIES,
                frame_steps: int = tab.DEFAULTS["frame_steps"]) -> dict:
     """Play for `seconds` as the tab does, with `families` ticked; the distances (SW), precision
     and recall, steps and frames at the end."""
-    d, lrs = tab.DEFAULTS, tab.LR_DEFAULTS
-    settings = (preset, lrs["gan"], lrs["vae"], lrs["diffusion"], d["width"], d["seed"], d["t"])
-    session, *_ = tab._choose_data(None, *settings)               # the first view, before ▶ Play
-    settings += (frame_steps, list(families))
+    d, lrs = tab.DEFAULTS, [tab.LR_DEFAULTS[f] for f in toy2d.FAMILIES]
+    settings = (preset, d["width"], d["seed"], d["t"])
+    session, *_ = tab._choose_data(None, *settings, None, *lrs)   # the first view, before ▶ Play
     frames, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        session, _, status, *pictures = tab._advance(session, *settings)     # one tick of the timer
+        session, _, status, *pictures = tab._advance(session, *settings, frame_steps, list(families), None, *lrs)
         for p in pictures:                                        # what Gradio does with each new picture
             if isinstance(p, np.ndarray):
                 Image.fromarray(p).save(io.BytesIO(), format="PNG")
@@ -63,7 +62,7 @@ def in_the_tab(preset: str, seconds: float = SECONDS, families=toy2d.FAMILIES,
             "frames": frames, "fps": frames / elapsed, "floor": session["floor"],
             "precision_recall": {f: toy2d.precision_recall(data, r.model.sample(tab.N_SAMPLES, tab.SAMPLE_SEED))
                                  for f, r in runs.items()} | {"floor": toy2d.precision_recall(data, floor_points)},
-            "pictures": [p[:tab.BIG] for p in pictures[1:4] if isinstance(p, np.ndarray)]}   # real vs generated
+            "pictures": [p[:tab.BIG] for p in pictures[1:-1] if isinstance(p, np.ndarray)]}   # real vs generated
 
 
 def table(results: dict, solo: dict | None) -> str:
@@ -75,17 +74,18 @@ def table(results: dict, solo: dict | None) -> str:
              "distance to the data (lower is better), then precision / recall in % "
              "(genai.toy2d.precision_recall: the share of generated points that lie on the data, and of "
              "data points that the generated ones cover; higher is better):", "",
-             "| preset | GAN | VAE | Diffusion | floor | steps per family | frames/s |",
-             "|---|---|---|---|---|---|---|"]
+             f"| preset | {' | '.join(tab.NAMES[f] for f in toy2d.FAMILIES)} | floor | steps per family | frames/s |",
+             "|---|" + "---|" * (len(toy2d.FAMILIES) + 3)]
     for preset, r in results.items():
         pr = {k: f"{100 * prec:.0f} / {100 * rec:.0f}" for k, (prec, rec) in r["precision_recall"].items()}
         cells = [f"{r['distance'][f]:.3f} · {pr[f]}" for f in toy2d.FAMILIES]
         lines.append(f"| {preset} | {' | '.join(cells)} | {r['floor']:.3f} · {pr['floor']} | {r['steps']} "
                      f"| {r['fps']:.1f} |")
     if solo:
-        lines += ["", f"Each family alone in the tab for {SECONDS:g} s (the other two unticked under *Train*, "
+        lines += ["", f"Each family alone in the tab for {SECONDS:g} s (the others unticked under *Train*, "
                   f"{SOLO_FRAME_STEPS} steps per frame); each cell: SW · precision / recall (steps, frames/s):", "",
-                  "| preset | GAN | VAE | Diffusion |", "|---|---|---|---|"]
+                  f"| preset | {' | '.join(tab.NAMES[f] for f in toy2d.FAMILIES)} |",
+                  "|---|" + "---|" * len(toy2d.FAMILIES)]
         for preset, row in solo.items():
             cells = []
             for f in toy2d.FAMILIES:
@@ -122,7 +122,7 @@ def main(argv=None) -> None:
         f"`python -m bench.toy2d` on {platform.processor() or platform.machine()}, "
         f"torch {torch.__version__}, one torch thread, {time.strftime('%Y-%m-%d %H:%M')}.\n\n"
         f"{report}\n\n![Real (grey) and generated points after {SECONDS:g} s, one row per preset; "
-        f"columns GAN, VAE, diffusion](toy2d.png)\n\n"
+        f"columns {', '.join(tab.NAMES[f] for f in toy2d.FAMILIES)}](toy2d.png)\n\n"
         f"Each family alone ({SOLO_FRAME_STEPS} steps per frame), the same layout:\n\n"
         f"![Each family alone for {SECONDS:g} s](toy2d_alone.png)\n")
 

@@ -1,14 +1,16 @@
-"""A GAN, a VAE and a diffusion model of points in a plane, small enough to train live.
+"""A GAN, a VAE, a diffusion model and a flow of points in a plane, small enough to train live.
 
 On 28x28 digits training takes minutes; on points in a plane it takes seconds, and every
-part of a model can be drawn. The three families are those of genai/gan.py, genai/vae.py
-and genai/diffusion.py with the convolutions swapped for small MLPs (points have no pixels
-to convolve). Their losses and samplers are the very same functions:
+part of a model can be drawn. The four families are those of genai/gan.py, genai/vae.py,
+genai/diffusion.py and genai/flow.py with the convolutions swapped for small MLPs (points
+have no pixels to convolve). Their losses and samplers are the very same functions:
 
     GAN        d_loss, g_loss                                   genai.gan
     VAE        VAE.reparameterize                               genai.vae
     diffusion  NoiseSchedule, diffusion_loss, timestep_embedding,
                ddim_step, ddpm_step, Step                       genai.diffusion
+    flow       flow_loss, euler_step, predict_x1, Step,
+               TIME_SCALE (and diffusion's timestep_embedding)  genai.flow
 
 Notation (as in those files):
     x            a point of the plane, (B, 2); the presets lie in about [-2, 2]^2
@@ -19,16 +21,20 @@ Notation (as in those files):
     u_k, w_k     the VAE prior's K pseudo-points and weights: p(z) = sum_k w_k q(z | u_k)
     sigma        the VAE decoder's fixed noise: p(x | z) = N(x_hat, sigma^2 I)
     eps_pred     the diffusion MLP's guess of the noise in x_t = sqrt(ab_t) x_0 + sqrt(1 - ab_t) eps
+    v_pred       the flow MLP's guess of the velocity x_1 - x_0 at x_t = (1 - t) x_0 + t x_1, where
+                 (as in genai.flow) x_0 is noise, x_1 a data point and t runs from 0 (noise) to 1
     SW           the sliced Wasserstein distance between generated and real points
+    straightness a path's length over the distance from its start to its end (1 = a straight line)
 
 What differs from the digits, each named where it lives, all measured on the presets:
     the GAN's Adam has no momentum (betas (0, 0.9)) and G learns at a quarter of D's rate
     (G_LR_FACTOR); the VAE's decoder, like G, is a ReLU network, and its prior is learned, not
-    N(0, I) (ToyVAE); the diffusion MLP sees Fourier features of x (FourierFeatures) and trains
-    on four times as many points per step (ToyDiffusion.batch); the GAN generator and the
-    diffusion MLP that draw are exponential moving averages of the trained ones, as for the
-    digits but with a shorter memory (0.99); the VAE's likelihood is a Gaussian around the
-    decoded point, not Bernoulli pixels.
+    N(0, I) (ToyVAE); the diffusion and flow MLPs see Fourier features of x (FourierFeatures)
+    and train on four times as many points per step (ToyDiffusion.batch, ToyFlow.batch); the GAN
+    generator and the diffusion and flow MLPs that draw are exponential moving averages of the
+    trained ones, as for the digits but with a shorter memory (0.99); the VAE's likelihood is a
+    Gaussian around the decoded point, not Bernoulli pixels; points have no labels, so the
+    diffusion and flow models have no guidance.
 
 Training is a `Run` (a model, its optimisers, a step count, a distance curve) advanced by
 `train(run, data, steps)`; the same loop serves the app, the benchmark and the tests.
@@ -43,13 +49,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import flow
 from .checks import check_range, check_seed
-from .diffusion import NoiseSchedule, Step, ddim_step, ddpm_step, diffusion_loss, timestep_embedding
+from .diffusion import SAMPLERS, NoiseSchedule, Step, ddim_step, ddpm_step, diffusion_loss, timestep_embedding
 from .gan import d_loss, g_loss
 from .train import ema_update
 from .vae import VAE
 
-FAMILIES = ("gan", "vae", "diffusion")
+FAMILIES = ("gan", "vae", "diffusion", "flow")
 PRESETS = ("moons", "ring", "spiral", "gaussians", "checkerboard", "imbalanced")
 # "imbalanced": a large cluster and a rare one, 10% of the points, far apart. RARE says where the
 # rare one is (centre, radius of its disc, its share of the data); rare_mass() measures a model.
@@ -59,13 +66,14 @@ MIN_POINTS, MAX_POINTS = 10, 2000
 WIDTHS = (16, 256)           # allowed hidden sizes
 LRS = (1e-5, 1e-1)           # allowed learning rates
 # Learning rates that reached the presets' shapes fastest (python -m bench.toy2d); the GAN's two
-# players circle each other and drift apart above about 0.005, the other two just learn faster.
-LEARNING_RATES = {"gan": 4e-3, "vae": 1e-2, "diffusion": 1e-2}
+# players circle each other and drift apart above about 0.005, the VAE and diffusion just learn
+# faster. The flow is indifferent between 0.003 and 0.03 (docs/toy2d_flow.md): diffusion's rate.
+LEARNING_RATES = {"gan": 4e-3, "vae": 1e-2, "diffusion": 1e-2, "flow": 1e-2}
 # The GAN's rate is D's; G takes smaller steps, so that D stays ahead and its gradients tell G
 # where the data are (the two time-scale update rule, Heusel et al. 2017). On the checkerboard,
 # 1000 steps reached SW 0.06 with a quarter against 0.08 with equal rates (three seeds).
 G_LR_FACTOR = 0.25
-SAMPLE_STEPS = 40            # diffusion sampling steps for pictures and distances
+SAMPLE_STEPS = 40            # diffusion and flow sampling steps for pictures and distances
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,7 @@ class ToyConfig:
     T: int = 1000            # diffusion noise levels, linear schedule as for the digits
     t_dim: int = 32          # size of the diffusion MLP's timestep embedding
     octaves: int = 4         # Fourier features of x: sin and cos at 1, 2, 4, 8 times the base frequency
-    ema: float = 0.99        # EMA decay of the weights that draw (GAN generator, diffusion MLP)
+    ema: float = 0.99        # EMA decay of the weights that draw (GAN generator, diffusion and flow MLPs)
 
 
 def mlp(n_in: int, width: int, n_out: int, act=nn.SiLU) -> nn.Sequential:
@@ -409,7 +417,8 @@ class ToyVAE(nn.Module):
 # ----------------------------------------------------------------------------- diffusion
 
 class Denoiser2D(nn.Module):
-    """eps_pred = Denoiser2D(x_t, t): an MLP on the point and its noise level's embedding."""
+    """eps_pred = Denoiser2D(x_t, t): an MLP on the point and its noise level's embedding.
+    ToyFlow asks the same network for v_pred, its t in [0, 1] scaled to the same range."""
 
     def __init__(self, cfg: ToyConfig):
         super().__init__()
@@ -460,8 +469,8 @@ class ToyDiffusion(nn.Module):
                      sampler: str = "ddpm") -> Iterator[Step]:
         """Reverse diffusion from n points of pure noise, one Step per yield: the digits'
         sampler, step for step, without clipping (points are not limited to [-1, 1])."""
-        if sampler not in ("ddim", "ddpm"):
-            raise ValueError(f"sampler must be one of ddim, ddpm; got {sampler!r:.20}")
+        if sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}; got {sampler!r:.20}")
         g = torch.Generator().manual_seed(seed)
         ts = self.schedule.timesteps(steps)
         x = torch.randn(n, 2, generator=g)
@@ -494,7 +503,81 @@ class ToyDiffusion(nn.Module):
         return -math.sqrt(1 - self.schedule.alpha_bar_at(t)) * self.eps(points, t)
 
 
-MODELS = {"gan": ToyGAN, "vae": ToyVAE, "diffusion": ToyDiffusion}
+# ----------------------------------------------------------------------------- flow matching
+
+class ToyFlow(nn.Module):
+    """The digits' flow matching (genai.flow), for points: the same straight path from noise x_0
+    to data x_1, the same loss and the same Euler steps, with Denoiser2D's MLP predicting the
+    velocity v_pred in place of the U-Net. Where diffusion's paths wander (DDPM adds fresh noise
+    at every step), a flow's follow its velocity field: far straighter, yet not straight, since
+    the field averages the lines through each point and a path heads first for the middle of the
+    data (`straightness`, docs/toy2d_flow.md)."""
+
+    family = "flow"
+    batch = 1024                 # as diffusion's: each point teaches the field at one random t
+
+    def __init__(self, cfg: ToyConfig = ToyConfig()):
+        super().__init__()
+        self.config = cfg
+        self.velocity = Denoiser2D(cfg)                         # trained
+        self.velocity_ema = copy.deepcopy(self.velocity)        # an average of recent ones: samples
+
+    def optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
+        return [adam(self.velocity.parameters(), lr)]
+
+    def train_step(self, x: torch.Tensor, optimizers, generator: torch.Generator, step: int) -> dict[str, float]:
+        y = torch.zeros(len(x), dtype=torch.long)        # no labels, so nothing to drop: p_uncond = 0
+        loss = flow.flow_loss(self.velocity, x, y, p_uncond=0.0, generator=generator)
+        optimizers[0].zero_grad()
+        loss.backward()
+        optimizers[0].step()
+        ema_update(self.velocity_ema, self.velocity, min(self.config.ema, (1 + step) / (10 + step)))
+        return {"loss": loss.item()}
+
+    @torch.no_grad()
+    def v(self, x_t: torch.Tensor, t: float) -> torch.Tensor:
+        return self.velocity_ema(x_t, torch.full((len(x_t),), t * flow.TIME_SCALE))
+
+    @torch.no_grad()
+    def sample_steps(self, n: int, seed: int = 0, steps: int = SAMPLE_STEPS) -> Iterator[flow.Step]:
+        """Integrate dx/dt = v(x, t) from n points of noise at t = 0 to t = 1 with Euler steps,
+        one genai.flow.Step per yield."""
+        steps = check_range("steps", steps, 1, flow.MAX_STEPS, integer=True)
+        x, h = torch.randn(n, 2, generator=torch.Generator().manual_seed(seed)), 1 / steps
+        for i in range(steps):
+            t = i / steps                                   # the time this step starts from, as FlowRun's
+            v = self.v(x, t)
+            x = flow.euler_step(x, v, h)
+            yield flow.Step(i, t, x, flow.predict_x1(x, v, t + h), v)
+
+    def sample(self, n: int, seed: int = 0, steps: int = SAMPLE_STEPS) -> torch.Tensor:
+        """Drain `sample_steps`: n generated points, (n, 2)."""
+        for step in self.sample_steps(n, seed, steps):
+            pass
+        return step.x_t
+
+    def trajectories(self, n: int, seed: int = 0, steps: int = SAMPLE_STEPS) -> torch.Tensor:
+        """(steps + 1, n, 2): n points from noise (row 0) to generated points (last row)."""
+        x_0 = torch.randn(n, 2, generator=torch.Generator().manual_seed(seed))   # what sample_steps starts from
+        return torch.stack([x_0] + [s.x_t for s in self.sample_steps(n, seed, steps)])
+
+    @torch.no_grad()
+    def velocity_field(self, t: float, points: torch.Tensor) -> torch.Tensor:
+        """The learned velocity v(x_t, t) at each point (B, 2), at time t in [0, 1] (0 = noise)."""
+        return self.v(points, check_range("t", t, 0.0, 1.0))
+
+
+def straightness(paths: torch.Tensor) -> float:
+    """How straight paths (steps + 1, n, 2) are: their summed length over the summed distance
+    from start to end. 1.0 when every path is a straight line, more the more they wander.
+    (Sums, not a mean of ratios: a path that ends near where it began would weigh without bound.)"""
+    paths = torch.as_tensor(paths, dtype=torch.float64)
+    length = (paths[1:] - paths[:-1]).norm(dim=-1).sum()
+    chord = (paths[-1] - paths[0]).norm(dim=-1).sum()
+    return (length / chord).item()
+
+
+MODELS = {"gan": ToyGAN, "vae": ToyVAE, "diffusion": ToyDiffusion, "flow": ToyFlow}
 
 
 # ----------------------------------------------------------------------------- training
@@ -518,7 +601,7 @@ def check_family(family: str) -> str:
 
 
 def new_run(family: str, width: int = ToyConfig.width, lr: float | None = None, seed: int = 0) -> Run:
-    """A freshly initialised model of `family` (gan, vae or diffusion), seeded; lr defaults
+    """A freshly initialised model of `family` (one of FAMILIES), seeded; lr defaults
     to the family's LEARNING_RATES."""
     check_family(family)
     width = check_range("width", width, *WIDTHS, integer=True)

@@ -22,15 +22,16 @@ def test_handler_latency_tiny():
 
 def test_toy2d_tiny():
     """The playground against the clock, for a moment: the tab's own frame handler, with all
-    three families and with each alone, and the table that reports them."""
+    families and with each alone, and the table that reports them."""
     from bench import toy2d
+    from genai.toy2d import FAMILIES
     together = toy2d.in_the_tab("ring", seconds=1)
-    assert together["steps"] > 0 and together["frames"] >= 1 and len(together["pictures"]) == 3
-    assert set(together["precision_recall"]) == {"gan", "vae", "diffusion", "floor"}
-    alone = {f: toy2d.in_the_tab("ring", seconds=0.3, families=[f], frame_steps=5) for f in ("gan", "vae", "diffusion")}
+    assert together["steps"] > 0 and together["frames"] >= 1 and len(together["pictures"]) == 4
+    assert set(together["precision_recall"]) == {"gan", "vae", "diffusion", "flow", "floor"}
+    alone = {f: toy2d.in_the_tab("ring", seconds=0.3, families=[f], frame_steps=5) for f in FAMILIES}
     assert set(alone["vae"]["distance"]) == {"vae"} and alone["vae"]["steps"] % 5 == 0
     text = toy2d.table({"ring": together}, {"ring": alone})
-    assert text.count("| ring | ") == 2 and "(the other two unticked under *Train*" in text
+    assert text.count("| ring | ") == 2 and "(the others unticked under *Train*" in text
 
 
 def test_diffusion_speed_tiny(cannot_run):
@@ -146,3 +147,18 @@ def test_report_and_plot(tmp_path):
 def test_coldstart_reports_a_failing_server(tmp_path):
     with pytest.raises(RuntimeError, match="exited"):
         coldstart.start([sys.executable, "-c", "raise SystemExit(3)"], coldstart.free_port(), tmp_path / "log")
+
+
+def test_first_use_tiny(app_url):
+    """The first-use bench times a plain view, an upload and a streamed run through the public API,
+    and its table reports them (the full bench: python -m bench.firstuse)."""
+    from bench import firstuse
+    only = {"/gan_generate", "/vae_encode", "/diffusion_sample"}
+    results = firstuse.uses(app_url, later=1, only=only)
+    assert {v["endpoint"] for v in results["views"].values()} == only
+    for v in results["views"].values():
+        assert 0 < v["first_frame_s"] <= v["first_s"] and len(v["later_s"]) == 1 and v["ratio"] > 0
+    streamed = results["views"]["Diffusion: a 50-step DDIM run, streamed"]
+    assert streamed["first_frame_s"] < streamed["first_s"]
+    results.update(first_page_s=1.0, warm_up_s=None, load_average_before=0.0, load_average_after=0.0, cores=2, date="today")
+    assert firstuse.report(results).count("| `/") == 3

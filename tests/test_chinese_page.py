@@ -9,7 +9,7 @@ SLOW = 60_000
 # Names, symbols and code that stay as they are on the Chinese page.
 ALLOWED = {"GAN", "VAE", "DDPM", "DDIM", "U-Net", "KL", "PNG", "GIF", "ELBO", "LoRA", "PCA", "GANSpace", "AC-GAN",
            "Adam", "MNIST", "RMS", "API", "CPU", "GPU", "SW", "Wasserstein", "Mao", "README", "Gradio", "genai",
-           "playground", "English", "PC", "xt", "zip", "ms", "ψ"}
+           "playground", "English", "PC", "xt", "zip", "ms", "ψ", "Heun", "Lipman", "Liu"}
 WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]")
 
 # The page's visible text, without code, formulas and the language selector.
@@ -78,6 +78,13 @@ def test_the_chinese_page_has_no_english_left(browser, app_url, locale):
         expect(page.locator("#gan-seed .genai-range-note")).to_contain_text("允许范围")
         found = {tab: words for tab, words in visit_everything(page).items() if words}
         assert found == {}
+        # the pictures the page draws itself (ui/live.py) come with their words in Chinese
+        for tabs, picture in ((["VAE 变分自编码器"], "vae_map.zh-CN.png"),
+                              (["扩散模型", "① 前向：加噪声"], "schedule_plot.zh-CN.json")):
+            for tab in tabs:
+                page.get_by_role("tab", name=tab, exact=True).click()
+            page.wait_for_function("""(name) => performance.getEntriesByType("resource")
+                .some((r) => r.name.endsWith("/" + name))""", arg=picture)
         # the text the plot draws itself: legend and axis titles
         page.get_by_role("tab", name="对比与学习").click()
         legend = page.locator("#compare-plot .role-legend-label text").first
@@ -86,3 +93,91 @@ def test_the_chinese_page_has_no_english_left(browser, app_url, locale):
         assert "损失" in drawn and not [w for w in WORD.findall(drawn) if w not in ALLOWED], drawn
     finally:
         context.close()
+
+
+# ----------------------------------------------------------------------------- text drawn inside pictures
+
+class PageRequest:
+    """What the handlers read of a page's request: its language cookie (ui.i18n.lang)."""
+    def __init__(self, locale: str):
+        self.headers = {"cookie": f"genai-locale={locale}"}
+
+
+def english_in(texts) -> list[str]:
+    """The English words of drawn texts, apart from names and symbols (x, z, t, D, G, SW...)."""
+    symbols = ALLOWED | {"x", "z", "t", "D", "G"}
+    return sorted({w for text in texts for w in WORD.findall(text) if w not in symbols})
+
+
+@pytest.fixture
+def drawn_texts(monkeypatch):
+    """Every text the PIL pictures draw from now on (they all take their font from ui.fonts.pil_font)."""
+    from ui import fonts, playground_tab
+    texts = []
+    pil_font = fonts.pil_font
+
+    def spy(size, text=""):
+        texts.append(text)
+        return pil_font(size, text)
+
+    monkeypatch.setattr(fonts, "pil_font", spy)
+    playground_tab._label.cache_clear()                   # its tiles are cached by text
+    yield texts
+    playground_tab._label.cache_clear()
+
+
+def playground_views(locale: str) -> list:
+    """The playground's pictures (data, three families, distance plot) for a page in `locale`."""
+    from genai import toy2d
+    from ui import playground_tab
+    lrs = [toy2d.LEARNING_RATES[f] for f in playground_tab.FAMILIES]
+    _, _, *pictures = playground_tab._choose_data(None, "imbalanced", 16, 0, 150, PageRequest(locale), *lrs)
+    return pictures
+
+
+def test_the_text_inside_pictures_is_drawn_in_the_pages_language(drawn_texts, cannot_run):
+    import numpy as np
+    from ui import diffusion_tab, fonts, playground_tab, vae_tab
+    if fonts.cjk_font() is None:
+        cannot_run("no CJK font (Debian's fonts-noto-cjk): Chinese in pictures would be drawn as boxes")
+    # the schedule plot: its legend and axis title, as matplotlib holds them
+    for lang, words in (("en", ["the digit left", "the noise", "noise level t"]), ("zh-CN", ["剩下的数字", "噪声", "噪声级别"])):
+        _, ax = diffusion_tab._schedule_figure(lang)
+        texts = [text.get_text() for text in ax.get_legend().get_texts()] + [ax.get_xlabel()]
+        assert all(any(w in text for text in texts) for w in words), texts
+        assert (english_in(texts) == []) == (lang == "zh-CN"), texts
+    # the VAE map's titles and every playground panel, drawn for a Chinese page, then an English one
+    vae_tab.base_map.__wrapped__("zh-CN")
+    zh_pictures = playground_views("zh-CN")
+    assert len(drawn_texts) >= 12 and english_in(drawn_texts) == [], drawn_texts
+    assert fonts.has_cjk("".join(drawn_texts)) and "CJK" in fonts.pil_font(17, "解码器").getname()[0]
+    drawn_texts.clear()
+    vae_tab.base_map.__wrapped__("en")
+    en_pictures = playground_views("en")
+    for english in ("decoder: the digit it paints at each z", "encoder: where 1,000 real digits land",
+                    "Data: 1000 points · click to add", "GAN · step 0", "D(x): green = 'real'", "G(z) of a z-grid",
+                    "encoder: x -> z (±3)", "noise -> points", "denoising field, t=150", "Distance to the data (SW)"):
+        assert english in drawn_texts, (english, drawn_texts)
+    assert not fonts.has_cjk("".join(drawn_texts))
+    # what the handlers return for each page: every picture differs from the English one
+    assert all(not np.array_equal(zh, en) for zh, en in zip(zh_pictures, en_pictures))
+    zh, en = PageRequest("zh-CN"), PageRequest("en")
+    assert not np.array_equal(diffusion_tab.forward(0, 300, request=zh)[2], diffusion_tab.forward(0, 300, request=en)[2])
+    assert np.array_equal(diffusion_tab.forward(0, 300)[2], diffusion_tab.forward(0, 300, request=en)[2])   # API: English
+    assert not np.array_equal(np.asarray(vae_tab.show_point(1.0, 1.0, request=zh)[1]),
+                              np.asarray(vae_tab.show_point(1.0, 1.0, request=en)[1]))
+
+
+@pytest.mark.filterwarnings("ignore:Glyph")
+def test_without_a_cjk_font_chinese_pictures_still_draw(monkeypatch):
+    from ui import diffusion_tab, fonts, playground_tab
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
+    fonts._cjk_pil_font.cache_clear()
+    playground_tab._label.cache_clear()
+    try:
+        assert fonts.matplotlib_family("zh-CN") is None
+        assert len(playground_views("zh-CN")) == 2 + len(playground_tab.FAMILIES)
+        diffusion_tab._schedule_plot.__wrapped__("zh-CN")
+    finally:
+        fonts._cjk_pil_font.cache_clear()
+        playground_tab._label.cache_clear()

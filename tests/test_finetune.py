@@ -14,12 +14,14 @@ import genai
 import genai.train
 from genai import finetune as ft
 from genai.diffusion import Diffusion, UNetConfig
+from genai.flow import FlowConfig, FlowMatching
 from genai.gan import GAN, GANConfig
 from genai.vae import VAE, VAEConfig
 
 TINY = {"gan": lambda: GAN(GANConfig(z_dim=8, width=16)), "vae": lambda: VAE(VAEConfig(width=8)),
         "vae2d": lambda: VAE(VAEConfig(width=8, latent_dim=2)),
-        "diffusion": lambda: Diffusion(UNetConfig(width=16, T=50))}
+        "diffusion": lambda: Diffusion(UNetConfig(width=16, T=50)),
+        "flow": lambda: FlowMatching(FlowConfig(width=16))}
 
 
 def digits(n=3, seed=0) -> torch.Tensor:
@@ -94,7 +96,7 @@ def test_plain_state_dict_matches_the_merged_model():
 
 # ----------------------------------------------------------------------------- the loop
 
-@pytest.mark.parametrize("family", ["gan", "vae", "diffusion"])
+@pytest.mark.parametrize("family", ["gan", "vae", "diffusion", "flow"])
 @pytest.mark.parametrize("params", ["all", "last", "lora"])
 def test_finetune_never_changes_the_model_passed_in(family, params):
     model = TINY[family]()

@@ -9,6 +9,7 @@ from genai import checks, data, images
 from genai.classifier import Classifier
 from genai.diffusion import Diffusion, NoiseSchedule, UNetConfig, ddim_step, ddpm_step
 from genai.gan import GAN, GANConfig, cutout, d_loss, diff_augment, g_loss, translate
+from genai.flow import FlowConfig, FlowMatching
 from genai.vae import VAE, VAEConfig
 
 
@@ -19,6 +20,7 @@ def tiny():
         "gan": GAN(GANConfig(z_dim=8, width=16)),
         "vae": VAE(VAEConfig(latent_dim=4, width=8)),
         "diffusion": Diffusion(UNetConfig(width=16, T=100)),
+        "flow": FlowMatching(FlowConfig(width=16)),
     }
 
 
@@ -31,11 +33,11 @@ def test_generate_shapes_and_dtype(tiny):
     assert out.shape == (3, 28, 28) and out.dtype == np.uint8
 
 
-@pytest.mark.parametrize("family", ["gan", "vae", "diffusion"])
+@pytest.mark.parametrize("family", ["gan", "vae", "diffusion", "flow"])
 def test_same_seed_same_pixels(tiny, family):
     m = tiny[family]
     kwargs = {"n": 3} if family == "vae" else {"labels": [1, 2, 3]}
-    if family == "diffusion":
+    if family in ("diffusion", "flow"):
         kwargs["steps"] = 4
     a, b = m.generate(seed=5, **kwargs), m.generate(seed=5, **kwargs)
     c = m.generate(seed=6, **kwargs)

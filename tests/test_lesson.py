@@ -231,7 +231,7 @@ def test_every_tab_on_a_phone_fits_and_works_by_touch(browser, app_url, artifact
         page.goto(app_url)
         expect(page.locator("#lesson-step-1")).to_be_visible()
         page.screenshot(path=str(artifacts / "lesson-phone.png"))
-        for tab in ("gan", "vae", "diffusion", "compare", "playground", "lesson"):
+        for tab in ("gan", "vae", "diffusion", "flow", "compare", "playground", "lesson"):
             button = page.locator(f"button[role=tab][data-tab-id={tab}]").first    # (diffusion has a "compare" too)
             button.tap()                                                              # every tab in reach
             expect(button).to_have_attribute("aria-selected", "true")

@@ -1,6 +1,8 @@
 """Memory stays bounded: 200 visitors, in classes of 20, each fine-tune a model and close the
 page, and the server hands their memory back (issue 6: within 200 MB of where it started,
-a server that has taught one class before).
+a server that has taught one class before). A class that trains the 2-D playground's widest
+models and stores diffusion runs gets its memory back too, and each kind of state a page holds
+is kept while its connection only blinks, and gone once it has left.
 
 The server is the real `python app.py`, in its own process so its memory is its own. Each
 visitor is what a browser tab is to Gradio: a session hash with a heartbeat connection open
@@ -10,6 +12,7 @@ cost more than the server). GENAI_LEAVE_GRACE_S=1 makes the server free a closed
 state after 1 s instead of its default 60 s.
 """
 
+import contextlib
 import http.client
 import sys
 import time
@@ -19,11 +22,15 @@ import pytest
 
 from bench.coldstart import free_port, start, stop
 from bench.load import Session, read_config
+from ui import playground_tab
 
 VISITORS, CLASS_SIZE = 200, 20       # ten classes of twenty: each class fine-tunes, then leaves
 LIMIT_MB = 200
 # Mostly the quick families; every tenth visitor tunes the diffusion model (~4 s with its previews).
 FAMILIES = ["gan", "vae"] * 4 + ["gan", "diffusion"]
+# The playground's widest models (width 256): ~12 MB a visitor with Adam's moments; ten of them
+# are well above the noise of a process's resident memory.
+PLAYERS, WIDE, RUN_STEPS = 10, 256, 50
 
 
 def rss_mb(pid: int) -> float:
@@ -65,16 +72,34 @@ class Visitor(Session):
         self.conn.close()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, cannot_run):
+@contextlib.contextmanager
+def serving(folder, cannot_run):
+    """The real `python app.py`, from when its warm-up is done (what it builds at start is built:
+    memory is measured from there): (url, process, log)."""
     if not sys.platform.startswith("linux"):
         cannot_run("reads resident memory from /proc")
     port = free_port()
-    log = tmp_path_factory.mktemp("memory") / "server.log"
+    log = folder / "server.log"
     proc, _ = start([sys.executable, "app.py"], port, log,
                     env={"GENAI_LEAVE_GRACE_S": "1", "GENAI_FT_CONCURRENCY": "2", "GENAI_THREADS": "1"})
-    yield f"http://127.0.0.1:{port}", proc, log
-    stop(proc)
+    try:
+        wait_for_line(log, "warm-up: done", timeout=300)
+        yield f"http://127.0.0.1:{port}", proc, log
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, cannot_run):
+    with serving(tmp_path_factory.mktemp("memory"), cannot_run) as running:
+        yield running
+
+
+@pytest.fixture
+def own_server(tmp_path, cannot_run):
+    """A server of the test's own: its memory owes nothing to the allocator pools other tests grew."""
+    with serving(tmp_path, cannot_run) as running:
+        yield running
 
 
 def wait_for_line(log, text: str, count: int = 1, timeout: float = 120) -> None:
@@ -84,6 +109,46 @@ def wait_for_line(log, text: str, count: int = 1, timeout: float = 120) -> None:
     while log.read_text().count(text) < count:
         assert time.monotonic() < deadline, f"the server logged {text!r} fewer than {count} times"
         time.sleep(0.05)
+
+
+def play_and_watch(url: str, api: dict, seed: int, width: int, steps: int) -> tuple[Visitor, list]:
+    """A visitor on the playground and diffusion tabs: fresh 2-D models `width` wide, trained one
+    frame of 5 steps (Adam's moments exist now too), and a watched `steps`-step diffusion run that
+    the page keeps (for the replay slider and the GIF). Returns the visitor and the playground's
+    settings as the page sends them."""
+    visitor = Visitor(url).open_page()
+    settings = [None, playground_tab.DEFAULTS["preset"], *(playground_tab.LR_DEFAULTS[f] for f in playground_tab.FAMILIES),
+                width, seed, 150]
+    for name, data in (("_choose_data", settings), ("_advance", [*settings, 5, list(playground_tab.FAMILIES)]),
+                       ("sample_live", [seed, "3", steps, "ddim", 0.0, 2.0]), ("finish", [None])):
+        answer = visitor.call(api[name][0], data)
+        assert answer["ok"], (name, answer)
+    return visitor, settings
+
+
+def test_a_class_with_wide_playgrounds_and_stored_runs_leaves_and_is_freed(own_server):
+    """Ten visitors train the playground's widest models and keep a diffusion run each, then
+    close their pages: the memory they held is handed back."""
+    url, proc, log = own_server
+    api = read_config(url)
+    first, _ = play_and_watch(url, api, 0, WIDE, RUN_STEPS)      # once per process: the engine, the tabs' caches
+    first.leave()
+    wait_for_line(log, f"session {first.session_hash}: the page left")
+    start_mb = settle(proc.pid)
+    with ThreadPoolExecutor(PLAYERS) as pool:   # a class at once: the queue takes them in turn
+        visitors = [visitor for visitor, _ in pool.map(lambda i: play_and_watch(url, api, i, WIDE, RUN_STEPS),
+                                                      range(1, PLAYERS + 1))]
+    busy_mb = rss_mb(proc.pid)
+    for visitor in visitors:
+        visitor.leave()
+    for visitor in visitors:
+        wait_for_line(log, f"session {visitor.session_hash}: the page left")
+    end_mb = settle(proc.pid)
+    print(f"\nresident memory: {start_mb:.0f} MB, {busy_mb:.0f} MB with {PLAYERS} visitors' playgrounds "
+          f"(width {WIDE}) and {RUN_STEPS}-step runs, {end_mb:.0f} MB after they left")
+    held = busy_mb - start_mb
+    assert held > PLAYERS * 6, "ten wide playgrounds should take memory while they are there"
+    assert end_mb - start_mb < held / 3, "most of what the class held should be handed back"
 
 
 def test_two_hundred_visitors_fine_tune_and_leave(server):
@@ -114,11 +179,12 @@ def test_two_hundred_visitors_fine_tune_and_leave(server):
     # per process, and the memory allocator's pools grow to a class's working size and keep it
     # (the printed figures show it: later classes' peaks stay flat).
     fresh_mb = rss_mb(proc.pid)
+    before = log.read_text().count("its state is freed")       # visitors of the tests before this one
     teach(0, CLASS_SIZE)
-    wait_for_line(log, "its state is freed", count=CLASS_SIZE)
+    wait_for_line(log, "its state is freed", count=before + CLASS_SIZE)
     start_mb = settle(proc.pid)
     busy_mb = teach(CLASS_SIZE, CLASS_SIZE + VISITORS)
-    wait_for_line(log, "its state is freed", count=CLASS_SIZE + VISITORS)    # every visitor's state freed
+    wait_for_line(log, "its state is freed", count=before + CLASS_SIZE + VISITORS)    # every visitor's state freed
     end_mb = settle(proc.pid)
 
     print(f"\nresident memory: {fresh_mb:.0f} MB fresh, {start_mb:.0f} MB after a first class; with each "
@@ -141,18 +207,32 @@ def test_a_visitor_who_comes_back_within_the_grace_keeps_the_model(server):
     a page that leaves loses its tuned model, its stored diffusion run and its playground."""
     url, _, log = server
     api = read_config(url)
-    visitor = Visitor(url).open_page()
+    visitor, settings = play_and_watch(url, api, 0, 64, 20)
     me = f"session {visitor.session_hash}: "
     preview, _ = api["vae_finetune_preview"]
     assert visitor.call(api["vae_finetune"][0], [None, "builtin", [3], 1, 30, 1e-3, "all", 60])["ok"]
-    before, tuned = _pictures(visitor.call(preview, [None, 1]))
-    assert tuned != before
+
+    def held() -> tuple:
+        """What the page's states show: the tuned model's preview, the playground's status line
+        (its step count), the stored run's last step."""
+        playground = visitor.call(api["_advance"][0], [*settings, 1, []])     # nothing ticked: only a redraw
+        assert playground["ok"], playground
+        run = visitor.call(api["replay"][0], [20, None])
+        return (_pictures(visitor.call(preview, [None, 1])), playground["output"][2],
+                run["output"] if run["ok"] else run["error"])
+
+    kept = held()
+    (before, tuned), status, run = kept
+    assert tuned != before and "Step 5" in status and isinstance(run, list), kept
     visitor.heartbeat.close()                   # the blink
     wait_for_line(log, me + "the page closed")
-    assert _pictures(visitor.call(preview, [None, 1])) == [before, tuned]   # back within the grace
+    assert held() == kept                                     # back within the grace
     visitor.open_page()
-    wait_for_line(log, me + "the page came back")     # the grace is over: still the tuned model
-    assert _pictures(visitor.call(preview, [None, 1])) == [before, tuned]
+    wait_for_line(log, me + "the page came back")     # the grace is over: still everything
+    assert held() == kept
     visitor.leave()
-    wait_for_line(log, me + "the page left")          # gone for good: the same session sees the pretrained model
-    assert _pictures(visitor.call(preview, [None, 1])) == [before, before]
+    wait_for_line(log, me + "the page left")          # gone for good: the same session starts afresh
+    pictures, status, run = held()
+    assert pictures == [before, before]               # the pretrained model
+    assert "Step 0" in status                         # fresh playground models
+    assert "press Generate first" in run, run         # no stored run

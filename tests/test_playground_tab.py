@@ -75,11 +75,11 @@ def test_step_with_only_a_seed_trains_and_draws(api):
     assert same == distance and np.array_equal(pixels(again), pixels(picture))
 
 
-@pytest.mark.parametrize("family", ["gan", "vae", "diffusion"])
+@pytest.mark.parametrize("family", ["gan", "vae", "diffusion", "flow"])
 def test_training_brings_each_family_closer(api, family):
     _, before = api.predict("ring", family, 0, api_name="/playground_step")
     picture, after = api.predict("ring", family, 300, api_name="/playground_step")
-    assert after < 0.5 * before                # measured on this seed: 1.1 -> 0.10 (GAN), 0.06 (VAE), 201 -> 0.05
+    assert after < 0.5 * before                # measured on this seed: 1.1 -> 0.10 (GAN), 0.06 (VAE), 201 -> 0.05, 0.36 -> 0.035 (flow)
     assert pixels(picture).shape == (450, 300, 3)
 
 
@@ -91,7 +91,7 @@ def test_own_points_replace_the_preset(api):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"preset": "square"}, "preset must be one of moons, ring, spiral, gaussians, checkerboard"),
-    ({"family": "flow"}, "family must be one of gan, vae, diffusion"),
+    ({"family": "rnn"}, "family must be one of gan, vae, diffusion, flow"),
     ({"steps": -1}, "steps must be a whole number in 0-3000"),
     ({"steps": 5000}, "steps must be a whole number in 0-3000"),
     ({"steps": 2.5}, "steps must be a whole number"),
@@ -176,14 +176,20 @@ def test_play_pause_step(tab, artifacts):
     assert step_shown(tab) == paused + FRAME_STEPS          # one frame, and nothing after it
 
 
-def test_unticked_families_wait(tab):
+def test_four_columns_and_unticked_families_wait(tab):
     tab.wait_for_function("() => /Step 0\\b/.test(document.querySelector('#playground-status').innerText)")
-    vae = tab.locator("#playground-vae img").get_attribute("src")
+    columns = [tab.locator(f"#playground-{f} img") for f in ("gan", "vae", "diffusion", "flow")]
+    for column in columns:
+        column.wait_for()
+    lefts = [column.bounding_box()["x"] for column in columns]
+    assert lefts == sorted(lefts) and len(set(lefts)) == 4                     # side by side, in this order
+    vae, flow = (tab.locator(f"#playground-{f} img").get_attribute("src") for f in ("vae", "flow"))
     for name in ("VAE", "Diffusion"):
         tab.locator("#playground-train").get_by_label(name, exact=True).uncheck()
     tab.locator("#playground-step").click()
-    tab.wait_for_function(f"() => /GAN {FRAME_STEPS} · VAE 0 · Diffusion 0/.test("
+    tab.wait_for_function(f"() => /GAN {FRAME_STEPS} · VAE 0 · Diffusion 0 · Flow {FRAME_STEPS}/.test("
                           "document.querySelector('#playground-status').innerText)")
+    tab.wait_for_function("s => document.querySelector('#playground-flow img').src !== s", arg=flow)
     assert tab.locator("#playground-vae img").get_attribute("src") == vae     # not redrawn
 
 
@@ -239,13 +245,15 @@ def test_a_bad_setting_pauses_instead_of_failing_every_tick():
     """A cleared seed box while playing: one warning and the timer stops (no error per tick)."""
     import gradio as gr
     from ui import playground_tab as tab
-    lrs = list(tab.LR_DEFAULTS.values())
-    state, *views = tab._choose_data(None, "ring", *lrs, 32, 0, 150)
+    lrs = [tab.LR_DEFAULTS[f] for f in tab.FAMILIES]
+    state, *views = tab._choose_data(None, "ring", 32, 0, 150, None, *lrs)
     with pytest.warns(UserWarning, match="Paused: seed must be a whole number"):
-        state, timer, *rest = tab._advance(state, "ring", *lrs, 32, None, 150, 5)
+        state, timer, *rest = tab._advance(state, "ring", 32, None, 150, 5, None, None, *lrs)
     assert isinstance(timer, gr.Timer) and timer.active is False
-    state, timer, status, *pictures = tab._advance(state, "ring", *lrs, 32, 0, 150, 5)
-    assert "Step 5" in status and len(pictures) == 5
+    with pytest.warns(UserWarning, match=r"Paused: need 4 learning rates \(gan, vae, diffusion, flow\), got 3"):
+        state, timer, *rest = tab._advance(state, "ring", 32, 0, 150, 5, None, None, *lrs[:3])
+    state, timer, status, *pictures = tab._advance(state, "ring", 32, 0, 150, 5, None, None, *lrs)
+    assert "Step 5" in status and len(pictures) == 6                 # data, four families, distance plot
 
 
 def test_the_vae_latent_views_zoom_out_to_hold_the_prior():
@@ -260,16 +268,16 @@ def test_the_vae_latent_views_zoom_out_to_hold_the_prior():
 
 def test_only_ticked_families_train_and_are_redrawn():
     from ui import playground_tab as tab
-    lrs = list(tab.LR_DEFAULTS.values())
-    state, *_ = tab._choose_data(None, "ring", *lrs, 32, 0, 150)
-    state, timer, status, data, *pictures, plot = tab._advance(state, "ring", *lrs, 32, 0, 150, 5, ["vae"])
-    assert {f: run.step for f, run in state["runs"].items()} == {"gan": 0, "vae": 5, "diffusion": 0}
-    assert status.startswith("**Steps** GAN 0 · VAE 5 · Diffusion 0")
-    assert [isinstance(p, dict) for p in pictures] == [True, False, True]      # gr.update(): kept as they are
-    state, timer, status, *_ = tab._advance(state, "ring", *lrs, 32, 0, 150, 5, None)    # None: all of them
-    assert "GAN 5 · VAE 10 · Diffusion 5" in status
-    with pytest.warns(UserWarning, match="Paused: families to train must be a list of gan, vae, diffusion"):
-        state, timer, *_ = tab._advance(state, "ring", *lrs, 32, 0, 150, 5, ["flow"])
+    lrs = [tab.LR_DEFAULTS[f] for f in tab.FAMILIES]
+    state, *_ = tab._choose_data(None, "ring", 32, 0, 150, None, *lrs)
+    state, timer, status, data, *pictures, plot = tab._advance(state, "ring", 32, 0, 150, 5, ["vae", "flow"], None, *lrs)
+    assert {f: run.step for f, run in state["runs"].items()} == {"gan": 0, "vae": 5, "diffusion": 0, "flow": 5}
+    assert status.startswith("**Steps** GAN 0 · VAE 5 · Diffusion 0 · Flow 5")
+    assert [isinstance(p, dict) for p in pictures] == [True, False, True, False]   # gr.update(): kept as they are
+    state, timer, status, *_ = tab._advance(state, "ring", 32, 0, 150, 5, None, None, *lrs)    # None: all of them
+    assert "GAN 5 · VAE 10 · Diffusion 5 · Flow 10" in status
+    with pytest.warns(UserWarning, match="Paused: families to train must be a list of gan, vae, diffusion, flow"):
+        state, timer, *_ = tab._advance(state, "ring", 32, 0, 150, 5, ["rnn"], None, *lrs)
     assert timer.active is False
 
 
@@ -277,11 +285,11 @@ def test_drawing_survives_a_diverged_model():
     """NaN weights (too high a learning rate): every picture is still drawn, the distance is NaN."""
     import torch
     from ui import playground_tab as tab
-    state, *_ = tab._choose_data(None, "moons", *tab.LR_DEFAULTS.values(), 32, 0, 150)
+    state, *_ = tab._choose_data(None, "moons", 32, 0, 150, None, *(tab.LR_DEFAULTS[f] for f in tab.FAMILIES))
     for run in state["runs"].values():
         for p in run.model.parameters():
             p.data.fill_(float("nan"))
     status, data, *pictures, plot = tab._render(state, 150)
-    assert [p.shape for p in pictures] == [(450, 300, 3)] * 3 and plot.shape == (150, 300, 3)
+    assert [p.shape for p in pictures] == [(450, 300, 3)] * 4 and plot.shape == (150, 300, 3)
     assert all(math.isnan(run.history[-1][1]) for run in state["runs"].values())
     assert torch.isnan(state["runs"]["gan"].model.sample(3)).all()

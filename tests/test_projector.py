@@ -81,3 +81,43 @@ def test_every_text_is_14px_and_readable_on_every_tab(tab):
         tab.wait_for_timeout(800)
         found[name] = problems(tab)
     assert {k: v for k, v in found.items() if v} == {}
+
+
+# 150 % zoom on a 1280x720 projector: the page is 853x480 CSS pixels.
+ZOOMED = {"width": 853, "height": 480}
+# Whether an element (a selector that starts with its component's id) can be seen and clicked:
+# enough of it in the window, and at the centre of what shows, nothing of another component on top.
+REACHABLE = """(selector) => {
+    const e = document.querySelector(selector), owner = document.querySelector(selector.split(" ")[0]);
+    const r = e.getBoundingClientRect();
+    const top = Math.max(r.top, 0), bottom = Math.min(r.bottom, innerHeight);
+    const left = Math.max(r.left, 0), right = Math.min(r.right, innerWidth);
+    if (bottom - top < Math.min(48, r.height) || right - left < Math.min(48, r.width))
+        return `only ${Math.round(bottom - top)}x${Math.round(right - left)} px in view`;
+    const hit = document.elementFromPoint((left + right) / 2, (top + bottom) / 2);
+    return hit && owner.contains(hit) ? "" : `covered by ${hit?.tagName}#${hit?.id}.${hit?.className}`;
+}"""
+
+
+def test_at_150_percent_zoom_the_header_keeps_to_a_third_and_each_tabs_main_parts_are_reachable(browser, app_url):
+    context = browser.new_context(viewport=ZOOMED, device_scale_factor=1.5, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(app_url + "?tab=gan")
+        page.locator("#gan-image img").wait_for()
+        tabs = page.locator("[role=tablist]").first.bounding_box()
+        assert tabs["y"] + tabs["height"] <= ZOOMED["height"] / 3, tabs
+        unreachable = {}
+        for name, selectors in MAIN.items():
+            page.get_by_role("tab", name=name, exact=True).click()
+            for selector in selectors:
+                element = page.locator(selector).first
+                element.wait_for()
+                element.scroll_into_view_if_needed()
+                why = page.evaluate(REACHABLE, selector)
+                if why:
+                    unreachable[selector] = why
+        assert unreachable == {}
+    finally:
+        context.close()

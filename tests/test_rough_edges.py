@@ -213,3 +213,39 @@ def test_compare_has_presets_that_set_its_widgets(tab, app_url):
     tab.get_by_role("button", name="diffusion in 3 steps: fast but blurred").click()
     expect(tab.locator("#compare-steps [data-testid=number-input]")).to_have_value("3")
     expect(tab.locator("#compare-digit input[value='7']")).to_be_checked()
+
+
+def copied_link(page, tab_id: str) -> str:
+    """Press the visible 🔗 button and read the link it makes for tab `tab_id`."""
+    from playwright.sync_api import expect
+    page.locator("button:visible", has_text="🔗").first.click()
+    box = page.locator(f"#{tab_id}-link textarea, #{tab_id}-link input").first
+    expect(box).to_have_value(re.compile(r"^http"))
+    return box.input_value()
+
+
+def test_the_diffusion_views_and_the_playground_have_presets_that_set_show_and_link(tab, app_url):
+    from playwright.sync_api import expect
+    tab.goto(app_url + "?tab=diffusion")
+    tab.get_by_role("button", name="a 3 at t = 300: half hidden (ᾱ ≈ 0.4)").click()          # ① forward
+    expect(tab.locator("#diffusion-forward-t [data-testid=number-input]")).to_have_value("300")
+    expect(tab.locator("#diffusion-forward-alpha-bar input")).to_have_value(re.compile(r"^0\.39"))
+    tab.get_by_role("tab", name="③ Side by side").click()
+    tab.get_by_role("button", name="only 10 steps: DDPM falls behind").click()
+    expect(tab.locator("#diffusion-compare-steps [data-testid=number-input]")).to_have_value("10")
+    expect(tab.locator("#diffusion-compare-samplers img")).to_have_count(3, timeout=SLOW)
+    link = copied_link(tab, "diffusion")
+    assert "dview=compare" in link and "csteps=10" in link and "cdigit=8" in link, link
+    tab.get_by_role("tab", name="④ Image to image").click()
+    tab.get_by_role("button", name="a 3 turned into an 8 (t = 600)").click()
+    expect(tab.locator("#diffusion-t-start [data-testid=number-input]")).to_have_value("600")
+    expect(tab.locator("#diffusion-img2img-result img")).to_be_visible(timeout=SLOW)
+    tab.get_by_role("tab", name="2-D playground").click()
+    expect(tab.locator("#playground-status")).to_contain_text("Step 0")      # the tab's first view, then the preset
+    tab.get_by_role("button", name="a rare cluster (10%): who finds it?").click()
+    expect(tab.locator("#playground-status")).to_contain_text("imbalanced")
+    tab.get_by_role("button", name="GAN learning rate 0.03: too high").click()
+    expect(tab.locator("#playground-lr-gan input")).to_have_value("0.03")
+    expect(tab.locator("#playground-status")).to_contain_text(re.compile(r"Step [1-9]"), timeout=SLOW)   # it plays
+    tab.locator("#playground-pause").click()
+    assert "lr_gan=0.03" in copied_link(tab, "playground")

@@ -9,13 +9,17 @@ import json
 import math
 import os
 import secrets
+import tempfile
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import torch
+from gradio import processing_utils
 from gradio.data_classes import FileData
 from gradio.exceptions import InvalidPathError
 from gradio_client.utils import is_file_obj_with_meta
@@ -171,6 +175,30 @@ class Blocks(gr.Blocks):
                            "does it): no other path is opened") from None
 
 
+def _save_pil_to_cache(img: Image.Image, cache_dir: str, name: str = "image", format: str = "webp") -> str:
+    """Gradio's processing_utils.save_pil_to_cache, but the file is written under a temporary name
+    and renamed into place. Gradio names an output file by its content and writes it again, in
+    place, for every answer with the same picture: a visitor downloading it at that moment got a
+    short or empty file, a broken picture (a class on one seed: docs/promises.md). A rename never
+    shows a partial file, and a download already going keeps the file it opened."""
+    data = processing_utils.encode_pil_to_bytes(img, format)
+    folder = Path(cache_dir) / processing_utils.hash_bytes(data)
+    folder.mkdir(exist_ok=True, parents=True)
+    path = (folder / f"{name}.{format}").resolve()
+    handle, staging = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)         # no half-written file left behind
+        raise
+    return str(path)
+
+
+processing_utils.save_pil_to_cache = _save_pil_to_cache      # every gr.Image output goes through it
+
+
 def picture_file(label: str = "image") -> gr.File:
     """A hidden input that gives an endpoint a picture-file parameter (use handle_file(path))."""
     component = gr.File(None, label=label, type="filepath", visible=False)
@@ -226,6 +254,15 @@ def strokes(sketch):
         if layers and all(layer.ndim == 3 and layer.shape[-1] == 4 for layer in layers):
             return np.max([layer[..., 3] for layer in layers], axis=0)
     return sketch
+
+
+def presets(key: str, rows, inputs: list, label, **kwargs) -> gr.Examples:
+    """A view's starting points: one button per row of (values for `inputs`, English name, Chinese
+    name). A click only sets the widgets (chain the view's handler on `.load_input_event`, so it
+    answers in the visitor's language); the settings then travel in the view's 🔗 link."""
+    return gr.Examples([values for values, _, _ in rows], inputs=inputs, label=label, api_visibility="private",
+                       example_labels=[leftover(f"{key}.{i}", en, zh) for i, (_, en, zh) in enumerate(rows)],
+                       **kwargs)
 
 
 def new_seed() -> int:
@@ -414,7 +451,7 @@ def warm_up(tasks) -> list[str]:
     models, fitting cached fits, a model's first run): for a background thread started with the
     server. Returns the names of the tasks that failed; a failure is printed, never raised (the
     visitor's own request then does that work, or reports the error)."""
-    failed = []
+    failed, start = [], time.perf_counter()
     for task in tasks:
         name = getattr(task, "__name__", None) or getattr(getattr(task, "func", None), "__name__", repr(task))
         try:
@@ -422,6 +459,9 @@ def warm_up(tasks) -> list[str]:
         except Exception as e:        # noqa: BLE001 -- warming is best effort, the app must start anyway
             print(f"warm-up: {name} failed: {type(e).__name__}: {e}")
             failed.append(name)
+    # The server's log says when it is warm (tests/test_memory.py measures memory from there;
+    # python -m bench.firstuse waits for it).
+    print(f"warm-up: done in {time.perf_counter() - start:.1f} s, {len(tasks) - len(failed)} of {len(tasks)} ready", flush=True)
     return failed
 
 

@@ -49,7 +49,7 @@ NOW = leftover("compare.now", "▶ now", "▶ 当前")
 # Every series any history logs, by its name in the plot. The page's plot keeps the series it was
 # first given (Gradio 6.31: later names are not drawn), so every table carries all of them.
 # (The page swaps these names, and the axis titles, for Chinese in the drawn plot: ui.i18n.leftover.)
-SERIES = {"loss": leftover("compare.series_loss", "loss (VAE, diffusion, flow, classifier)", "损失（VAE、扩散模型、流匹配、分类器）"),
+SERIES = {"loss": leftover("compare.series_loss", "loss (all but the GAN)", "损失（GAN 以外的模型）"),
           "loss_d": leftover("compare.series_d", "D loss (GAN)", "D 的损失（GAN）"),
           "loss_g": leftover("compare.series_g", "G loss (GAN)", "G 的损失（GAN）"),
           "mode_seeking": leftover("compare.series_ms", "mode-seeking term (GAN)", "模式寻求项（GAN）")}

@@ -16,6 +16,7 @@ import functools
 import io
 import json
 import secrets
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -26,9 +27,9 @@ from genai.data import TEST_SIZE, load_digits
 from genai.diffusion import GUIDANCE, q_sample
 from genai.images import from_uint8, to_uint8
 
-from . import common, explain, finetune, stepwise
+from . import common, explain, finetune, fonts, i18n, stepwise
 from .i18n import leftover, say, t as tr  # `t` is the noise level here
-from .live import GENERATED, fallback, live_view
+from .live import fallback, generated, live_view
 from .stepwise import cancel_run, digit_box as _digit_box, finish, parse_label, seed_box as _seed_box
 
 INTRO = ("**Forward:** add noise step by step until only noise is left. **Reverse:** a U-Net predicts "
@@ -66,25 +67,43 @@ def _real_digit(index):
     return index, x[index:index + 1], int(y[index])
 
 
-@functools.cache
-def _schedule_plot():
-    """The ᾱ_t curve, drawn once: (RGB array, then for every t the pixel column and the rows of
-    ᾱ_t and 1 - ᾱ_t, then the top and bottom rows of the axes). Moving t only paints a marker."""
+# The plot's words (legend, axis) in each language of the page. Chinese writes ᾱₜ in plain Unicode:
+# matplotlib's formula renderer ($...$) has no fallback font for the Chinese around it.
+SCHEDULE_WORDS = {"en": (r"$\bar\alpha_t$: the digit left", r"$1-\bar\alpha_t$: the noise", "noise level t"),
+                  "zh-CN": ("ᾱₜ：剩下的数字", "1 − ᾱₜ：噪声", "噪声级别 t")}
+
+
+def _schedule_figure(lang: str = "en"):
+    """The ᾱ_t and 1 - ᾱ_t curves over t, their words in `lang`: (matplotlib Figure, its axes)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     alpha_bar = _schedule().alpha_bar.numpy()
     t = np.arange(len(alpha_bar))
     fig = Figure(figsize=(4.2, 2.6), dpi=100)
-    canvas = FigureCanvasAgg(fig)
+    FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    ax.plot(t, alpha_bar, color="tab:blue", lw=2, label=r"$\bar\alpha_t$: the digit left")
-    ax.plot(t, 1 - alpha_bar, color="tab:orange", lw=2, ls="--", label=r"$1-\bar\alpha_t$: the noise")
-    ax.set(xlim=(0, len(t) - 1), ylim=(-0.03, 1.03), xlabel="noise level t")
+    signal_words, noise_words, axis_words = SCHEDULE_WORDS[lang]
+    family = fonts.matplotlib_family(lang)
+    ax.plot(t, alpha_bar, color="tab:blue", lw=2, label=signal_words)
+    ax.plot(t, 1 - alpha_bar, color="tab:orange", lw=2, ls="--", label=noise_words)
+    ax.set(xlim=(0, len(t) - 1), ylim=(-0.03, 1.03))
+    ax.set_xlabel(axis_words, fontfamily=family)
     ax.grid(alpha=0.3)
-    ax.legend(loc="center right", fontsize=9, frameon=False)
+    ax.legend(loc="center right", frameon=False, prop={"size": 9, "family": family})
     fig.tight_layout()
-    canvas.draw()
-    rgb = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    return fig, ax
+
+
+@functools.cache
+def _schedule_plot(lang: str = "en"):
+    """The schedule figure drawn once per language: (RGB array, then for every t the pixel column
+    and the rows of ᾱ_t and 1 - ᾱ_t, then the top and bottom rows of the axes). Moving t only
+    paints a marker."""
+    fig, ax = _schedule_figure(lang)
+    fig.canvas.draw()
+    alpha_bar = _schedule().alpha_bar.numpy()
+    t = np.arange(len(alpha_bar))
+    rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
     H = rgb.shape[0]
     signal = ax.transData.transform(np.column_stack([t, alpha_bar]))
     noise = ax.transData.transform(np.column_stack([t, 1 - alpha_bar]))
@@ -93,9 +112,9 @@ def _schedule_plot():
     return rgb, cols, np.round(H - signal[:, 1]).astype(int), np.round(H - noise[:, 1]).astype(int), top, bottom
 
 
-def _schedule_plot_json() -> bytes:
+def _schedule_plot_json(lang: str) -> bytes:
     """The unmarked plot and where each t's marker goes, for the page to draw it (ui/static/live.js)."""
-    rgb, cols, signal_rows, noise_rows, top, bottom = _schedule_plot()
+    rgb, cols, signal_rows, noise_rows, top, bottom = _schedule_plot(lang)
     png = io.BytesIO()
     Image.fromarray(rgb).save(png, format="PNG")
     return json.dumps({"picture": "data:image/png;base64," + base64.b64encode(png.getvalue()).decode(),
@@ -103,12 +122,12 @@ def _schedule_plot_json() -> bytes:
                        "noise_rows": noise_rows.tolist(), "top": top, "bottom": bottom}).encode()
 
 
-GENERATED["schedule_plot.json"] = _schedule_plot_json
+generated("schedule_plot.json", _schedule_plot_json)
 
 
-def _plot_marker(t: int) -> np.ndarray:
+def _plot_marker(t: int, lang: str = "en") -> np.ndarray:
     """The cached plot with a red line at t and a dot on each curve (well under a millisecond)."""
-    rgb, cols, signal_rows, noise_rows, top, bottom = _schedule_plot()
+    rgb, cols, signal_rows, noise_rows, top, bottom = _schedule_plot(lang)
     out = rgb.copy()
     x = cols[t]
     out[top:bottom, x - 1:x + 1] = RED
@@ -120,14 +139,14 @@ def _plot_marker(t: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- handlers
 
 @common.friendly
-def forward(index: int = 0, t: int = T_DEFAULT):
+def forward(index: int = 0, t: int = T_DEFAULT, request: gr.Request = None):
     """q(x_t | x_0) for held-out digit `index` (its noise seeded by the index) at noise level t:
-    (x_t, ᾱ_t, the schedule plot marking t)."""
+    (x_t, ᾱ_t, the schedule plot marking t, in the page's language)."""
     index, x0, _ = _real_digit(index)
     schedule = _schedule()
     t = check_range("t", t, 0, schedule.T - 1, integer=True)
     x_t, _ = q_sample(schedule, x0, t, seed=index)
-    return common.picture(to_uint8(x_t)), round(schedule.alpha_bar_at(t), 4), _plot_marker(t)
+    return common.picture(to_uint8(x_t)), round(schedule.alpha_bar_at(t), 4), _plot_marker(t, i18n.lang(request))
 
 
 @common.friendly
@@ -249,6 +268,12 @@ def show_view(view: str):
 
 # ----------------------------------------------------------------------------- layout
 
+def _pad_picture(name: str) -> dict:
+    """A real test digit as a drawing pad's value (a preset's starting picture)."""
+    path = str(Path(__file__).resolve().parent / "examples" / "vae" / name)
+    return {"background": path, "layers": [], "composite": path}
+
+
 def build() -> common.Tab:
     with gr.Tab(tr("tab.diffusion", "Diffusion", "扩散模型"), id="diffusion") as page:
         gr.Markdown(tr("diffusion.intro", INTRO,
@@ -289,6 +314,11 @@ def build() -> common.Tab:
                                                     elem_id="diffusion-forward-xt")
                     plot = common.image_output(tr("diffusion.schedule", "the noise schedule", "噪声调度"), scale=3, height=320, buttons=[],
                                                elem_id="diffusion-forward-plot")
+                common.presets("diffusion.forward_preset", [
+                    ([18, 100], "a 7 at t = 100: still clear (ᾱ ≈ 0.9)", "t = 100 的 7：还很清楚（ᾱ ≈ 0.9）"),
+                    ([4, 300], "a 3 at t = 300: half hidden (ᾱ ≈ 0.4)", "t = 300 的 3：藏了一半（ᾱ ≈ 0.4）"),
+                    ([0, 600], "a 2 at t = 600: can you still see it?", "t = 600 的 2：还看得出来吗？")],
+                    [index, t], tr("diffusion.forward_presets", "Try these noise levels", "试试这些噪声级别"))
 
             # -------------------------------------------------------------- reverse
             with gr.Tab(tr("diffusion.tab_reverse", "② Reverse: noise → digit", "② 反向：噪声 → 数字"), id="reverse") as tab_reverse:
@@ -362,6 +392,12 @@ def build() -> common.Tab:
                                                   elem_id="diffusion-compare-guidance", **gallery_kwargs)
                         sampler_row = gr.Gallery(label=tr("diffusion.sampler_row", "Samplers: same seed, guidance C", "采样器：同一种子，引导 C"),
                                                  elem_id="diffusion-compare-samplers", **gallery_kwargs)
+                compare_presets = common.presets("diffusion.compare_preset", [
+                    (["3", 0, 50, 0, 1.5, 5], "a 3: guidance 0, 1.5 and 5", "一个 3：引导 0、1.5 和 5"),
+                    (["8", 1, 10, 0, 1, 2], "only 10 steps: DDPM falls behind", "只有 10 步：DDPM 跟不上"),
+                    (["5", 2, 50, 2, 6, 12], "over-guided: 2, 6 and 12", "引导过度：2、6 和 12")],
+                    [c_digit, c_seed, c_steps, w_a, w_b, w_c],
+                    tr("diffusion.compare_presets", "Comparisons to try", "可以试试这些比较"))
 
             # -------------------------------------------------------------- image to image
             with gr.Tab(tr("diffusion.tab_img2img", "④ Image to image", "④ 图生图"), id="img2img") as tab_img2img:
@@ -381,11 +417,19 @@ def build() -> common.Tab:
                                                       elem_id="diffusion-img2img-start")
                     result_image = common.image_output(tr("diffusion.result", "denoised: the result", "去噪后：结果"), height=260,
                                                        elem_id="diffusion-img2img-result")
+                img2img_presets = common.presets("diffusion.img2img_preset", [
+                    ([_pad_picture("three.png"), 600, "8", 0, 50], "a 3 turned into an 8 (t = 600)", "把 3 变成 8（t = 600）"),
+                    ([_pad_picture("three.png"), 300, "8", 0, 50], "t = 300: too little noise to change it", "t = 300：噪声太少，改不动"),
+                    ([_pad_picture("seven.png"), 900, "1", 0, 50], "t = 900: the 7 is forgotten", "t = 900：7 被忘掉了")],
+                    [drawing, t_start, i_digit, i_seed, i_steps],
+                    tr("diffusion.img2img_presets", "Start from a real digit", "从一个真实的数字开始"))
                 api_image = common.picture_file("image")   # /diffusion_img2img's input
                 api_trigger = gr.Button(visible=False)
 
         fields = {"dindex": index, "t": t, "ddigit": digit, "dseed": seed, "sampler": sampler,
-                  "steps": steps, "eta": eta, "guidance": guidance}
+                  "steps": steps, "eta": eta, "guidance": guidance,
+                  "cdigit": c_digit, "cseed": c_seed, "csteps": c_steps, "wa": w_a, "wb": w_b, "wc": w_c,
+                  "tstart": t_start, "idigit": i_digit, "iseed": i_seed, "isteps": i_steps}
         common.link_button("diffusion", {"dview": view_shown, **fields})
         explain.panel("diffusion")
         tuning = finetune.panel("diffusion", switch)
@@ -431,10 +475,14 @@ def build() -> common.Tab:
 
     compare_button.click(compare, [c_seed, c_digit, c_steps, w_a, w_b, w_c], [guidance_row, sampler_row],
                          api_name="diffusion_compare", preprocess=False, **SAMPLE_LANE)
+    compare_presets.load_input_event.then(compare, [c_seed, c_digit, c_steps, w_a, w_b, w_c], [guidance_row, sampler_row],
+                                          api_visibility="private", **SAMPLE_LANE)
 
     img2img_inputs = [t_start, i_digit, i_seed, i_steps]
     img2img_button.click(img2img, [drawing, *img2img_inputs], [start_image, result_image],
                          api_visibility="private", **SAMPLE_LANE)
+    img2img_presets.load_input_event.then(img2img, [drawing, *img2img_inputs], [start_image, result_image],
+                                          api_visibility="private", **SAMPLE_LANE)
     api_trigger.click(img2img, [api_image, *img2img_inputs], [start_image, result_image],
                       api_name="diffusion_img2img", preprocess=False, **SAMPLE_LANE)
 

@@ -9,6 +9,8 @@ Two views:
 Public API (see the README): /flow_sample (streams every step), /flow_few_steps.
 """
 
+import functools
+
 import gradio as gr
 import numpy as np
 
@@ -95,20 +97,29 @@ def sample_final(label="3", seed: int = 0, sampler: str = "euler", steps: int = 
     return *pictures, status
 
 
+@functools.lru_cache(maxsize=64)
+def few_pictures(seed: int, y: int | None, guidance: float) -> tuple[list, list]:
+    """The Few steps pictures (flow, then diffusion, at each of FEW_STEPS), computed once per
+    setting: a class opening the tab at the defaults shares one computation."""
+    flow, diffusion = common.model("flow"), common.model("diffusion")
+    return ([common.picture(flow.generate([y], seed=seed, steps=n, guidance=guidance)) for n in FEW_STEPS],
+            [common.picture(diffusion.generate([y], seed=seed, steps=n, guidance=guidance, sampler="ddim"))
+             for n in FEW_STEPS])
+
+
 @common.friendly
 def few_steps(seed: int = 0, label="3", guidance: float = GUIDANCE, request: gr.Request = None):
     """One seed at 1, 2, 4, 8 and 20 steps: flow matching (Euler) and diffusion (DDIM), each a list
     of (picture, caption). Same guidance for both."""
     seed, y = check_seed(seed), parse_label(label)
     guidance = check_range("guidance", guidance, 0.0, 20.0)
-    flow, diffusion = common.model("flow"), common.model("diffusion")
+    flow, diffusion = few_pictures(seed, y, guidance)
 
-    def row(model, name_en, name_zh, **kwargs):
-        return [(common.picture(model.generate([y], seed=seed, steps=n, guidance=guidance, **kwargs)),
-                 say(request, f"{name_en}, {n} step{'s' * (n > 1)}", f"{name_zh}，{n} 步")) for n in FEW_STEPS]
+    def row(pictures, name_en, name_zh):
+        return [(p, say(request, f"{name_en}, {n} step{'s' * (n > 1)}", f"{name_zh}，{n} 步"))
+                for p, n in zip(pictures, FEW_STEPS)]
 
-    return row(flow, "flow (Euler)", "流匹配（欧拉法）"), row(diffusion, "diffusion (DDIM)", "扩散模型（DDIM）",
-                                                            sampler="ddim")
+    return row(flow, "flow (Euler)", "流匹配（欧拉法）"), row(diffusion, "diffusion (DDIM)", "扩散模型（DDIM）")
 
 
 # ----------------------------------------------------------------------------- layout
@@ -149,7 +160,7 @@ def build() -> common.Tab:
                             x1_live = stepwise.live_picture(LABELS[1], "flow-x1")
                             v_live = stepwise.live_picture(LABELS[2], "flow-v")
                         status = gr.Textbox(t("flow.press_generate", "press ▶ Generate", "按 ▶ 生成 开始"),
-                                            show_label=False, interactive=False, elem_id="flow-status")
+                                            label=t("flow.progress", "Progress", "进度"), show_label=False, interactive=False, elem_id="flow-status")
                         scrubber = gr.Slider(0, STEPS, value=0, step=1, interactive=False, elem_id="flow-scrub",
                                              label=t("flow.scrub", "Step — after a run, drag to replay every stored step",
                                                      "步 —— 运行结束后，拖动回放每一步"))

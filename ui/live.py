@@ -40,6 +40,20 @@ TYPES = {".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "applicat
          ".onnx": "application/octet-stream", ".json": "application/json", ".png": "image/png"}
 # Pictures the UI makes when the app runs (the VAE's unmarked map, the schedule plot), by file name.
 GENERATED: dict[str, Callable[[], bytes]] = {}
+LANGUAGES = ("en", "zh-CN")        # a generated picture with words in it comes in each (see `generated`)
+
+
+def localized(name: str, lang: str) -> str:
+    """The file name of a generated picture's `lang` version: vae_map.png, vae_map.zh-CN.png
+    (live.js's `localized` makes the same)."""
+    stem, dot, suffix = name.rpartition(".")
+    return name if lang == "en" else f"{stem}.{lang}{dot}{suffix}"
+
+
+def generated(name: str, make: Callable[[str], bytes]) -> None:
+    """Serve `make(lang)` as file `name` in every language: the page fetches its own language's."""
+    for lang in LANGUAGES:
+        GENERATED[localized(name, lang)] = functools.partial(make, lang)
 
 
 # ----------------------------------------------------------------------------- serving the files

@@ -70,6 +70,12 @@ FLOW_CFG = (r"$$\hat v = v_\theta(x_t, t, \varnothing) + w\,\big(v_\theta(x_t, t
 TOY_VAE = (r"$$\text{loss} = \frac{\|x - \hat x(z)\|^2}{2\sigma^2} + \mathrm{KL}\big(q(z\mid x)\,\|\,\mathcal{N}(0, I)\big),"
            r"\qquad z = \mu + \sigma_z \odot \varepsilon$$")
 
+TOY_FLOW = (r"$$\mathcal{L} = \mathbb{E}_{x_1,t,x_0}\,\big\|(x_1 - x_0) - v_\theta(x_t, t)\big\|^2,\qquad "
+            r"x_{t+h} = x_t + h\,v_\theta(x_t, t)$$"
+            "\n\n"
+            r"$$\text{straightness} = \frac{\sum_{\text{paths}}\sum_k \|x_{t_{k+1}} - x_{t_k}\|}"
+            r"{\sum_{\text{paths}} \|x_1 - x_0\|}\;\ge\; 1$$")
+
 
 def _step(key: str, before: tuple[str, str], formula: str, after: tuple[str, str], *code: str):
     """One step of a panel: text (English, Chinese), the shared formula, more text, and the
@@ -299,7 +305,7 @@ FLOW = (t("theory.flow.plain",
                (r"**4 · The whole run.** Start from noise at t = 0 and step to t = 1. Each step is yielded, so "
                 r"the app streams it; in the app, every visitor's run shares one U-Net call per step with the "
                 r"others, as diffusion's do (`genai/engine.py`).",
-                r"**4 · 完整的一次采样。** 从 t = 0 的噪声出发，走到 t = 1。每一步都会被 yield 出来，"
+                r"**4 · 完整的一次采样。** 从 t = 0 的噪声出发，走到 t = 1。每一步都会被 `yield` 出来，"
                 r"所以应用能实时显示；在应用里，所有访客的采样每一步共用一次 U-Net 调用，和扩散模型一样"
                 r"（`genai/engine.py`）。"),
                FLOW_CFG, ("", ""), "genai.flow.FlowRun.advance"),
@@ -308,13 +314,13 @@ FLOW = (t("theory.flow.plain",
 # ----------------------------------------------------------------------------- 2-D playground
 
 PLAYGROUND = (t("theory.playground.plain",
-                "**In plain words.** The same three ideas, on points in a plane instead of pictures, with small "
+                "**In plain words.** The same four ideas, on points in a plane instead of pictures, with small "
                 "networks that train in seconds. The GAN's discriminator becomes a heat map, the VAE's encoder "
-                "and decoder become maps between two planes, and the diffusion model's denoiser becomes a field "
-                "of arrows. The losses are the digit models' own.",
-                "**通俗地说。** 还是这三种思路，只是对象从图片换成平面上的点，网络很小，几秒钟就能训练好。"
+                "and decoder become maps between two planes, and the diffusion model's denoiser and the flow's "
+                "velocity become fields of arrows. The losses are the digit models' own.",
+                "**通俗地说。** 还是这四种思路，只是对象从图片换成平面上的点，网络很小，几秒钟就能训练好。"
                 "GAN 的判别器变成一张热力图，VAE 的编码器和解码器变成两个平面之间的映射，"
-                "扩散模型的去噪器变成一片箭头场。损失函数和数字模型的完全相同。"),
+                "扩散模型的去噪器和流的速度变成箭头场。损失函数和数字模型的完全相同。"),
               [_step("playground.gan",
                      (r"**GAN.** The same $\mathcal{L}_D$ (with label smoothing) and non-saturating "
                       r"$\mathcal{L}_G$ as the digit GAN, without labels, classifier or mode-seeking term; "
@@ -333,6 +339,26 @@ PLAYGROUND = (t("theory.playground.plain",
                       r"**扩散模型。** 相同的噪声调度和相同的简单损失 "
                       r"$\|\varepsilon - \varepsilon_\theta(x_t, t)\|^2$，只是没有标签。"),
                      "", ("", ""), "genai.toy2d.ToyDiffusion.train_step"),
+               _step("playground.flow",
+                     (r"**Flow matching.** The same straight path $x_t = (1 - t)\,x_0 + t\,x_1$ and the same "
+                      r"loss as the digit flow, without labels; sampling follows the velocity with Euler steps "
+                      r"from noise ($t = 0$) to points ($t = 1$). How straight its paths are is measured:",
+                      r"**流匹配。** 与数字流模型相同的直线路径 $x_t = (1 - t)\,x_0 + t\,x_1$ 和相同的损失，"
+                      r"只是没有标签；采样时沿着速度用欧拉法从噪声（$t = 0$）走到点（$t = 1$）。"
+                      r"轨迹有多直，可以量出来："),
+                     TOY_FLOW,
+                     (r"1 is a straight line. Diffusion's DDPM paths add fresh noise at every step and wander "
+                      r"(about 11–14 on the presets); a flow's follow one smooth velocity field (about 1.7; 2.3–2.6 "
+                      r"on the checkerboard). They are not quite straight: the velocity averages the lines "
+                      r"through each point, so a path first heads for the middle of the data, then turns to its "
+                      r"own point. (Diffusion's deterministic DDIM paths measure 1.3–1.6 here; \"reflow\", "
+                      r"training a second flow on the first one's pairs, straightens a flow further: Liu et al. 2023.)",
+                      r"1 表示一条直线。扩散模型的 DDPM 轨迹每一步都加入新的噪声，曲折游走（在各个预设形状上约为 "
+                      r"11–14）；流的轨迹沿着一个光滑的速度场前进（约 1.7，棋盘格上 2.3–2.6）。它们并不完全是直的："
+                      r"速度是经过每个点的所有直线的平均，所以轨迹先朝数据的中部走，再转向各自的终点。"
+                      r"（扩散模型确定性的 DDIM 轨迹在这里约为 1.3–1.6；“再流”，即用第一个流生成的配对"
+                      r"训练第二个流，能让轨迹更直。）"),
+                     "genai.toy2d.ToyFlow.train_step", "genai.toy2d.straightness"),
                ])
 
 # ----------------------------------------------------------------------------- compare & learn

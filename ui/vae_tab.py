@@ -24,9 +24,9 @@ from genai.data import load_digits
 from genai.images import from_uint8, grid, to_uint8
 from genai.vae import decode_latents, interpolate, latent_grid
 
-from . import common, explain, finetune
+from . import common, explain, finetune, fonts, i18n
 from .i18n import both, leftover, t
-from .live import GENERATED, fallback, live_view
+from .live import fallback, generated, live_view
 
 INTRO = ("**Variational autoencoder.** The **encoder** squeezes a digit into a few numbers **z**; "
          "the **decoder** paints a digit from **z**. Training adds a **KL** penalty that keeps every "
@@ -143,19 +143,31 @@ def _scatter_panel() -> Image.Image:
     return panel
 
 
+# The two panels' titles, drawn in the picture, in each language of the page.
+MAP_TITLES = {"en": ("decoder: the digit it paints at each z", "encoder: where 1,000 real digits land"),
+              "zh-CN": ("解码器：它在每个 z 处画出的数字", "编码器：1,000 个真实数字落在哪里")}
+
+
 @functools.cache
-def base_map() -> Image.Image:
-    """The unmarked map, (2 * PANEL + GAP) x (HEADER + PANEL) pixels, built once per process.
-    It is a palette image: a third of the bytes of RGB, so each marked copy encodes fast."""
+def _panels() -> Image.Image:
+    """The two panels under an empty title band, built once per process (the models' part)."""
     tiles = grid(latent_grid(common.model("vae2d"), GRID, SPAN), cols=GRID)   # (PANEL, PANEL)
     canvas = Image.new("RGB", (2 * PANEL + GAP, HEADER + PANEL), (255, 255, 255))
     canvas.paste(Image.fromarray(tiles).convert("RGB"), (0, HEADER))
     canvas.paste(_scatter_panel(), (PANEL + GAP, HEADER))
-    draw, font = ImageDraw.Draw(canvas), ImageFont.load_default(size=17)
-    draw.text((PANEL // 2, HEADER // 2), "decoder: the digit it paints at each z",
-              fill=(20, 20, 20), font=font, anchor="mm")
-    draw.text((PANEL + GAP + PANEL // 2, HEADER // 2), "encoder: where 1,000 real digits land",
-              fill=(20, 20, 20), font=font, anchor="mm")
+    return canvas
+
+
+@functools.cache
+def base_map(lang: str = "en") -> Image.Image:
+    """The unmarked map with its titles in `lang`, (2 * PANEL + GAP) x (HEADER + PANEL) pixels,
+    built once per process and language. It is a palette image: a third of the bytes of RGB, so
+    each marked copy encodes fast."""
+    canvas = _panels().copy()
+    draw = ImageDraw.Draw(canvas)
+    for left, title in zip((0, PANEL + GAP), MAP_TITLES[lang]):
+        draw.text((left + PANEL // 2, HEADER // 2), title, fill=(20, 20, 20), font=fonts.pil_font(17, title),
+                  anchor="mm")
     base = canvas.quantize(colors=254, dither=Image.Dither.NONE)
     base.putpalette(base.getpalette()[:254 * 3] + [*OUTLINE, *MARK])              # the marker's colours
     return base
@@ -167,19 +179,19 @@ ARM = 11                                      # half the marker's length, in pix
 GEOMETRY = dict(span=SPAN, edge=EDGE, px_per_unit=PX_PER_UNIT, header=HEADER, panel=PANEL, gap=GAP, arm=ARM)
 
 
-def _base_map_png() -> bytes:
+def _base_map_png(lang: str) -> bytes:
     """The unmarked map as PNG bytes, for the page to draw its own marker on."""
     out = io.BytesIO()
-    base_map().save(out, format="PNG")
+    base_map(lang).save(out, format="PNG")
     return out.getvalue()
 
 
-GENERATED["vae_map.png"] = _base_map_png
+generated("vae_map.png", _base_map_png)
 
 
-def marked_map(x: float, y: float) -> Image.Image:
-    """The map with a red cross at (x, y) on both panels: a copy of the cached base, cheap."""
-    base = base_map()
+def marked_map(x: float, y: float, lang: str = "en") -> Image.Image:
+    """The map (titles in `lang`) with a red cross at (x, y) on both panels: a copy of the cached base, cheap."""
+    base = base_map(lang)
     out = np.array(base)                                   # palette indices, (H, W) uint8
     c, r = to_pixel(float(np.clip(x, -SPAN, SPAN)), float(np.clip(y, -SPAN, SPAN)))
     r += HEADER
@@ -193,10 +205,10 @@ def marked_map(x: float, y: float) -> Image.Image:
 
 
 @common.friendly
-def show_point(x, y):
+def show_point(x, y, request: gr.Request = None):
     """(x, y) -> the 2-D VAE's digit at that point, and the map marked there."""
     x, y = common.number("x", x, -SPAN, SPAN), common.number("y", y, -SPAN, SPAN)
-    return common.picture(decode_latents(common.model("vae2d"), [x, y])), marked_map(x, y)
+    return common.picture(decode_latents(common.model("vae2d"), [x, y])), marked_map(x, y, i18n.lang(request))
 
 
 def pick_point(evt: gr.SelectData):
@@ -282,8 +294,8 @@ DIGIT_HINT = t("vae.digit_hint", "Draw a digit (or upload one) to see how the VA
                "画一个数字（或上传一张），看看 VAE 如何编码它。")
 
 
-def _digit_outputs(digit, vae=None):
-    """What the "your digit" widgets show for a digit, or for none yet."""
+def _digit_outputs(digit, vae=None, lang: str = "en"):
+    """What the "your digit" widgets show for a digit, or for none yet (the map's titles in `lang`)."""
     if digit is None:
         return None, None, None, None, DIGIT_HINT
     code = encode_digit(digit, vae)
@@ -294,21 +306,22 @@ def _digit_outputs(digit, vae=None):
                 f"**重建** {recon:.1f} 奈特 + **KL** {kl:.1f} 奈特 = {recon + kl:.1f} 奈特，所以 "
                 f"ELBO = −(重建 + KL) = {-(recon + kl):.1f}。*重建*：解码器对你的像素有多意外；"
                 f"*KL*：你的编码离 N(0, I) 有多远。在二维地图上：({z1:.2f}, {z2:.2f})。")
-    return digit, common.picture(digit), code["reconstruction"], marked_map(z1, z2), text
+    return digit, common.picture(digit), code["reconstruction"], marked_map(z1, z2, lang), text
 
 
 @common.friendly
-def on_drawing(value, session=None, choice=None):
+def on_drawing(value, session=None, choice=None, request: gr.Request = None):
     """Sketchpad A changed: encode the drawing (a blank canvas just clears the outputs)."""
-    return _digit_outputs(digit_from_drawing(value), finetune.session_model(session, "vae", choice))
+    return _digit_outputs(digit_from_drawing(value), finetune.session_model(session, "vae", choice),
+                          i18n.lang(request))
 
 
 @common.friendly
-def on_upload(path, session=None, choice=None):
+def on_upload(path, session=None, choice=None, request: gr.Request = None):
     """Upload A changed: encode the picture."""
     if path is None:
         return (gr.update(),) * 5
-    return _digit_outputs(digit_from_file(path), finetune.session_model(session, "vae", choice))
+    return _digit_outputs(digit_from_file(path), finetune.session_model(session, "vae", choice), i18n.lang(request))
 
 
 @common.friendly

@@ -167,6 +167,10 @@ function markDrawn(view) {
 }
 
 const chinese = () => /(^|;\s*)genai-locale=zh/.test(document.cookie);
+// The page's language, and a generated picture's file in it (as ui/live.py's `localized`): pictures
+// with words in them come in each language, and a view redraws when the language changes.
+const language = () => (chinese() ? "zh-CN" : "en");
+const localized = (name, lang) => (lang === "en" ? name : name.replace(/(\.[^.]+)$/, `.${lang}$1`));
 
 // A view whose tab has a "shipped / your fine-tuned model" switch (ui/finetune.py) draws here only
 // while it says "shipped": the page holds the shipped model alone, so the visitor's own model is
@@ -244,7 +248,7 @@ const VIEWS = {
     models: ["vae2d"],
     read(c) {
       const x = slider(c.x), y = slider(c.y);
-      return Number.isFinite(x) && Number.isFinite(y) ? { x, y } : null;
+      return Number.isFinite(x) && Number.isFinite(y) ? { x, y, lang: language() } : null;
     },
     async draw(c, s) {
       const x = picture(await run("vae2d", { z: [Float32Array.from([s.x, s.y]), [1, 2]] }));
@@ -255,13 +259,14 @@ const VIEWS = {
       return true;
     },
     async mark(c, s) {                 // vae_tab.marked_map: a black-edged red cross on both panels
-      this.map ??= new Promise((resolve, reject) => {
+      const lang = s.lang || "en";
+      (this.maps ??= {})[lang] ??= new Promise((resolve, reject) => {
         const img = new Image();
         img.onload = () => resolve(img);
         img.onerror = () => reject(new Error("the map picture did not load"));
-        img.src = base + c.map_picture;
+        img.src = base + localized(c.map_picture, lang);
       });
-      const map = await this.map, g = c.geometry;
+      const map = await this.maps[lang], g = c.geometry;
       const canvas = canvasOver(c.map, map.width, map.height, true);
       if (!canvas) return;
       if (!canvas.dataset.wired) this.wire(c, canvas);
@@ -319,7 +324,7 @@ const VIEWS = {
     models: [],
     read(c) {
       const index = slider(c.index), t = slider(c.t);
-      return Number.isInteger(index) && Number.isInteger(t) ? { index, t } : null;
+      return Number.isInteger(index) && Number.isInteger(t) ? { index, t, lang: language() } : null;
     },
     async prepare(c, meta) {
       this.digits ??= new Promise((resolve, reject) => {
@@ -335,7 +340,10 @@ const VIEWS = {
         img.onerror = () => reject(new Error("the held-out digits did not load"));
         img.src = base + "models/heldout.png";
       });
-      this.plot ??= fetch(base + c.plot).then((r) => {
+      await Promise.all([this.digits, this.plot(c, language())]);
+    },
+    plot(c, lang) {                     // the schedule plot in the page's language, loaded once each
+      (this.plots ??= {})[lang] ??= fetch(base + localized(c.plot, lang)).then((r) => {
         if (!r.ok) throw new Error(`schedule plot: HTTP ${r.status}`);
         return r.json();
       }).then((plot) => new Promise((resolve, reject) => {
@@ -344,7 +352,7 @@ const VIEWS = {
         img.onerror = () => reject(new Error("the schedule plot did not load"));
         img.src = plot.picture;
       }));
-      await Promise.all([this.digits, this.plot]);
+      return this.plots[lang];
     },
     async draw(c, s, meta) {
       const rgba = await this.digits, n = meta.diffusion.heldout, T = meta.diffusion.T;
@@ -363,7 +371,7 @@ const VIEWS = {
       drawGray(canvas, picture(x), 28, 28);
       const box = $(`#${c.alpha_bar} input`);
       if (box) box.value = String(Math.round(meta.diffusion.alpha_bar[s.t] * 1e4) / 1e4);
-      const plot = await this.plot, graph = canvasOver(c.plot_image, plot.img.width, plot.img.height);
+      const plot = await this.plot(c, s.lang || "en"), graph = canvasOver(c.plot_image, plot.img.width, plot.img.height);
       if (graph) {                      // diffusion_tab._plot_marker: a red line at t, a dot on each curve
         const ctx = graph.getContext("2d"), col = plot.cols[s.t];
         ctx.drawImage(plot.img, 0, 0);
@@ -429,8 +437,10 @@ export async function start(config, element, root) {
     const key = JSON.stringify(settings);
     if (key === shown) return;
     busy = true;
+    let drew = false;
     try {
       if (await view.draw(config, settings, meta, previous)) {
+        drew = true;
         shown = key;
         previous = settings;
         state.ready[name] = true;
@@ -444,7 +454,9 @@ export async function start(config, element, root) {
     } finally {
       busy = false;
     }
-    if (state.ready[name]) update();      // settings that changed while drawing
+    // Settings that changed while drawing. Only after a drawing: a view with nothing to draw on (its
+    // tab hidden, say after a language switch) would otherwise retry in a loop that never yields.
+    if (drew && state.ready[name]) update();
   };
   // A key or a drag draws at once; the frame loop catches what changes without an input event
   // (presets, links, Reset, the dice) and an image Gradio replaced under the canvas.
