@@ -21,6 +21,9 @@ The engine works in one thread of its own, at a lower OS priority where the syst
 (Linux: a thread has its own nice value): the server's light events (sliders) go first and
 the engine takes the CPU they leave. If a tick fails, only the runs it touched get the error;
 if the thread dies, the runs get a clear error and the next submit starts a new thread.
+
+A model nobody else runs (a visitor's fine-tuned copy) cannot share a batch: `run_alone` gives
+its run the same Run and the same ticks, in a thread that ends with the run.
 """
 
 import logging
@@ -209,6 +212,18 @@ class Engine:
         """The one U-Net call of a tick."""
         return self.model.predict(x, t, y)
 
+    def step_until_over(self, run: Run) -> None:
+        """Tick until `run` is over (finished, cancelled or failed): run_alone's thread."""
+        _lower_priority(self.nice)
+        try:
+            while not run.over:
+                self.step()
+        except BaseException as e:               # the run is told, never left waiting forever
+            with self.changed:
+                run.error = EngineError(f"the sampling stopped ({type(e).__name__}); press Generate again")
+                self.changed.notify_all()
+            log.exception("a run of its own stopped")
+
     def drain(self, run: Run, timeout: float = 600.0) -> list:
         """Wait for `run` to end; its frames (for tests and scripts)."""
         deadline = time.monotonic() + timeout
@@ -217,6 +232,17 @@ class Engine:
         if run.error is not None:
             raise run.error
         return run.frames
+
+
+def run_alone(model, labels, record: Callable = lambda step: step, nice: int = NICE, **settings) -> Run:
+    """One run on a model of its own (a visitor's fine-tuned one: its U-Net calls cannot join
+    the shared batch), stepped in a thread that ends with the run: the same Run (frames, cancel,
+    wait) as a batched one, and once it is over nothing of it, the model included, is kept here."""
+    engine = Engine(model, max_runs=1, nice=nice, threaded=False)
+    run = engine.submit(labels, record, **settings)          # bad settings raise here, before any thread
+    threading.Thread(target=engine.step_until_over, args=(run,), name=f"{model.family}-run-alone",
+                     daemon=True).start()
+    return run
 
 
 def _in_pairs(x: torch.Tensor, t: torch.Tensor, y: torch.Tensor):

@@ -30,7 +30,7 @@ from genai.images import from_uint8, to_uint8
 from . import common, explain, finetune, fonts, i18n, stepwise
 from .i18n import leftover, say, t as tr  # `t` is the noise level here
 from .live import fallback, generated, live_view
-from .stepwise import cancel_run, digit_box as _digit_box, finish, forget_run, parse_label, seed_box as _seed_box
+from .stepwise import cancel_run, digit_box as _digit_box, finish, parse_label, seed_box as _seed_box
 
 INTRO = ("**Forward:** add noise step by step until only noise is left. **Reverse:** a U-Net predicts "
          "the noise; removing it step by step turns noise into a digit.")
@@ -167,20 +167,26 @@ def _keep(step) -> tuple[np.ndarray, np.ndarray]:
     return to_uint8(step.x_t)[0], to_uint8(step.x0_pred)[0]
 
 
-VIEW = stepwise.Stepwise("diffusion", record=_keep)
+LABELS = (tr("diffusion.xt_now", "x_t: the image now", "x_t：当前的图像"),
+          tr("diffusion.x0_pred", "predicted x₀: the U-Net's guess of the end", "预测的 x₀：U-Net 对最终结果的猜测"))
+LABELS_YOURS = (tr("diffusion.xt_yours", "★ your model · x_t: the image now", "★ 你的模型 · x_t：当前的图像"),
+                tr("diffusion.x0_yours", "★ your model · predicted x₀", "★ 你的模型 · 预测的 x₀"))
+VIEW = stepwise.Stepwise("diffusion", record=_keep, labels=LABELS, labels_yours=LABELS_YOURS)
 engine = VIEW.engine
 
 
-def _submit(seed, label, steps, sampler, eta, guidance) -> dict:
-    return VIEW.submit(seed, label, steps=steps, sampler=sampler, eta=eta, guidance=guidance)
+def _submit(seed, label, steps, sampler, eta, guidance, model=None) -> dict:
+    return VIEW.submit(seed, label, model, steps=steps, sampler=sampler, eta=eta, guidance=guidance)
 
 
 @common.friendly
 async def sample_live(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta: float = 0.0,
-                      guidance: float = GUIDANCE, request: gr.Request = None):
-    """The page's runs: (x_t, predicted x_0) as inline 28x28 pictures, status; the run state once."""
-    run = _submit(seed, label, steps, sampler, eta, guidance)
-    yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), run
+                      guidance: float = GUIDANCE, session=None, choice=None, request: gr.Request = None):
+    """The page's runs: (x_t, predicted x_0) as inline 28x28 pictures, status; the run state once.
+    With the switch on "your model" the visitor's fine-tuned model runs, alone (not in the batch)."""
+    tuned = session.model if finetune.uses_tuned(session, choice) else None
+    run = _submit(seed, label, steps, sampler, eta, guidance, tuned)
+    yield *VIEW.marks(tuned is not None), gr.skip(), gr.skip(), run
     async for status, pictures in VIEW.live(run, request):
         yield *(pictures or (gr.skip(), gr.skip())), status, gr.skip(), gr.skip()
 
@@ -336,10 +342,10 @@ def build() -> common.Tab:
                             generate = gr.Button(tr("diffusion.generate", "▶ Generate", "▶ 生成"), variant="primary", elem_id="diffusion-generate")
                             stop = gr.Button(tr("diffusion.stop", "■ Stop", "■ 停止"), variant="stop", elem_id="diffusion-stop")
                             gif = gr.DownloadButton(tr("diffusion.gif", "⬇ GIF of the run", "⬇ 本次过程的 GIF"), interactive=False, elem_id="diffusion-gif")
+                        switch = finetune.model_switch("diffusion-model")
                         with gr.Row():
-                            x_t_live = stepwise.live_picture(tr("diffusion.xt_now", "x_t: the image now", "x_t：当前的图像"), "diffusion-xt")
-                            x0_live = stepwise.live_picture(tr("diffusion.x0_pred", "predicted x₀: the U-Net's guess of the end",
-                                                       "预测的 x₀：U-Net 对最终结果的猜测"), "diffusion-x0")
+                            x_t_live = stepwise.live_picture(LABELS[0], "diffusion-xt")
+                            x0_live = stepwise.live_picture(LABELS[1], "diffusion-x0")
                         status = gr.Textbox(tr("diffusion.press_generate", "press ▶ Generate", "按 ▶ 生成 开始"),
                                             label=tr("diffusion.progress", "Progress", "进度"), show_label=False, interactive=False,
                                             elem_id="diffusion-status")
@@ -426,7 +432,7 @@ def build() -> common.Tab:
                   "tstart": t_start, "idigit": i_digit, "iseed": i_seed, "isteps": i_steps}
         common.link_button("diffusion", {"dview": view_shown, **fields})
         explain.panel("diffusion")
-        finetune.panel("diffusion")
+        tuning = finetune.panel("diffusion", switch)
 
     # ------------------------------------------------------------------ events
     for tab, name in ((tab_forward, "forward"), (tab_reverse, "reverse"), (tab_compare, "compare"),
@@ -453,7 +459,7 @@ def build() -> common.Tab:
                               show_progress="hidden")
     # The page's runs wait for frames without a thread (async), so any number may run: the
     # engine batches them and keeps its own line.
-    running = starting.then(sample_live, [seed, digit, steps, sampler, eta, guidance],
+    running = starting.then(sample_live, [seed, digit, steps, sampler, eta, guidance, *tuning.inputs],
                             [x_t_live, x0_live, status, scrubber, run], api_visibility="private",
                             show_progress="hidden", preprocess=False, concurrency_limit=None,
                             concurrency_id="diffusion_live")
@@ -462,8 +468,8 @@ def build() -> common.Tab:
     running.then(finish, run, [scrubber, gif, generate], api_visibility="private", show_progress="hidden")
     stop.click(stop_run, run, [scrubber, gif, generate, x_t_live, x0_live, status], cancels=[running],
                api_visibility="private", show_progress="hidden")
-    presets.load_input_event.then(forget_run, None, [scrubber, gif, run], api_visibility="private", queue=False,
-                                  show_progress="hidden")
+    presets.load_input_event.then(VIEW.forget, None, [scrubber, gif, run, x_t_live, x0_live], api_visibility="private",
+                                  queue=False, show_progress="hidden")
     scrubber.input(replay, [scrubber, run], [x_t_live, x0_live, status], api_visibility="private",
                    trigger_mode="always_last", show_progress="hidden")
 

@@ -1,15 +1,20 @@
 """The Fine-tune panel: teach a model your own handwriting, in the browser.
 
-A tab mounts it with one line, inside its `with gr.Tab(...)` block:
+A tab mounts it inside its `with gr.Tab(...)` block, with the switch between the shipped
+model and the visitor's own placed beside its main picture:
 
-    ft_state = finetune.panel("gan")          # or "vae", "vae2d", "diffusion"
+    switch = finetune.model_switch("gan-model")          # in the layout, near the picture
+    ...
+    tuning = finetune.panel("gan", switch)               # or "vae", "vae2d", "diffusion", "flow"
+    tuning.redraw(fn, inputs + tuning.inputs, outputs)   # when the visitor's model changes
 
 Visitors draw a few digits (or pick built-in ones), press Start and watch the loss
 fall and the samples change; Stop keeps what was learned, Reset goes back to the
 pretrained weights, Download gives a checkpoint folder as a zip. The tuned weights
 belong to the visitor's session alone (a gr.State of CPU tensors, freed when the
-session ends); the shared pretrained model is never trained. `session_model(state,
-family)` gives a tab the model its visitor should see. The training itself is
+session ends); the shared pretrained model is never trained. When a fine-tune ends the tab's
+switch turns to "your model" and `session_model(session, family, choice)` gives the tab's
+handlers the model its visitor chose; Reset turns it back. The training itself is
 genai.finetune; this file only turns widgets into its inputs and its progress into
 pictures.
 """
@@ -60,6 +65,7 @@ PARAM_CHOICES = [(t("ft.params.all", "All weights", "全部权重"), "all"),
 BUSY = ("A fine-tune is already running here: wait for it to finish, or press Stop.",
         "这里已经有一个微调在运行：等它结束，或者按“停止”。")
 NOTHING_TO_STOP = ("Nothing to stop: press Start first.", "没有可停止的：请先按“开始”。")
+SHIPPED, YOURS = "shipped", "yours"     # the tab's switch: which model its views draw with
 
 
 def _gpu(fn):
@@ -106,11 +112,60 @@ def _session(value) -> Session:
     return value if isinstance(value, Session) else Session()
 
 
-def session_model(session, family: str):
-    """The model this visitor sees: their fine-tuned one, or the shared pretrained one."""
-    if isinstance(session, Session) and session.model is not None:
-        return session.model
-    return common.model(family)
+def uses_tuned(session, choice) -> bool:
+    """Whether the visitor asked for their fine-tuned model (`choice`, the switch) and has one."""
+    return choice == YOURS and isinstance(session, Session) and session.model is not None
+
+
+def session_model(session, family: str, choice: str = YOURS):
+    """The model this visitor sees: their fine-tuned one when the switch says so and they have
+    one, else the shared pretrained one."""
+    return session.model if uses_tuned(session, choice) else common.model(family)
+
+
+# ----------------------------------------------------------------------------- the tab's switch
+
+# Short, so the switch takes one row above the tab's picture ("Model: shipped / ★ your fine-tuned").
+MODEL_CHOICES = [(t("ft.model.shipped", "shipped", "自带的"), SHIPPED),
+                 (t("ft.model.yours", "★ your fine-tuned", "★ 你微调的"), YOURS)]
+MODEL_LABEL = t("ft.model", "Model (fine-tune yours in the panel below)", "模型（在下方面板里微调出你自己的）")
+
+
+def model_switch(elem_id: str) -> gr.Radio:
+    """The tab's "shipped / your fine-tuned model" switch, laid out where it is called. Greyed
+    out until this visitor's fine-tune has made a model; the panel turns it on and off."""
+    return gr.Radio(MODEL_CHOICES, value=SHIPPED, interactive=False, label=MODEL_LABEL, elem_id=elem_id)
+
+
+def _switch(session) -> gr.Radio:
+    """After a fine-tune ends or Reset: the switch on ("yours") when the visitor has a model, off
+    and greyed out when not."""
+    tuned = isinstance(session, Session) and session.model is not None
+    return gr.Radio(value=YOURS if tuned else SHIPPED, interactive=tuned)
+
+
+@dataclass
+class Tuning:
+    """What a tab needs from its fine-tune panel: the visitor's Session, the switch, and the
+    events that set the switch when the visitor's model may have changed (a fine-tune ended, Reset)."""
+    family: str
+    state: gr.State
+    switch: gr.Radio | None = None
+    switched: list = field(default_factory=list)
+
+    @property
+    def inputs(self) -> list:
+        """The two inputs a handler adds to reach `session_model(session, family, choice)`."""
+        return [self.state, self.switch]
+
+    def redraw(self, fn, inputs, outputs) -> None:
+        """Run `fn` when the visitor flips the switch or their model changes (never for the API).
+        Chained after the events that set the switch: a change event of theirs could read the
+        switch's old value."""
+        options = dict(api_visibility="private", show_progress="hidden")
+        self.switch.input(fn, inputs, outputs, trigger_mode="always_last", **options)
+        for event in self.switched:
+            event.then(fn, inputs, outputs, **options)
 
 
 def _build(family: str, weights: dict) -> torch.nn.Module:
@@ -243,9 +298,10 @@ def _train(family: str, base: torch.nn.Module, x: torch.Tensor, cfg: ft.Finetune
         yield p
 
 
-def panel(family: str) -> gr.State:
-    """Build the Fine-tune accordion inside the current Blocks context; returns the
-    per-session gr.State that `session_model(state, family)` reads."""
+def panel(family: str, switch: gr.Radio | None = None) -> Tuning:
+    """Build the Fine-tune accordion inside the current Blocks context; returns the Tuning that
+    holds the per-session gr.State `session_model` reads and, given the tab's `switch`
+    (`model_switch`), turns it on when a fine-tune ends and off on Reset."""
     conditional = ft.family_of(family).conditional
     defaults = ft.default_config(family)
     prefix = f"{family}-ft"
@@ -477,20 +533,22 @@ def panel(family: str) -> gr.State:
     remove.click(common.friendly(remove_example), [state, selected], examples_out,
                  api_name=f"{family}_finetune_remove", preprocess=False, **quick)
     clear.click(clear_examples, [state], examples_out, api_name=f"{family}_finetune_clear", **quick)
-    start.click(common.friendly(queue_up), [state, *settings], [progress, state], api_visibility="private",
-                preprocess=False, **quick).success(
+    trained = start.click(common.friendly(queue_up), [state, *settings], [progress, state], api_visibility="private",
+                          preprocess=False, **quick).success(
         common.friendly(finetune), [state, *settings], [plot, after, progress, download, state],
         api_name=f"{family}_finetune", preprocess=False, concurrency_id="finetune",
         concurrency_limit=CONCURRENCY, show_progress="full", show_progress_on=[progress])
     stop.click(stop_finetune, [state], progress, api_name=f"{family}_finetune_stop", **quick)
-    reset.click(common.friendly(reset_model), [state, label], [plot, after, progress, download, state],
-                api_name=f"{family}_finetune_reset", preprocess=False, concurrency_limit=None)
+    reset_done = reset.click(common.friendly(reset_model), [state, label], [plot, after, progress, download, state],
+                             api_name=f"{family}_finetune_reset", preprocess=False, concurrency_limit=None)
+    switched = [] if switch is None else [     # the tab's views follow: on when a model exists, off after Reset
+        event.then(_switch, state, switch, api_visibility="private", **quick) for event in (trained, reset_done)]
     label.change(common.friendly(preview), [state, label], [before, after], api_name=f"{family}_finetune_preview",
                  preprocess=False, show_progress="hidden")
     # Drawn when the panel opens, not when the page loads: a closed panel costs nothing.
     accordion.expand(common.friendly(preview), [state, label], [before, after], api_visibility="private",
                      preprocess=False, show_progress="hidden")
-    return state
+    return Tuning(family, state, switch, switched)
 
 
 def _write_zip(session: Session, family: str, cfg: ft.FinetuneConfig, history: list[dict]) -> str:

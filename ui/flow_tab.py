@@ -20,7 +20,7 @@ from genai.images import to_uint8
 
 from . import common, explain, finetune, stepwise
 from .i18n import leftover, say, t
-from .stepwise import cancel_run, digit_box, finish, forget_run, parse_label, seed_box
+from .stepwise import cancel_run, digit_box, finish, parse_label, seed_box
 
 SAMPLER_CHOICES = [(t("flow.euler", "Euler — one look per step", "欧拉法 —— 每步看一次"), "euler"),
                    (t("flow.heun", "Heun — two looks per step", "Heun 法 —— 每步看两次"), "heun")]
@@ -34,21 +34,30 @@ def _keep(step) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return to_uint8(step.x_t)[0], to_uint8(step.x1_pred)[0], to_uint8(step.v_pred / V_SCALE)[0]
 
 
-VIEW = stepwise.Stepwise("flow", record=_keep, time_words=lambda t: f"{t:.2f}")
+LABELS = (t("flow.xt", "x_t: the picture now", "x_t：当前的图片"),
+          t("flow.x1", "predicted x₁: where the straight line ends", "预测的 x₁：直线的终点"),
+          t("flow.v", "velocity v: bright = getting brighter", "速度 v：亮 = 正在变亮"))
+LABELS_YOURS = (t("flow.xt_yours", "★ your model · x_t: the picture now", "★ 你的模型 · x_t：当前的图片"),
+                t("flow.x1_yours", "★ your model · predicted x₁", "★ 你的模型 · 预测的 x₁"),
+                t("flow.v_yours", "★ your model · velocity v", "★ 你的模型 · 速度 v"))
+VIEW = stepwise.Stepwise("flow", record=_keep, time_words=lambda t: f"{t:.2f}", labels=LABELS,
+                         labels_yours=LABELS_YOURS)
 
 
-def _submit(seed, label, steps, sampler, guidance) -> dict:
-    return VIEW.submit(seed, label, steps=steps, sampler=sampler, guidance=guidance)
+def _submit(seed, label, steps, sampler, guidance, model=None) -> dict:
+    return VIEW.submit(seed, label, model, steps=steps, sampler=sampler, guidance=guidance)
 
 
 # ----------------------------------------------------------------------------- handlers
 
 @common.friendly
 async def sample_live(seed: int = 0, label="3", steps: int = STEPS, sampler: str = "euler",
-                      guidance: float = GUIDANCE, request: gr.Request = None):
-    """The page's runs: (x_t, predicted x₁, velocity) as inline pictures, status; the run state once."""
-    run = _submit(seed, label, steps, sampler, guidance)
-    yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), run
+                      guidance: float = GUIDANCE, session=None, choice=None, request: gr.Request = None):
+    """The page's runs: (x_t, predicted x₁, velocity) as inline pictures, status; the run state once.
+    With the switch on "your model" the visitor's fine-tuned model runs, alone (not in the batch)."""
+    tuned = session.model if finetune.uses_tuned(session, choice) else None
+    run = _submit(seed, label, steps, sampler, guidance, tuned)
+    yield *VIEW.marks(tuned is not None), gr.skip(), gr.skip(), run
     async for status, pictures in VIEW.live(run, request):
         yield *(pictures or (gr.skip(),) * 3), status, gr.skip(), gr.skip()
 
@@ -145,13 +154,11 @@ def build() -> common.Tab:
                             stop = gr.Button(t("flow.stop", "■ Stop", "■ 停止"), variant="stop", elem_id="flow-stop")
                             gif = gr.DownloadButton(t("flow.gif", "⬇ GIF of the run", "⬇ 本次过程的 GIF"),
                                                     interactive=False, elem_id="flow-gif")
+                        switch = finetune.model_switch("flow-model")
                         with gr.Row():
-                            x_t_live = stepwise.live_picture(t("flow.xt", "x_t: the picture now", "x_t：当前的图片"),
-                                                             "flow-xt")
-                            x1_live = stepwise.live_picture(t("flow.x1", "predicted x₁: where the straight line ends",
-                                                              "预测的 x₁：直线的终点"), "flow-x1")
-                            v_live = stepwise.live_picture(t("flow.v", "velocity v: bright = getting brighter",
-                                                             "速度 v：亮 = 正在变亮"), "flow-v")
+                            x_t_live = stepwise.live_picture(LABELS[0], "flow-xt")
+                            x1_live = stepwise.live_picture(LABELS[1], "flow-x1")
+                            v_live = stepwise.live_picture(LABELS[2], "flow-v")
                         status = gr.Textbox(t("flow.press_generate", "press ▶ Generate", "按 ▶ 生成 开始"),
                                             label=t("flow.progress", "Progress", "进度"), show_label=False, interactive=False, elem_id="flow-status")
                         scrubber = gr.Slider(0, STEPS, value=0, step=1, interactive=False, elem_id="flow-scrub",
@@ -196,12 +203,12 @@ def build() -> common.Tab:
         fields = {"fdigit": digit, "fseed": seed, "fsampler": sampler, "fsteps": steps, "fguidance": guidance}
         common.link_button("flow", fields)
         explain.panel("flow")
-        finetune.panel("flow")
+        tuning = finetune.panel("flow", switch)
 
     # ------------------------------------------------------------------ events
     starting = generate.click(start, steps, [scrubber, gif, generate], api_visibility="private", queue=False,
                               show_progress="hidden")
-    running = starting.then(sample_live, [seed, digit, steps, sampler, guidance],
+    running = starting.then(sample_live, [seed, digit, steps, sampler, guidance, *tuning.inputs],
                             [x_t_live, x1_live, v_live, status, scrubber, run], api_visibility="private",
                             show_progress="hidden", preprocess=False, concurrency_limit=None,
                             concurrency_id="flow_live")
@@ -210,7 +217,8 @@ def build() -> common.Tab:
     running.then(finish, run, [scrubber, gif, generate], api_visibility="private", show_progress="hidden")
     stop.click(stop_run, run, [scrubber, gif, generate, x_t_live, x1_live, v_live, status], cancels=[running],
                api_visibility="private", show_progress="hidden")
-    presets.load_input_event.then(forget_run, None, [scrubber, gif, run], api_visibility="private", queue=False,
+    presets.load_input_event.then(VIEW.forget, None, [scrubber, gif, run, x_t_live, x1_live, v_live],
+                                  api_visibility="private", queue=False,
                                   show_progress="hidden")
     scrubber.input(replay, [scrubber, run], [x_t_live, x1_live, v_live, status], api_visibility="private",
                    trigger_mode="always_last", show_progress="hidden")

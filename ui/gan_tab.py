@@ -35,6 +35,8 @@ DIGITS = list(range(10))
 DEFAULTS = {"seed": 42, "digit": 7, "trunc": TRUNCATION, "frames": 8, "mode": "spherical"}
 NEIGHBOURS, NEIGHBOUR_COLS, NEIGHBOUR_SCALE = 8, 4, 3
 GIF_SCALE, GIF_MS = 6, 120
+IMAGE_LABEL = "G(z, y)"
+IMAGE_YOURS = t("gan.image_yours", "G(z, y) · ★ your fine-tuned model", "G(z, y) · ★ 你微调的模型")
 SAME = "same"              # the "to digit" choice that keeps the first digit
 PRESETS = [                # seed, digit, truncation, pc1..pc6
     ([42, 7, 0.7] + [0.0] * N_PCS, leftover("gan.preset.7", "a 7, ψ 0.7", "一个 7，ψ 0.7")),
@@ -72,10 +74,10 @@ def _direction_names() -> tuple[str, ...]:
     return tuple(describe_directions(common.model("gan"), *_directions()))
 
 
-@functools.lru_cache(maxsize=1024)
-def _digit(seed: int, label: int, truncation: float, amounts: tuple[float, ...] = ()) -> np.ndarray:
-    """uint8 (28, 28): G(z, y) with the features moved `amounts` stds along the directions."""
-    gan = common.model("gan")
+def _draw(gan, seed: int, label: int, truncation: float, amounts: tuple[float, ...] = ()) -> np.ndarray:
+    """uint8 (28, 28): G(z, y) with the features moved `amounts` stds along the directions.
+    A visitor's fine-tuned G is moved along the shipped G's directions: fine-tuning changes its
+    first layer little, and measuring and naming new ones would cost a second per tune."""
     z = gan.latents(1, seed, truncation)
     if not any(amounts):
         return to_uint8(gan.render(z, [label]))[0]
@@ -83,18 +85,27 @@ def _digit(seed: int, label: int, truncation: float, amounts: tuple[float, ...] 
     return to_uint8(gan.render(z, [label], directions, torch.tensor([amounts]) * stds))[0]
 
 
-@functools.lru_cache(maxsize=256)
-def _neighbours(seed: int, label: int, truncation: float) -> np.ndarray:
+@functools.lru_cache(maxsize=1024)
+def _digit(seed: int, label: int, truncation: float, amounts: tuple[float, ...] = ()) -> np.ndarray:
+    """_draw with the shipped G, cached (a visitor's own G is never cached: it is theirs alone)."""
+    return _draw(common.model("gan"), seed, label, truncation, amounts)
+
+
+def _draw_neighbours(gan, seed: int, label: int, truncation: float) -> np.ndarray:
     """A picture of the digits for seeds seed+1 .. seed+8."""
-    gan = common.model("gan")
     z = torch.cat([gan.latents(1, seed + i, truncation) for i in range(1, NEIGHBOURS + 1)])
     digits = to_uint8(gan.render(z, [label] * NEIGHBOURS))          # one batch: 8x cheaper than 8 calls
     return common.picture(digits, scale=NEIGHBOUR_SCALE, cols=NEIGHBOUR_COLS)
 
 
-def _realness(digit: np.ndarray, label: int) -> float:
-    """D's probability that a uint8 (28, 28) digit is a real `label`."""
-    return float(common.model("gan").realness(from_uint8(digit), [label])[0])
+@functools.lru_cache(maxsize=256)
+def _neighbours(seed: int, label: int, truncation: float) -> np.ndarray:
+    return _draw_neighbours(common.model("gan"), seed, label, truncation)
+
+
+def _realness(digit: np.ndarray, label: int, gan=None) -> float:
+    """D's probability that a uint8 (28, 28) digit is a real `label` (the shipped D unless given a GAN)."""
+    return float((gan or common.model("gan")).realness(from_uint8(digit), [label])[0])
 
 
 def _verdict(p: float, label: int, drawn: bool) -> str:
@@ -166,13 +177,18 @@ def gan_interpolate(seed_a, seed_b=DEFAULTS["seed"] + 1, label=DEFAULTS["digit"]
                     mode=DEFAULTS["mode"], label_b=SAME, truncation=DEFAULTS["trunc"]):
     """A walk from seed_a to seed_b, "linear" or "spherical" in z: a strip of `frames`
     (2-32) digits and a looping GIF. label_b: another digit 0-9 to morph into, or "same"."""
+    return _walk(common.model("gan"), seed_a, seed_b, label, frames, mode, label_b, truncation)
+
+
+def _walk(gan, seed_a, seed_b, label, frames, mode, label_b, truncation):
+    """gan_interpolate with a given GAN: the shipped one, or a visitor's own."""
     seed_a, label, truncation, _ = _settings(seed_a, label, truncation, seed_name="seed_a")
     seed_b = check_range("seed_b", seed_b, 0, common.SEED_MAX, integer=True)
     frames = check_range("frames", frames, 2, MAX_FRAMES, integer=True)
     if mode not in PATHS:
         raise ValueError(f"mode must be one of {', '.join(map(repr, PATHS))}, got {mode!r:.40}")
     label_b = label if label_b in (SAME, None) else common.digit('label_b (a digit, or "same")', label_b)
-    walk = interpolate(common.model("gan"), seed_a, seed_b, label, label_b, frames, mode, truncation)
+    walk = interpolate(gan, seed_a, seed_b, label, label_b, frames, mode, truncation)
     return common.picture(walk, scale=4, cols=frames), _gif(walk)
 
 
@@ -188,24 +204,56 @@ def gan_discriminate(image, label=DEFAULTS["digit"]):
 
 @common.friendly
 def _show(seed, label, truncation, pc1=0.0, pc2=0.0, pc3=0.0, pc4=0.0, pc5=0.0, pc6=0.0,
-          request: gr.Request = None):
-    """Main image and verdict for the widgets' values (a cleared seed box changes nothing)."""
+          session=None, choice=None, request: gr.Request = None):
+    """Main image and verdict for the widgets' values (a cleared seed box changes nothing),
+    drawn by the visitor's fine-tuned GAN when the switch (`choice`) asks for it."""
     if seed is None:
         return gr.update(), gr.update()
     seed, label, truncation, amounts = _settings(seed, label, truncation, (pc1, pc2, pc3, pc4, pc5, pc6))
-    digit = _digit(seed, label, truncation, amounts)
-    return common.picture(digit), _verdict(_realness(digit, label), label, False)
+    if finetune.uses_tuned(session, choice):
+        gan = session.model
+        digit = _draw(gan, seed, label, truncation, amounts)
+    else:
+        gan, digit = None, _digit(seed, label, truncation, amounts)
+    return common.picture(digit), _verdict(_realness(digit, label, gan), label, False)
 
 
 @common.friendly
 def _show_all(seed, label, truncation, pc1=0.0, pc2=0.0, pc3=0.0, pc4=0.0, pc5=0.0, pc6=0.0,
-              request: gr.Request = None):
+              session=None, choice=None, request: gr.Request = None):
     """Main image, verdict and the neighbouring seeds."""
-    image, verdict = _show(seed, label, truncation, pc1, pc2, pc3, pc4, pc5, pc6, request)
+    image, verdict = _show(seed, label, truncation, pc1, pc2, pc3, pc4, pc5, pc6, session, choice, request)
     if seed is None:
         return image, verdict, gr.update()
     seed, label, truncation, _ = _settings(seed, label, truncation)
+    if finetune.uses_tuned(session, choice):
+        return image, verdict, _draw_neighbours(session.model, seed, label, truncation)
     return image, verdict, _neighbours(seed, label, truncation)
+
+
+@common.friendly
+def _show_model(seed, label, truncation, pc1, pc2, pc3, pc4, pc5, pc6, session, choice, request: gr.Request = None):
+    """The switch moved (or the visitor's model changed): every view again, the main picture's
+    label saying whose model drew it."""
+    image, verdict, neighbours = _show_all(seed, label, truncation, pc1, pc2, pc3, pc4, pc5, pc6, session, choice,
+                                           request)
+    label = IMAGE_YOURS if finetune.uses_tuned(session, choice) else IMAGE_LABEL
+    return gr.update(label=label) if seed is None else gr.update(value=image, label=label), verdict, neighbours
+
+
+def _show_tuned_preset(seed, label, truncation, pc1, pc2, pc3, pc4, pc5, pc6, session, choice,
+                       request: gr.Request = None):
+    """After a preset: its cached pictures are the shipped model's; redraw them with the visitor's own."""
+    if not finetune.uses_tuned(session, choice):
+        return gr.skip(), gr.skip(), gr.skip()
+    return _show_all(seed, label, truncation, pc1, pc2, pc3, pc4, pc5, pc6, session, choice, request)
+
+
+@common.friendly
+def _walk_page(seed_a, seed_b, label, frames, mode, label_b, truncation, session=None, choice=None):
+    """The Walk button: gan_interpolate with the model the switch chose."""
+    return _walk(finetune.session_model(session, "gan", choice), seed_a, seed_b, label, frames, mode, label_b,
+                 truncation)
 
 
 def _pick_neighbour(seed, evt: gr.SelectData):
@@ -220,14 +268,15 @@ def _pick_neighbour(seed, evt: gr.SelectData):
 
 
 @common.friendly
-def _judge_drawing(sketch, label, request: gr.Request = None):
-    """D's verdict on the visitor's drawing; a blank canvas just gets a hint."""
+def _judge_drawing(sketch, label, session=None, choice=None, request: gr.Request = None):
+    """D's verdict on the visitor's drawing (their fine-tuned D when the switch says so); a blank
+    canvas just gets a hint."""
     try:
         digit = common.drawing_to_digit(common.strokes(sketch))
     except gr.Error:
         return DRAW_HINT
     label = common.digit("digit", label)
-    return _verdict(_realness(digit, label), label, True)
+    return _verdict(_realness(digit, label, finetune.session_model(session, "gan", choice)), label, True)
 
 
 DRAW_HINT = t("gan.draw_hint", "Draw a digit on the canvas, pick which digit it is, and D judges it.",
@@ -255,13 +304,15 @@ def build() -> common.Tab:
                                                  height=150,
                                                  elem_id="gan-neighbours")
             with gr.Column(scale=3, min_width=280):
-                image = common.image_output("G(z, y)", height=300, elem_id="gan-image")
+                switch = finetune.model_switch("gan-model")
+                image = common.image_output(IMAGE_LABEL, height=300, elem_id="gan-image")
                 verdict = gr.Markdown(elem_id="gan-verdict")
                 # The page draws image, verdict and neighbours itself while the sliders move (ui/live.py).
                 in_page = live_view("gan", fallbacks=2, seed="gan-seed", digit="gan-digit", trunc="gan-trunc",
                                     pcs=[f"gan-pc{i + 1}" for i in range(N_PCS)], image="gan-image",
                                     verdict="gan-verdict", neighbours="gan-neighbours", neighbours_n=NEIGHBOURS,
-                                    neighbours_cols=NEIGHBOUR_COLS, seed_max=common.SEED_MAX)
+                                    neighbours_cols=NEIGHBOUR_COLS, seed_max=common.SEED_MAX,
+                                    model_switch="gan-model")       # "your model": the server draws
             with gr.Column(scale=3, min_width=280):
                 pcs = [gr.Slider(-PC_RANGE, PC_RANGE, value=0.0, step=0.1, label=f"PC{i + 1}",
                                  elem_id=f"gan-pc{i + 1}") for i in range(N_PCS)]
@@ -306,7 +357,7 @@ def build() -> common.Tab:
         api_label = gr.Number(DEFAULTS["digit"], visible=False, label="label")
         api_probability = gr.Number(visible=False, label="probability")
 
-        gr.Examples([values for values, _ in PRESETS], inputs=[seed, digit, trunc, *pcs],
+        presets = gr.Examples([values for values, _ in PRESETS], inputs=[seed, digit, trunc, *pcs],
                     outputs=[image, verdict, neighbours], fn=_show_all, cache_examples=True,
                     cache_mode="lazy", example_labels=[name for _, name in PRESETS], label=t("gan.presets", "Try these", "试试这些"),
                     api_name="gan_example", api_visibility="private")
@@ -314,7 +365,7 @@ def build() -> common.Tab:
                   "seed_b": seed_b, "to": label_b, "frames": frames, "path": mode}      # the walk's settings last
         common.link_button("gan", fields)
         explain.panel("gan")
-        finetune.panel("gan")
+        tuning = finetune.panel("gan", switch)
 
     # ------------------------------------------------------------------------- events
     settings = [seed, digit, trunc, *pcs]
@@ -340,18 +391,26 @@ def build() -> common.Tab:
                                          api_visibility="private")
     # The server draws only when the page cannot (live.fallback). .change alone: it fires while
     # dragging and for resets and links (adding .input sent each move twice).
-    fallback(in_page, settings, [image, verdict, neighbours], _show_all, [seed.change, digit.change, trunc.change], **live)
-    fallback(in_page, settings, [image, verdict], _show, [s.change for s in pcs], **live)
+    fallback(in_page, settings + tuning.inputs, [image, verdict, neighbours], _show_all,
+             [seed.change, digit.change, trunc.change], **live)
+    fallback(in_page, settings + tuning.inputs, [image, verdict], _show, [s.change for s in pcs], **live)
+    # The visitor's own model: drawn by the server (the page holds only the shipped one), also
+    # after a preset, whose cached pictures are the shipped model's.
+    tuning.redraw(_show_model, settings + tuning.inputs, [image, verdict, neighbours])
+    presets.load_input_event.then(_show_tuned_preset, settings + tuning.inputs, [image, verdict, neighbours], **live)
     dice.click(common.new_seed, None, seed, api_visibility="private")
     dice_b.click(common.new_seed, None, seed_b, api_visibility="private")
     reset.click(lambda: [0.0] * N_PCS, None, pcs, api_visibility="private")
     neighbours.select(_pick_neighbour, seed, seed, api_visibility="private")
-    gr.on([sketch.change, drawn_label.change], _judge_drawing, [sketch, drawn_label], sketch_verdict, **live)
+    gr.on([sketch.change, drawn_label.change], _judge_drawing, [sketch, drawn_label, *tuning.inputs], sketch_verdict,
+          **live)
+    tuning.redraw(_judge_drawing, [sketch, drawn_label, *tuning.inputs], sketch_verdict)
 
     # Public endpoints. preprocess=False hands the raw values to the handlers, which check
     # them all and answer bad ones with a gr.Error naming what is allowed.
     walk_inputs = [seed, seed_b, digit, frames, mode, label_b, trunc]
-    walk_button.click(gan_interpolate, walk_inputs, [strip, gif], api_name="gan_interpolate", preprocess=False)
+    walk_button.click(_walk_page, walk_inputs + tuning.inputs, [strip, gif], api_visibility="private", preprocess=False)
+    gr.on([], gan_interpolate, walk_inputs, [strip, gif], api_name="gan_interpolate", preprocess=False)
     gr.on([], gan_generate, [seed, digit, trunc], image, api_name="gan_generate", preprocess=False)
     gr.on([], gan_edit, settings, image, api_name="gan_edit", preprocess=False)
     # (Gradio checks the file was uploaded before the handler sees it, preprocess or not)

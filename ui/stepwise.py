@@ -1,6 +1,7 @@
 """The shared part of every tab that samples step by step (diffusion, flow matching): a run
-goes to the family's batched engine (genai/engine.py), the page follows its frames, Stop ends
-it, a slider replays it and a GIF keeps it.
+goes to the family's batched engine (genai/engine.py), or runs alone when it is a visitor's own
+fine-tuned model (engine.run_alone); the page follows its frames, Stop ends it, a slider replays
+it and a GIF keeps it.
 
 A tab makes one `Stepwise` for its family, saying what a run keeps of each step (`record`: two
 or three 28x28 pictures) and how a step's time reads; its handlers are thin wrappers that name
@@ -25,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from genai.checks import check_seed
-from genai.engine import Engine
+from genai.engine import Engine, run_alone
 
 from . import common
 from .i18n import say, t as tr
@@ -117,22 +118,40 @@ class Stepwise:
     family: str                                  # the shipped model the engine runs
     record: Callable                             # a Step -> the uint8 28x28 pictures a run keeps of it
     time_words: Callable = str                   # a step's time as the status shows it ("779", "0.15")
+    labels: tuple = ()                           # the live pictures' labels (live_picture)...
+    labels_yours: tuple = ()                     # ...and the same marked, for a visitor's own model's runs
 
     def engine(self) -> Engine:
         return _engine(self.family)
 
-    def submit(self, seed, label, **settings) -> dict:
-        """Check the settings (a bad one never joins the batch) and hand the run to the engine.
+    def submit(self, seed, label, model=None, **settings) -> dict:
+        """Check the settings (a bad one never joins the batch) and hand the run to the engine;
+        a visitor's own `model` (fine-tuned) runs alone instead (genai.engine.run_alone).
         The returned dict is what the page's `run` state holds."""
         seed, y = check_seed(seed), parse_label(label)
-        job = self.engine().submit([y], record=self.record, seed=seed, **settings)
+        if model is None:
+            job = self.engine().submit([y], record=self.record, seed=seed, **settings)
+        else:
+            job = run_alone(model, [y], record=self.record, nice=ENGINE_NICE, seed=seed, **settings)
         words = "-".join(str(v) for v in settings.values() if isinstance(v, str))
+        # A GIF's name says its settings; a visitor's own model gets a name nobody else's run can take.
+        whose = "" if model is None else f"-yours-{secrets.token_hex(4)}"
         return {"job": job, "frames": job.frames, "t": job.t, "total": job.total, "closed": threading.Event(),
-                "name": f"{self.family}-seed{seed}-{'none' if y is None else y}-{words}-{job.total}steps"}
+                "yours": model is not None,
+                "name": f"{self.family}{whose}-seed{seed}-{'none' if y is None else y}-{words}-{job.total}steps"}
+
+    def marks(self, yours: bool) -> list[gr.HTML]:
+        """The live pictures' labels for a run of the shipped model, or of the visitor's own."""
+        return [gr.HTML(label=label) for label in (self.labels_yours if yours else self.labels)]
+
+    def forget(self):
+        """forget_run, and the pictures' labels back to the shipped model's (a preset shows its pictures)."""
+        return *forget_run(), *self.marks(False)
 
     def status(self, run: dict, i: int, request: gr.Request | None = None) -> str:
         n, t = f"{i + 1}/{run['total']}", self.time_words(run["t"][i])
-        return say(request, f"step {n}, t={t}", f"第 {n} 步，t={t}")
+        yours = say(request, "your model · ", "你的模型 · ") if run.get("yours") else ""
+        return yours + say(request, f"step {n}, t={t}", f"第 {n} 步，t={t}")
 
     def live_status(self, run: dict, i: int, request: gr.Request | None) -> str:
         """The step, and whether the run shares its U-Net calls with others (students see the sharing)."""

@@ -235,10 +235,17 @@ def prior_code(seed: int) -> tuple[float, ...]:
 
 
 @common.friendly
-def show_code(*z):
-    """Sixteen slider values -> the 16-D VAE's digit."""
+def show_code(*z, vae=None):
+    """Sixteen slider values -> the 16-D VAE's digit (the shipped VAE's unless given one)."""
     z = [common.number(f"z{i + 1}", v, -Z_MAX, Z_MAX) for i, v in enumerate(z)]
-    return common.picture(decode_latents(common.model("vae"), z))
+    return common.picture(decode_latents(vae or common.model("vae"), z))
+
+
+def show_code_page(*values):
+    """The sixteen sliders, then the fine-tune panel's session and switch -> the digit, decoded by
+    the 16-D VAE the switch chose (the visitor's fine-tuned one or the shipped one)."""
+    *z, session, choice = values
+    return show_code(*z, vae=finetune.session_model(session, "vae", choice))
 
 
 def roll_seed():
@@ -270,11 +277,12 @@ def decode_code(seed: int = 0, z1=None, z2=None, z3=None, z4=None, z5=None, z6=N
 
 # ----------------------------------------------------------------------------- your digit
 
-def encode_digit(digit: np.ndarray) -> dict:
+def encode_digit(digit: np.ndarray, vae=None) -> dict:
     """A digit -> its place on the 2-D map, its 16-D reconstruction (a picture) and the two
-    terms of the 16-D VAE's loss in nats (recon uses one sample of z, seeded, so it is repeatable)."""
+    terms of the 16-D VAE's loss in nats (recon uses one sample of z, seeded, so it is repeatable).
+    `vae`: a visitor's fine-tuned 16-D VAE instead of the shipped one (the map stays the shipped 2-D VAE's)."""
     x = _as_model_input(digit)
-    vae, vae2d = common.model("vae"), common.model("vae2d")
+    vae, vae2d = vae or common.model("vae"), common.model("vae2d")
     terms = vae.evaluate(x, seed=0)
     with torch.no_grad():
         point = vae2d.encode(x)[0][0].tolist()
@@ -286,11 +294,11 @@ DIGIT_HINT = t("vae.digit_hint", "Draw a digit (or upload one) to see how the VA
                "画一个数字（或上传一张），看看 VAE 如何编码它。")
 
 
-def _digit_outputs(digit, lang: str = "en"):
+def _digit_outputs(digit, vae=None, lang: str = "en"):
     """What the "your digit" widgets show for a digit, or for none yet (the map's titles in `lang`)."""
     if digit is None:
         return None, None, None, None, DIGIT_HINT
-    code = encode_digit(digit)
+    code = encode_digit(digit, vae)
     (z1, z2), recon, kl = code["point"], code["recon"], code["kl"]
     text = both(f"**Reconstruction** {recon:.1f} nats + **KL** {kl:.1f} nats = {recon + kl:.1f} nats, so "
                 f"ELBO = −(recon + KL) = {-(recon + kl):.1f}. *Recon*: how surprised the decoder is by your "
@@ -302,26 +310,28 @@ def _digit_outputs(digit, lang: str = "en"):
 
 
 @common.friendly
-def on_drawing(value, request: gr.Request = None):
+def on_drawing(value, session=None, choice=None, request: gr.Request = None):
     """Sketchpad A changed: encode the drawing (a blank canvas just clears the outputs)."""
-    return _digit_outputs(digit_from_drawing(value), i18n.lang(request))
+    return _digit_outputs(digit_from_drawing(value), finetune.session_model(session, "vae", choice),
+                          i18n.lang(request))
 
 
 @common.friendly
-def on_upload(path, request: gr.Request = None):
+def on_upload(path, session=None, choice=None, request: gr.Request = None):
     """Upload A changed: encode the picture."""
     if path is None:
         return (gr.update(),) * 5
-    return _digit_outputs(digit_from_file(path), i18n.lang(request))
+    return _digit_outputs(digit_from_file(path), finetune.session_model(session, "vae", choice), i18n.lang(request))
 
 
 @common.friendly
-def code_to_sliders(digit):
+def code_to_sliders(digit, session=None, choice=None):
     """The drawing's 16-D code (its mean mu) onto the sixteen sliders."""
     if digit is None:
         raise ValueError("Draw or upload a digit first, then put its code on the sliders.")
     with torch.no_grad():
-        mu = common.model("vae").encode(_as_model_input(digit))[0][0].clamp(-Z_MAX, Z_MAX)
+        vae = finetune.session_model(session, "vae", choice)
+        mu = vae.encode(_as_model_input(digit))[0][0].clamp(-Z_MAX, Z_MAX)
     return [round(v, 2) for v in mu.tolist()]
 
 
@@ -336,15 +346,15 @@ def encode_file(image=None):
 
 # ----------------------------------------------------------------------------- interpolation
 
-def strip(digit_a: np.ndarray, digit_b: np.ndarray, frames) -> np.ndarray:
+def strip(digit_a: np.ndarray, digit_b: np.ndarray, frames, vae=None) -> np.ndarray:
     """Decode `frames` codes on the line from mu(a) to mu(b) as one picture, left to right."""
     frames = _whole("frames", frames, 2, MAX_FRAMES)
-    images = interpolate(common.model("vae"), _as_model_input(digit_a), _as_model_input(digit_b), frames)
+    images = interpolate(vae or common.model("vae"), _as_model_input(digit_a), _as_model_input(digit_b), frames)
     return common.picture(images, scale=4, cols=frames)
 
 
 @common.friendly
-def on_interpolate(digit_a, digit_b, frames):
+def on_interpolate(digit_a, digit_b, frames, session=None, choice=None):
     """Redraw the strip whenever either digit or the number of frames changes."""
     if digit_a is None:
         return None, leftover("vae.walk_first", "Draw the first digit (above) too, to walk between the two codes.",
@@ -352,7 +362,7 @@ def on_interpolate(digit_a, digit_b, frames):
     if digit_b is None:
         return None, leftover("vae.walk_second", "Draw a second digit to walk from the first one's code to its code.",
                               "再画第二个数字，就能从第一个数字的编码走到它的编码。")
-    return strip(digit_a, digit_b, frames), leftover(
+    return strip(digit_a, digit_b, frames, finetune.session_model(session, "vae", choice)), leftover(
         "vae.walk_done", "Left: the first digit's code. Right: the second's. Between: evenly spaced points on the straight line.",
         "左：第一个数字的编码。右：第二个的。中间：直线上等间距的点。")
 
@@ -380,6 +390,26 @@ def interpolate_files(image_a=None, image_b=None, frames: int = FRAMES):
 def interpolate_examples(image_a, image_b):
     """Examples: the strip for two example pictures, at the default length."""
     return interpolate_files(image_a, image_b, FRAMES)
+
+
+# ----------------------------------------------------------------------------- the visitor's own model
+
+DECODED16_LABEL = t("vae.decoded16", "Decoded from the 16 numbers", "由这 16 个数解码")
+RECON_LABEL = t("vae.recon", "Reconstruction (16-D VAE)", "重建结果（16 维 VAE）")
+DECODED16_YOURS = t("vae.decoded16_yours", "★ your model · decoded from the 16 numbers", "★ 你的模型 · 由这 16 个数解码")
+RECON_YOURS = t("vae.recon_yours", "★ your model · reconstruction", "★ 你的模型 · 重建结果")
+
+
+@common.friendly
+def show_model(digit_a, digit_b, frames, *values):
+    """The switch moved (or the visitor's model changed): the 16-D views again, by the model
+    the switch chose, their labels saying whose; the 2-D map is the shipped 2-D VAE's."""
+    z, session, choice = values[:DIMS], *values[DIMS:]
+    yours, vae = finetune.uses_tuned(session, choice), finetune.session_model(session, "vae", choice)
+    _, _, reconstruction, _, terms = _digit_outputs(digit_a, vae)
+    walk, note = on_interpolate(digit_a, digit_b, frames, session, choice)
+    return (gr.Image(show_code(*z, vae=vae), label=DECODED16_YOURS if yours else DECODED16_LABEL),
+            gr.Image(reconstruction, label=RECON_YOURS if yours else RECON_LABEL), terms, walk, note)
 
 
 # ----------------------------------------------------------------------------- layout and events
@@ -453,9 +483,11 @@ def build() -> common.Tab:
                             sliders.append(gr.Slider(-Z_MAX, Z_MAX, start[i], step=0.01, label=f"z{i + 1}",
                                                      min_width=120, elem_id=f"vae-z{i + 1}"))
             with gr.Column(scale=1, min_width=240):
-                decoded16 = common.image_output(t("vae.decoded16", "Decoded from the 16 numbers", "由这 16 个数解码"), elem_id="vae-decoded16",
+                switch = finetune.model_switch("vae-model")
+                decoded16 = common.image_output(DECODED16_LABEL, elem_id="vae-decoded16",
                                                 height=240, value=show_code(*start))
-                code_view = live_view("vae16", sliders=[f"vae-z{i + 1}" for i in range(DIMS)], image="vae-decoded16")
+                code_view = live_view("vae16", sliders=[f"vae-z{i + 1}" for i in range(DIMS)], image="vae-decoded16",
+                                      model_switch="vae-model")       # "your model": the server draws
         gr.Examples([[0], [7], [42], [2024]], inputs=[vseed], outputs=sliders, fn=reset_code,
                     example_labels=[leftover(f"vae.preset.seed{n}", f"seed {n}", f"种子 {n}") for n in (0, 7, 42, 2024)],
                     cache_examples=True, cache_mode="lazy", label=t("vae.seeds", "Seeds to start from", "从这些种子开始"))
@@ -473,7 +505,7 @@ def build() -> common.Tab:
             with gr.Column(scale=3, min_width=420):
                 with gr.Row():
                     seen = common.image_output(t("vae.seen", "As the model sees it (28×28)", "模型看到的样子（28×28）"), elem_id="vae-input", height=200)
-                    reconstruction = common.image_output(t("vae.recon", "Reconstruction (16-D VAE)", "重建结果（16 维 VAE）"), elem_id="vae-recon", height=200)
+                    reconstruction = common.image_output(RECON_LABEL, elem_id="vae-recon", height=200)
                 terms = gr.Markdown(DIGIT_HINT, elem_id="vae-terms")
                 place = common.image_output(t("vae.place", "Its place on the 2-D map", "它在二维地图上的位置"), elem_id="vae-place", height=260)
 
@@ -502,7 +534,7 @@ def build() -> common.Tab:
         fields = {"x": x, "y": y, "vseed": vseed, **{f"z{i + 1}": s for i, s in enumerate(sliders)}, "frames": frames}
         common.link_button("vae", fields)
         explain.panel("vae")
-        finetune.panel("vae")
+        tuning = finetune.panel("vae", switch)
         _api_endpoints()
 
     # events: .change covers dragging, keys, examples and links restored from the URL
@@ -510,16 +542,19 @@ def build() -> common.Tab:
     fallback(map_view, [x, y], [decoded2d, latent_map], show_point, [x.change, y.change], **live)
     latent_map.select(pick_point, None, [x, y], api_visibility="private", show_progress="hidden")
 
-    fallback(code_view, sliders, decoded16, show_code, [s.change for s in sliders], **live)
+    fallback(code_view, sliders + tuning.inputs, decoded16, show_code_page, [s.change for s in sliders], **live)
     dice.click(roll_seed, None, [vseed, *sliders], api_visibility="private", show_progress="hidden")
     reset.click(reset_code, vseed, sliders, api_visibility="private", show_progress="hidden")
     vseed.input(reset_code, vseed, sliders, **live)
 
     digit_outputs = [digit_a, seen, reconstruction, place, terms]
-    redraw_walk = dict(fn=on_interpolate, inputs=[digit_a, digit_b, frames], outputs=[walk, walk_note], **live)
-    draw_a.change(on_drawing, draw_a, digit_outputs, **live).then(**redraw_walk)
-    upload_a.change(on_upload, upload_a, digit_outputs, **live).then(**redraw_walk)
-    to_sliders.click(code_to_sliders, digit_a, sliders, api_visibility="private")
+    redraw_walk = dict(fn=on_interpolate, inputs=[digit_a, digit_b, frames, *tuning.inputs], outputs=[walk, walk_note],
+                       **live)
+    draw_a.change(on_drawing, [draw_a, *tuning.inputs], digit_outputs, **live).then(**redraw_walk)
+    upload_a.change(on_upload, [upload_a, *tuning.inputs], digit_outputs, **live).then(**redraw_walk)
+    to_sliders.click(code_to_sliders, [digit_a, *tuning.inputs], sliders, api_visibility="private")
+    tuning.redraw(show_model, [digit_a, digit_b, frames, *sliders, *tuning.inputs],
+                  [decoded16, reconstruction, terms, walk, walk_note])
     draw_b.change(on_drawing_b, draw_b, digit_b, **live).then(**redraw_walk)
     upload_b.change(on_upload_b, upload_b, digit_b, **live).then(**redraw_walk)
     frames.change(**redraw_walk)

@@ -172,6 +172,24 @@ const chinese = () => /(^|;\s*)genai-locale=zh/.test(document.cookie);
 const language = () => (chinese() ? "zh-CN" : "en");
 const localized = (name, lang) => (lang === "en" ? name : name.replace(/(\.[^.]+)$/, `.${lang}$1`));
 
+// A view whose tab has a "shipped / your fine-tuned model" switch (ui/finetune.py) draws here only
+// while it says "shipped": the page holds the shipped model alone, so the visitor's own model is
+// drawn by the server (the widgets' events go there) and the page's canvases step aside.
+const shipped = (c) => !c.model_switch || ($(`#${c.model_switch} input:checked`)?.value ?? "shipped") === "shipped";
+
+function stepAside(c) {          // remove this view's canvases: the server's pictures show again
+  let removed = false;
+  for (const id of [c.image, c.neighbours, c.map]) {
+    const block = id && document.getElementById(id), canvas = block?.querySelector("canvas.genai-live");
+    if (!canvas) continue;
+    canvas.remove();
+    const img = block.querySelector("img");
+    if (img) img.style.opacity = "";
+    removed = true;
+  }
+  return removed;
+}
+
 // ----------------------------------------------------------------------------- the views
 
 const VIEWS = {
@@ -410,6 +428,10 @@ export async function start(config, element, root) {
   let shown = null, previous = null, busy = false, broken = false;
   const update = async () => {
     if (busy || broken) return;
+    if (!shipped(config)) {
+      if (stepAside(config)) shown = previous = null;      // drawn afresh when the switch comes back
+      return;
+    }
     const settings = view.read(config);
     if (!settings) return;
     const key = JSON.stringify(settings);
@@ -453,7 +475,8 @@ export async function start(config, element, root) {
 const api = {
   // A value the page cannot use (a seed out of range, a cleared box) goes to the server, which
   // answers with its own words, in the page's language.
-  drawing: (name) => state.ready[name] === true && VIEWS[name].read(state.views[name]) !== null,
+  drawing: (name) => state.ready[name] === true && shipped(state.views[name])
+    && VIEWS[name].read(state.views[name]) !== null,
   state,
   randn,
   // Draw a view for the given settings at once (tests compare the canvas with the server's PNG).
