@@ -142,9 +142,11 @@ class Slider:
         return [self.seed, self.digit, 0.8, *self.values]
 
 
-def slider_student(session, fn_index, kind, interval, start, end, rng, out):
+def slider_student(session, fn_index, kind, interval, start, end, rng, out, n_inputs=None):
     """Move every `interval` s until `end`; moves during a pending answer collapse into one.
-    kind "vae" moves one of the 16 VAE sliders; any other kind sends the GAN tab's values."""
+    kind "vae" moves one of the 16 VAE sliders; any other kind sends the GAN tab's values.
+    Inputs beyond the sliders' (the fine-tune switch and its session) are sent empty, as a page
+    that never fine-tuned sends them: the shipped model draws."""
     slider = Slider(kind, rng)
     t_next = start + rng.uniform(0, interval[1])
     while True:
@@ -154,7 +156,8 @@ def slider_student(session, fn_index, kind, interval, start, end, rng, out):
         if t_next > now:
             time.sleep(t_next - now)
         sent = time.perf_counter()
-        result = session.call(fn_index, slider.move())
+        values = slider.move()
+        result = session.call(fn_index, values + [None] * ((n_inputs or len(values)) - len(values)))
         done = time.perf_counter()
         out.append({"kind": kind, "sent": sent, "latency": done - sent, "ok": result["ok"], "error": result["error"]})
         t_next += rng.uniform(*interval)
@@ -162,14 +165,15 @@ def slider_student(session, fn_index, kind, interval, start, end, rng, out):
             t_next = done
 
 
-def diffusion_student(session, fn_index, finish_index, start, end, rng, out):
-    """Generate, watch every frame, let the page's "finish" event write the GIF, think, repeat."""
+def diffusion_student(session, fn_index, finish_index, start, end, rng, out, n_inputs=6):
+    """Generate, watch every frame, let the page's "finish" event write the GIF, think, repeat.
+    (Inputs beyond the six settings, the fine-tune switch and its session, are sent empty.)"""
     time.sleep(max(0.0, start + rng.uniform(0, min(2.0, (end - start) / 4)) - time.perf_counter()))
     while time.perf_counter() < end:
         frames = []
         sent = time.perf_counter()
-        result = session.call(fn_index, [rng.randrange(100_000), str(rng.randrange(10)), 50, "ddim", 0.0, 3.0],
-                              on_frame=frames.append)
+        settings = [rng.randrange(100_000), str(rng.randrange(10)), 50, "ddim", 0.0, 3.0]
+        result = session.call(fn_index, settings + [None] * (n_inputs - len(settings)), on_frame=frames.append)
         done = time.perf_counter()
         out.append({"kind": "diffusion", "sent": sent, "latency": done - sent, "ok": result["ok"],
                     "error": result["error"], "frames": result["frames"]})
@@ -213,7 +217,8 @@ def run(url: str, students: int, interval=(1.0, 3.0), duration: float = 60.0, ki
     fn_names maps a kind to the event it sends (defaults: the app's live slider events)."""
     config = read_config(url)
     page_run = "sample_live" if "sample_live" in config else "diffusion_sample"    # what the page sends
-    names = {"gan": "_show", "vae": "show_code", "diffusion": page_run, "finish": "finish"}
+    vae_page = "show_code_page" if "show_code_page" in config else "show_code"            # (apps before the switch)
+    names = {"gan": "_show", "vae": vae_page, "diffusion": page_run, "finish": "finish"}
     names.update(fn_names or {})
     rng = random.Random(seed)
     events: list = []
@@ -222,12 +227,13 @@ def run(url: str, students: int, interval=(1.0, 3.0), duration: float = 60.0, ki
     end = start + duration
     for i in range(students):
         kind = kinds[i % len(kinds)]
-        fn_index = config[names.get(kind, kind)][0]
-        args = (Session(url), fn_index, kind, interval, start, end, random.Random(rng.random()), events)
+        fn_index, n_inputs = config[names.get(kind, kind)]
+        args = (Session(url), fn_index, kind, interval, start, end, random.Random(rng.random()), events, n_inputs)
         threads.append(threading.Thread(target=slider_student, args=args, daemon=True))
     finish = config.get(names["finish"], (None,))[0]
     for i in range(diffusion):
-        args = (Session(url), config[names["diffusion"]][0], finish, start, end, random.Random(rng.random()), events)
+        fn_index, n_inputs = config[names["diffusion"]]
+        args = (Session(url), fn_index, finish, start, end, random.Random(rng.random()), events, n_inputs)
         threads.append(threading.Thread(target=diffusion_student, args=args, daemon=True))
     server_cpu0 = cpu_seconds(server_pid) if server_pid else None
     own0 = os.times()

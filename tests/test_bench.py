@@ -65,8 +65,9 @@ def test_load_generator_speaks_the_queue_protocol(app_url):
 def test_load_generator_reports_errors(app_url):
     """A GAN event with a value out of range is counted as an error, not a crash."""
     session = load.Session(app_url)
-    fn_index, _ = load.read_config(app_url)["_show"]
-    answer = session.call(fn_index, [42, 7, 99.0, 0, 0, 0, 0, 0, 0])
+    fn_index, n_inputs = load.read_config(app_url)["_show"]
+    settings = [42, 7, 99.0, 0, 0, 0, 0, 0, 0]                  # then the fine-tune switch's inputs, empty
+    answer = session.call(fn_index, settings + [None] * (n_inputs - len(settings)))
     assert not answer["ok"] and "1.5" in answer["error"]          # the slider's maximum, named
 
 
