@@ -65,11 +65,11 @@ COLUMNS = {"gan": t("compare.gan", "GAN", "GAN"), "vae": t("compare.vae", "VAE (
            "real": t("compare.real", "Real held-out digits", "真实留出数字")}
 
 INTRO = t("compare.intro",
-          "Same digit, same seed, three families: pictures and **measured** numbers. The judge is the repo's "
+          "Same digit, same seed, four families: pictures and **measured** numbers. The judge is the repo's "
           "digit classifier (98.9% on held-out digits). *Confidence*: its mean P(y = digit). *Accuracy*: share "
           "it reads as the digit. *Diversity*: mean distance between every pair of the n samples, in its "
           "128-D features and in pixels (RMS, 0 = all identical). *ms per image*: wall time on this server, now.",
-          "同一个数字、同一个种子、三类模型：图像与**实测**数字并排。评判者是本仓库的数字分类器（留出集准确率 98.9%）。"
+          "同一个数字、同一个种子、四类模型：图像与**实测**数字并排。评判者是本仓库的数字分类器（留出集准确率 98.9%）。"
           "*置信度*：它给出的平均 P(y = 该数字)。*准确率*：被它认成该数字的比例。*多样性*：n 个样本两两之间的平均距离，"
           "分别在它的 128 维特征空间和像素空间（均方根，0 表示完全相同）里计算。*每张毫秒*：本服务器此刻的实测耗时。")
 VAE_NOTE = t("compare.vae_note",
@@ -424,7 +424,7 @@ def build() -> common.Tab:
     with gr.Tab(t("compare.tab", "Compare & learn", "对比与学习"), id="compare") as page:
         gr.Markdown(INTRO)
         # 1. compare ------------------------------------------------------------------------------
-        gr.Markdown(t("compare.h_compare", "### 1. Three families, one digit", "### 1. 三类模型，同一个数字"))
+        gr.Markdown(t("compare.h_compare", "### 1. Four families, one digit", "### 1. 四类模型，同一个数字"))
         with gr.Row():
             digit = gr.Radio(list(range(10)), value=DEFAULTS["digit"], label=t("compare.digit", "Digit", "数字"),
                              elem_id="compare-digit", scale=3)

@@ -55,11 +55,11 @@ STEPS = (
     Step("generative",
          ("What “generative” means", "“生成”是什么意思"),
          ("A classifier looks at a digit and names it. A **generative** model does the reverse: it studies "
-          "4,000 handwritten digits, then writes new ones that were never in its data. The three families in "
-          "this app learn that in three different ways; the button shows one digit made by all three "
+          "4,000 handwritten digits, then writes new ones that were never in its data. The four families in "
+          "this app learn that in four different ways; the button shows one digit made by all four "
           "(press **Compare** there).",
           "分类器看一个数字，然后说出它是几。**生成**模型反过来：它研究 4000 个手写数字，然后写出训练数据里从未"
-          "出现过的新数字。本应用里的三类模型用三种不同的方法学会这件事；点下面的按钮，看三者各写一个数字"
+          "出现过的新数字。本应用里的四类模型用四种不同的方法学会这件事；点下面的按钮，看四者各写一个数字"
           "（在那里按 **开始对比**）。"),
          ("You ask a generative model for a 3 twice, with two different seeds. What do you get?",
           "你用两个不同的种子，向生成模型要两次 3。你会得到什么？"),
@@ -69,7 +69,7 @@ STEPS = (
          ("The seed picks random starting noise, and the model turns each noise into its own new 3. "
           "It keeps no copies of its training digits, only what it learned from them.",
           "种子决定随机的起始噪声，模型把每份噪声变成一个新的 3。它不保存训练数字的副本，只保存从中学到的东西。"),
-         {"tab": "compare", "cdigit": "6"}, ("Open: one digit, three models", "打开：一个数字，三种模型")),
+         {"tab": "compare", "cdigit": "6"}, ("Open: one digit, four models", "打开：一个数字，四种模型")),
     Step("gan",
          ("GAN: a forger and a critic", "GAN：伪造者与鉴定者"),
          ("The generator **G** turns 64 random numbers **z** into a digit; the critic **D** learns to tell real "
