@@ -252,7 +252,7 @@ def run(samples: int = 1000, scan_samples: int = 200, jobs: int = 1, names=None)
 def merge(old: dict, new: dict, names) -> dict:
     """`old` results with the rows and curves of the families in `names` replaced by `new`'s."""
     merged = {**old, "models": [r for r in old["models"] if r["model"] not in names] + new["models"],
-              "machine": f"{old['machine']} ({', '.join(names)}: {new['machine']})"}
+              "machine": f"{old['machine'].split(' (')[0]} ({', '.join(names)}: {new['machine']})"}
     frontier, fresh = dict(old["frontier"]), new["frontier"]
     frontier["curves"] = {**{k: v for k, v in frontier["curves"].items() if k.split(",")[0] not in names},
                           **fresh["curves"]}

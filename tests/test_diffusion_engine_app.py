@@ -120,7 +120,7 @@ def test_a_run_beyond_the_batch_is_told_its_place_then_runs(monkeypatch):
 
     from genai.engine import Engine
     from ui import common
-    monkeypatch.setattr(diffusion_tab, "engine", lambda: small)
+    monkeypatch.setattr(stepwise, "_engine", lambda family: small)     # every run of the tab goes here
     small = Engine(common.model("diffusion"), max_runs=1)
     diffusion_tab._submit(0, "3", 60, "ddpm", 0.0, 2.0)
 

@@ -204,7 +204,7 @@ def test_streamed_frames_come_at_most_GENAI_STREAM_FPS_a_second(app_url):
     """A 20-step run shows every step, paced: its 20 frames span at least 19 frame times
     (1/30 s each), though the model computes them far faster. A 300-step run sends at most
     one frame per frame time (plus its last), skipping the rest."""
-    from ui.diffusion_tab import FRAME_S
+    from ui.stepwise import FRAME_S
     c = Client(app_url, verbose=False, download_files=False)
     for steps in (20, 300):
         arrived = []

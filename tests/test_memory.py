@@ -111,19 +111,21 @@ def wait_for_line(log, text: str, count: int = 1, timeout: float = 120) -> None:
         time.sleep(0.05)
 
 
-def play_and_watch(url: str, api: dict, seed: int, width: int, steps: int) -> tuple[Visitor, list]:
+def play_and_watch(url: str, api: dict, seed: int, width: int, steps: int) -> tuple[Visitor, list, list]:
     """A visitor on the playground and diffusion tabs: fresh 2-D models `width` wide, trained one
     frame of 5 steps (Adam's moments exist now too), and a watched `steps`-step diffusion run that
     the page keeps (for the replay slider and the GIF). Returns the visitor and the playground's
-    settings as the page sends them."""
+    settings and learning rates as the page sends them (inputs the page would send empty, such as
+    the fine-tune switch's, are sent empty)."""
     visitor = Visitor(url).open_page()
-    settings = [None, playground_tab.DEFAULTS["preset"], *(playground_tab.LR_DEFAULTS[f] for f in playground_tab.FAMILIES),
-                width, seed, 150]
-    for name, data in (("_choose_data", settings), ("_advance", [*settings, 5, list(playground_tab.FAMILIES)]),
+    lrs = [playground_tab.LR_DEFAULTS[f] for f in playground_tab.FAMILIES]      # the page sends them last
+    settings = [None, playground_tab.DEFAULTS["preset"], width, seed, 150]
+    for name, data in (("_choose_data", [*settings, *lrs]), ("_advance", [*settings, 5, list(playground_tab.FAMILIES), *lrs]),
                        ("sample_live", [seed, "3", steps, "ddim", 0.0, 2.0]), ("finish", [None])):
-        answer = visitor.call(api[name][0], data)
+        fn_index, n_inputs = api[name]
+        answer = visitor.call(fn_index, data + [None] * (n_inputs - len(data)))
         assert answer["ok"], (name, answer)
-    return visitor, settings
+    return visitor, settings, lrs
 
 
 def test_a_class_with_wide_playgrounds_and_stored_runs_leaves_and_is_freed(own_server):
@@ -131,12 +133,12 @@ def test_a_class_with_wide_playgrounds_and_stored_runs_leaves_and_is_freed(own_s
     close their pages: the memory they held is handed back."""
     url, proc, log = own_server
     api = read_config(url)
-    first, _ = play_and_watch(url, api, 0, WIDE, RUN_STEPS)      # once per process: the engine, the tabs' caches
+    first, *_ = play_and_watch(url, api, 0, WIDE, RUN_STEPS)      # once per process: the engine, the tabs' caches
     first.leave()
     wait_for_line(log, f"session {first.session_hash}: the page left")
     start_mb = settle(proc.pid)
     with ThreadPoolExecutor(PLAYERS) as pool:   # a class at once: the queue takes them in turn
-        visitors = [visitor for visitor, _ in pool.map(lambda i: play_and_watch(url, api, i, WIDE, RUN_STEPS),
+        visitors = [visitor for visitor, *_ in pool.map(lambda i: play_and_watch(url, api, i, WIDE, RUN_STEPS),
                                                       range(1, PLAYERS + 1))]
     busy_mb = rss_mb(proc.pid)
     for visitor in visitors:
@@ -207,7 +209,7 @@ def test_a_visitor_who_comes_back_within_the_grace_keeps_the_model(server):
     a page that leaves loses its tuned model, its stored diffusion run and its playground."""
     url, _, log = server
     api = read_config(url)
-    visitor, settings = play_and_watch(url, api, 0, 64, 20)
+    visitor, settings, lrs = play_and_watch(url, api, 0, 64, 20)
     me = f"session {visitor.session_hash}: "
     preview, _ = api["vae_finetune_preview"]
     assert visitor.call(api["vae_finetune"][0], [None, "builtin", [3], 1, 30, 1e-3, "all", 60])["ok"]
@@ -215,7 +217,7 @@ def test_a_visitor_who_comes_back_within_the_grace_keeps_the_model(server):
     def held() -> tuple:
         """What the page's states show: the tuned model's preview, the playground's status line
         (its step count), the stored run's last step."""
-        playground = visitor.call(api["_advance"][0], [*settings, 1, []])     # nothing ticked: only a redraw
+        playground = visitor.call(api["_advance"][0], [*settings, 1, [], *lrs])     # nothing ticked: only a redraw
         assert playground["ok"], playground
         run = visitor.call(api["replay"][0], [20, None])
         return (_pictures(visitor.call(preview, [None, 1])), playground["output"][2],

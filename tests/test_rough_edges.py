@@ -210,7 +210,7 @@ def test_compare_has_presets_that_set_its_widgets(tab, app_url):
     from playwright.sync_api import expect
     tab.goto(app_url)
     tab.get_by_role("tab", name="Compare & learn").click()
-    tab.get_by_role("button", name="diffusion in 3 steps: fast but blurred").click()
+    tab.get_by_role("button", name="3 steps: diffusion blurs, flow still draws").click()
     expect(tab.locator("#compare-steps [data-testid=number-input]")).to_have_value("3")
     expect(tab.locator("#compare-digit input[value='7']")).to_be_checked()
 

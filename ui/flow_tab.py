@@ -222,7 +222,9 @@ def build() -> common.Tab:
                                   show_progress="hidden")
     scrubber.input(replay, [scrubber, run], [x_t_live, x1_live, v_live, status], api_visibility="private",
                    trigger_mode="always_last", show_progress="hidden")
-    gr.on([page.select, f_button.click], few_steps, [f_seed, f_digit, f_guidance], [flow_row, diffusion_row],
-          api_name="flow_few_steps", preprocess=False, **SAMPLE_LANE)
+    f_button.click(few_steps, [f_seed, f_digit, f_guidance], [flow_row, diffusion_row], api_name="flow_few_steps",
+                   preprocess=False, **SAMPLE_LANE)
+    page.select(few_steps, [f_seed, f_digit, f_guidance], [flow_row, diffusion_row], api_visibility="private",
+                preprocess=False, show_progress="hidden", **SAMPLE_LANE)     # drawn when opened (cached)
 
     return common.Tab("flow", url_fields=fields)

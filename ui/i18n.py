@@ -33,6 +33,11 @@ def t(key: str, en: str, zh: str):
     return I18N(key)
 
 
+# Gradio 6.31's status tracker announces a finished event as `common.complete`, a key its own
+# tables lack, so the raw key showed (in both languages) after any event with a progress display.
+t("common.complete", "Done", "完成")
+
+
 # ----------------------------------------------------------------------------- run-time strings
 def both(en: str, zh: str) -> str:
     """A Markdown sentence made at run time, in both languages: the page shows the one it is in
