@@ -143,7 +143,8 @@ STOP_TIMING = """() => { window.stopTiming = new Promise((resolve) => {
     stop.addEventListener('click', (event) => {
         const at = event.timeStamp, timing = {handled: performance.now() - at};
         requestAnimationFrame(() => { timing.painted = performance.now() - at; });
-        const poll = () => status.value.endsWith(' (stopped)')
+        // Never waits forever: after 30 s the test fails on the bound instead of hanging.
+        const poll = () => status.value.endsWith(' (stopped)') || performance.now() - at > 30000
             ? resolve({...timing, stopped: performance.now() - at}) : requestAnimationFrame(poll);
         poll();
     }, {capture: true, once: true});
@@ -159,7 +160,9 @@ def test_stop_answers_at_once_early_and_late_in_a_long_run(browser, app_url, slo
         for streamed_ms in (0, 3000):
             page.wait_for_function("() => !document.querySelector('#diffusion-generate').disabled")
             page.locator("#diffusion-generate").click()
-            page.wait_for_function("() => /^step \\d+\\/1000/.test(document.querySelector('#diffusion-status textarea').value)")
+            # this run's own frames: the last run's status ("... (stopped)") must not count
+            page.wait_for_function("() => { const v = document.querySelector('#diffusion-status textarea').value;"
+                                   " return /^step \\d+\\/1000/.test(v) && !v.endsWith('(stopped)'); }")
             page.wait_for_timeout(streamed_ms)
             page.evaluate(STOP_TIMING)
             page.locator("#diffusion-stop").click()
