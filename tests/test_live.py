@@ -169,8 +169,24 @@ def test_the_page_draws_what_the_server_draws(page, app_url, client):
     compare(page, "forward", noisy, [client.predict(n["index"], n["t"], api_name="/diffusion_forward")[0] for n in noisy])
 
 
+def _quiet(page, seconds: float = 1.0) -> None:
+    """Until the page has sent no request for `seconds`: what opening a tab asked the server for
+    (its first view, the fine-tune panel's state) has been sent before the sliders move."""
+    import time
+    last = [time.monotonic()]
+
+    def seen(_request):
+        last[0] = time.monotonic()
+
+    page.on("request", seen)
+    while time.monotonic() - last[0] < seconds:
+        page.wait_for_timeout(100)
+    page.remove_listener("request", seen)
+
+
 def _moves_send_nothing(page, elem_id, slider_id, view):
     """Five key presses on a slider: five new pictures in the page, not one request."""
+    _quiet(page)
     requests = []
     page.on("request", lambda r: requests.append(r.url))
     before = page.evaluate(f"window.genaiLive.state.drawn['{view}']?.count ?? 0")
