@@ -244,6 +244,13 @@ class PairKernels(TorchFunctionMode):
 
 # ----------------------------------------------------------------------------- guidance
 
+def check_digits(labels, n_classes: int) -> torch.Tensor:
+    """The digits asked for as an int64 tensor; None means "no digit" (NULL_CLASS)."""
+    if labels is not None and not torch.is_tensor(labels):
+        labels = [NULL_CLASS if l is None else l for l in np.ravel(np.asarray(labels, object))]
+    return check_labels(labels, n_classes + 1)
+
+
 def is_guided(y: torch.Tensor, w: float) -> bool:
     """Whether CFG needs the unconditional pass: not for w = 1 or when no image asks for a digit."""
     return not (w == 1.0 or bool((y == NULL_CLASS).all()))
@@ -389,9 +396,7 @@ class Diffusion(nn.Module):
     def _check(self, labels, seed, steps, sampler, eta, guidance):
         if sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}; got {sampler!r}")
-        if labels is not None and not torch.is_tensor(labels):      # None means "no digit"
-            labels = [NULL_CLASS if l is None else l for l in np.ravel(np.asarray(labels, object))]
-        y = check_labels(labels, self.config.n_classes + 1)
+        y = check_digits(labels, self.config.n_classes)
         return (y, check_seed(seed), check_range("steps", steps, 1, self.schedule.T, integer=True),
                 check_range("eta", eta, 0.0, 1.0), check_range("guidance", guidance, 0.0, 20.0))
 

@@ -27,8 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import check_labels, check_range, check_seed
-from .diffusion import NULL_CLASS, PairKernels, UNet, UNetConfig, cfg_combine, cfg_inputs
+from .checks import check_range, check_seed
+from .diffusion import NULL_CLASS, PairKernels, UNet, UNetConfig, cfg_combine, cfg_inputs, check_digits
 from .family import Family, minimise
 from .images import to_uint8
 
@@ -194,10 +194,7 @@ class FlowMatching(nn.Module):
     def _check(self, labels, seed, steps, sampler, guidance):
         if sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}; got {sampler!r}")
-        if labels is not None and not torch.is_tensor(labels):      # None means "no digit"
-            labels = [NULL_CLASS if l is None else l for l in np.ravel(np.asarray(labels, object))]
-        y = check_labels(labels, self.config.n_classes + 1)
-        return (y, check_seed(seed), check_range("steps", steps, 1, MAX_STEPS, integer=True),
+        return (check_digits(labels, self.config.n_classes), check_seed(seed), check_range("steps", steps, 1, MAX_STEPS, integer=True),
                 check_range("guidance", guidance, 0.0, 20.0))
 
 
