@@ -181,3 +181,19 @@ def test_without_a_cjk_font_chinese_pictures_still_draw(monkeypatch):
     finally:
         fonts._cjk_pil_font.cache_clear()
         playground_tab._label.cache_clear()
+
+
+def test_greek_letters_in_pictures_are_drawn_not_boxed():
+    """The trade-off rows are labelled ψ and w: the default PIL font has no ψ and draws a box."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+    from ui import fonts
+
+    def ink(text, font):
+        canvas = Image.new("L", (60, 40), 0)
+        ImageDraw.Draw(canvas).text((5, 5), text, fill=255, font=font)
+        return np.asarray(canvas)
+
+    psi = ink("ψ", fonts.pil_font(24, "ψ = 1"))
+    assert psi.any() and not np.array_equal(psi, ink("\ue000", fonts.pil_font(24, "ψ = 1")))   # a private-use char: a box
+    assert fonts.pil_font(24, "w = 1") is fonts.pil_font(24, "")          # Latin text keeps the default font

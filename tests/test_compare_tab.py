@@ -1,4 +1,4 @@
-"""The Compare & learn tab: its measures, its three public endpoints, and the page in a browser."""
+"""The Compare & learn tab: its measures, its four public endpoints, and the page in a browser."""
 
 import numpy as np
 import pytest
@@ -150,6 +150,43 @@ def test_failure_mode_rejects_bad_values_by_name(client, args, message):
         client.predict(*args, api_name="/failure_mode")
 
 
+# ----------------------------------------------------------------------------- /trade_off
+
+@pytest.mark.parametrize("family, knob", [("gan", "truncation"), ("diffusion", "guidance"), ("flow", "guidance")])
+def test_trade_off_sweeps_the_knob_a_row_at_a_time_with_the_default_marked(client, family, knob):
+    from ui.compare_tab import trade_off_settings
+    _, values, default = trade_off_settings(family)
+    job = client.submit(family, 3, 0, 2, 3, api_name="/trade_off")
+    rows, plot, table, numbers = job.result(timeout=300)
+    assert default in values and numbers["knob"] == knob and numbers["default"] == default
+    assert [row[knob] for row in numbers["settings"]] == values
+    assert pixels(rows).shape[0] >= len(values) * 84 and pixels(plot).shape[1] > 300
+    assert table.count("★") == 1 and f"= {default:g} ★" in table and "real (held out)" in table
+    streamed = [pixels(out[0]).shape[0] for out in job.outputs()]       # a row more with each update
+    assert len(streamed) == len(values) and streamed == sorted(streamed) and streamed[0] < streamed[-1]
+
+
+def test_trade_off_shows_variety_bought_with_the_knob(client):
+    """Less truncation and less guidance: the samples of one digit differ more."""
+    gan = client.predict("gan", 3, 0, 8, 3, api_name="/trade_off")[3]["settings"]
+    assert gan[0]["truncation"] < gan[-1]["truncation"]
+    assert gan[0]["feature_diversity"] < 0.8 * gan[-1]["feature_diversity"]
+    diffusion = client.predict("diffusion", 3, 0, 8, 10, api_name="/trade_off")[3]["settings"]
+    assert diffusion[0]["guidance"] < diffusion[-1]["guidance"]
+    assert diffusion[-1]["feature_diversity"] < diffusion[0]["feature_diversity"]
+
+
+def test_trade_off_speaks_chinese_and_rejects_bad_values_by_name(client):
+    table = client.predict("gan", 3, 0, 2, 3, "zh-CN", api_name="/trade_off")[2]
+    assert "真实（留出）" in table and "置信度" in table
+    for args, message in [(("vae", 3, 0, 2, 3), "family must be one of 'gan', 'diffusion', 'flow'"),
+                          (("gan", 11, 0, 2, 3), "digit must be a whole number in 0-9"),
+                          (("flow", 3, 0, 17, 3), r"n \(images per model\) must be a whole number in 2-16"),
+                          (("flow", 3, 0, 2, 0), "steps must be a whole number in 1-100")]:
+        with pytest.raises(Exception, match=message):
+            client.predict(*args, api_name="/trade_off")
+
+
 # ----------------------------------------------------------------------------- in a browser
 
 def test_browser_compares_and_replays_training(page, app_url, artifacts):
@@ -183,3 +220,17 @@ def test_browser_compares_and_replays_training(page, app_url, artifacts):
     expect(page.locator("#compare-plot")).to_contain_text("loss (all but the GAN)", timeout=60_000)
     page.get_by_text("2. Watch it learn").evaluate("e => { e.scrollIntoView(); window.scrollBy(0, -16); }")
     page.screenshot(path=str(artifacts / "compare.png"), full_page=False)
+
+
+def test_browser_sweeps_the_trade_off_from_a_shared_link(page, app_url, artifacts):
+    from playwright.sync_api import expect
+    page.goto(f"{app_url}?tab=compare&cdigit=1&cn=4&csteps=3&ctrade=gan")
+    expect(page.locator("#compare-trade-family input[value='gan']")).to_be_checked(timeout=30_000)
+    page.locator("#compare-trade-run").click()
+    for key in ("rows", "plot"):
+        expect(page.locator(f"#compare-trade-{key} img")).to_be_visible(timeout=90_000)
+    table = page.locator("#compare-trade-table")
+    expect(table).to_contain_text("ψ = 1.2", timeout=60_000)          # the last setting: the sweep finished
+    expect(table).to_contain_text("★")
+    page.locator("#compare-trade-rows").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "compare_trade_off.png"), full_page=False)

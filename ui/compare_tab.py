@@ -8,8 +8,11 @@ replayed, and their classic failures reproduced on demand.
    samples it drew at that step beside its loss curves up to that step.
 3. Failure modes: GAN mode collapse, VAE posterior collapse, diffusion with too few steps
    or no guidance, each beside the healthy model, with the number that shows it.
+4. Accuracy against variety: one family's knob (the GAN's truncation, diffusion's or flow's
+   guidance) swept for the chosen digit, a row of samples per setting and the classifier's
+   verdict on each: the trade-off docs/frontier.png measures on 1,000 samples, live.
 
-Public API: /compare_families, /training_history, /failure_mode. The measures live in
+Public API: /compare_families, /training_history, /failure_mode, /trade_off. The measures live in
 genai/evaluate.py (judge, mean_pairwise_distance), the VAE's digit sampler in genai/vae.py.
 """
 
@@ -30,7 +33,7 @@ from genai.evaluate import judge, timed
 from genai.images import to_uint8
 from genai.vae import code_gaussian, generate_like
 
-from . import common, explain
+from . import common, explain, fonts
 from .i18n import EN, ZH, leftover, t
 
 # Everything the tab may open: shipped names and the failure checkpoints, never a visitor's path.
@@ -38,10 +41,12 @@ FAILURES = genai.CHECKPOINTS / "failures"
 FAMILIES = families.COMPARED            # a column each
 HISTORIES = {**{name: name for name in families.NAMES},
              "gan_no_ms": "failures/gan_no_ms", "vae_beta30": "failures/vae_beta30"}
+# The families with a knob that trades accuracy for variety (their record's `frontier`).
+TRADE_OFF = tuple(name for name in FAMILIES if families.get(name).frontier)
 MODES = ("gan_mode_collapse", "vae_posterior_collapse", "diffusion_few_steps", "diffusion_no_guidance")
 VAE_MODES = ("like", "prior")
 DEFAULTS = {"digit": 3, "seed": 0, "n": 8, "steps": 25, "guidance": GUIDANCE, "vae_mode": "like",
-            "history": "gan", "mode": "gan_mode_collapse", "few_steps": 2}
+            "history": "gan", "mode": "gan_mode_collapse", "few_steps": 2, "trade_off": "diffusion"}
 MAX_N, MAX_STEPS, MAX_GUIDANCE = 16, 100, 5.0
 COLS, SCALE = 4, 3                      # n digits as rows of 4, each 28 px -> 84 px
 CURVE_POINTS = 300                      # loss points per series in the plot
@@ -418,6 +423,118 @@ def _explain(mode):
     return [gr.Markdown(visible=m == mode) for m in MODES]
 
 
+# ----------------------------------------------------------------------------- 4. accuracy against variety
+
+KNOB_SYMBOL = {"truncation": "ψ", "guidance": "w"}
+TRADE_WORDS = {     # the plot's words, drawn into the picture in the page's language
+    "en": ("variety: mean distance between samples (classifier features)", "confidence: mean P(y = digit)",
+           "real held-out digits", "default"),
+    "zh-CN": ("多样性：样本两两之间的平均距离（分类器特征）", "置信度：平均 P(y = 数字)", "真实留出数字", "默认"),
+}
+
+
+def trade_off_settings(family: str) -> tuple[str, list[float], float]:
+    """(knob, values, the app's default) of a family's trade-off: its record's frontier, and
+    the default setting even where the frontier skips it."""
+    fam = families.get(family)
+    knob, values, _ = fam.frontier
+    default = fam.defaults[knob]
+    return knob, sorted({*values, default}), default
+
+
+@functools.lru_cache(maxsize=256)
+def _trade_off_row(family: str, value: float, digit: int, seed: int, n: int, steps: int):
+    """(uint8 samples, the classifier's measures) for one setting; the same request from a
+    class of thirty is computed once."""
+    fam, model = families.get(family), common.model(family)
+    knob = fam.frontier[0]
+    settings = {**{k: v for k, v in fam.defaults.items() if k != knob}, knob: value}
+    if "steps" in fam.knobs:
+        settings["steps"] = steps
+    images = model.generate([digit] * n, seed=seed, **settings)
+    return images, _rounded(judge(common.model("classifier"), images, digit))
+
+
+def _labelled_rows(rows: list[tuple[str, np.ndarray]]) -> np.ndarray:
+    """One row of digits per setting, its label painted on the left: uint8 (H, W)."""
+    from PIL import ImageDraw
+    strips = [common.picture(images, scale=SCALE, cols=len(images)) for _, images in rows]
+    label_w, height = 110, strips[0].shape[0]
+    canvas = Image.new("L", (label_w + strips[0].shape[1], height * len(strips) + 2 * (len(strips) - 1)), 255)
+    draw = ImageDraw.Draw(canvas)
+    for i, ((label, _), strip) in enumerate(zip(rows, strips)):
+        top = i * (height + 2)
+        canvas.paste(Image.fromarray(strip), (label_w, top))
+        draw.text((label_w - 8, top + height // 2), label, fill=20, anchor="rm", font=fonts.pil_font(20, label))
+    return np.asarray(canvas)
+
+
+def _trade_off_plot(points: list[tuple[str, dict, bool]], real: dict, lang: str) -> np.ndarray:
+    """Confidence against variety, a point per setting joined in order, the default ringed and
+    the real digits starred: RGB uint8."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    x_words, y_words, real_words, default_words = TRADE_WORDS["zh-CN" if lang.lower().startswith("zh") else "en"]
+    family = fonts.matplotlib_family("zh-CN" if lang.lower().startswith("zh") else "en")
+    fig = Figure(figsize=(5.2, 3.4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    xs = [p["feature_diversity"] for _, p, _ in points]
+    ys = [p["confidence"] for _, p, _ in points]
+    ax.plot(xs, ys, "-o", color="tab:blue", lw=1.5, ms=6)
+    for i, ((label, p, default), x, y) in enumerate(zip(points, xs, ys)):     # labels above and below in turn
+        ax.annotate(label, (x, y), textcoords="offset points", xytext=(0, 9 if i % 2 else -15), ha="center", fontsize=9)
+        if default:
+            ax.plot([x], [y], "o", ms=15, mfc="none", mec="tab:red", mew=2, label=default_words)
+    ax.plot([real["feature_diversity"]], [real["confidence"]], "*", ms=16, color="tab:green", label=real_words)
+    ax.set_xlabel(x_words, fontfamily=family, fontsize=9)
+    ax.set_ylabel(y_words, fontfamily=family, fontsize=9)
+    low = min(0.8, real["confidence"], *ys) - 0.05          # a clear digit sits near 1 at every setting
+    ax.set_ylim(low, 1.02 + 0.05 * (1 - low))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", frameon=False, prop={"size": 9, "family": family})
+    fig.tight_layout()
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+
+
+def _trade_off_table(rows: list[tuple[str, dict, bool]], real: dict, words: dict) -> str:
+    lines = ["| " + " | ".join(["", *(words[HEADERS[c].key] for c in TRADE_COLUMNS)]) + " |",
+             "|" + "---|" * (len(TRADE_COLUMNS) + 1)]
+    for label, row, default in [*rows, (words[SAYS["real"].key], real, False)]:
+        cells = [f"{row['confidence']:.1%}", f"{row['accuracy']:.0%}", f"{row['feature_diversity']:.1f}",
+                 f"{row['pixel_diversity']:.3f}"]
+        lines.append(f"| {'**' + label + ' ★**' if default else label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+TRADE_COLUMNS = ("confidence", "accuracy", "feature_diversity", "pixel_diversity")
+
+
+@common.friendly
+def trade_off(family=DEFAULTS["trade_off"], digit=DEFAULTS["digit"], seed=DEFAULTS["seed"], n=DEFAULTS["n"],
+              steps=DEFAULTS["steps"], lang="en"):
+    """One family's knob swept for one digit and seed: the GAN's truncation ψ, diffusion's or
+    flow's guidance w (steps: theirs, 1-100). Streams after each setting: (a picture with a row
+    of n samples per setting, the plot of confidence against variety with the default ringed
+    and the real digits starred, a table, the numbers as JSON)."""
+    family = _choice("family", family, TRADE_OFF)
+    digit, seed, n = _settings(digit, seed, n)
+    steps = check_range("steps", steps, 1, MAX_STEPS, integer=True)
+    words = _language(lang)
+    knob, values, default = trade_off_settings(family)
+    real = _rounded(judge(common.model("classifier"), _real(digit, seed, n), digit))
+    done = []
+    for value in values:
+        images, measures = _trade_off_row(family, float(value), digit, seed, n, steps)
+        done.append((f"{KNOB_SYMBOL[knob]} = {value:g}", images, measures, value == default))
+        points = [(label, m, d) for label, _, m, d in done]
+        numbers = {"knob": knob, "default": default, "real": real,
+                   "settings": [{knob: v, **m} for v, (_, _, m, _) in zip(values, done)]}
+        yield (_labelled_rows([(label, images) for label, images, _, _ in done]),
+               _trade_off_plot(points, real, lang), _trade_off_table(points, real, words), numbers)
+
+
 # ----------------------------------------------------------------------------- layout
 
 def build() -> common.Tab:
@@ -509,15 +626,44 @@ def build() -> common.Tab:
         # The API's own snapshot input defaults to -1 (the last snapshot of any checkpoint); the
         # slider's value would be the default checkpoint's last index, too far for shorter ones.
         api_snapshot = gr.Number(-1, precision=0, visible=False, label="snapshot")
-        fields = {"cdigit": digit, "cseed": seed, "cn": n, "csteps": steps, "cw": guidance, "cvae": vae_mode,
-                  "ckpt": checkpoint, "cmode": mode, "cfew": few_steps}
-        common.link_button("compare", fields)
         gr.Markdown(t("compare.failure_note",
                       "Same digit, seed and n as above. The GAN and VAE failures are small checkpoints trained "
                       "with the repo's own command (README, *Shipped checkpoints*); the diffusion ones use the "
                       f"shipped model with other settings (healthy: 25 DDIM steps, w = {GUIDANCE:g}).",
                       "数字、种子和 n 与上面相同。GAN 和 VAE 的失败模型是用仓库自己的训练命令训练的小检查点（见 README 的"
                       f"“随仓库发布的检查点”一节）；扩散模型的失败用的是随仓库发布的模型，只是换了设置（正常：25 步 DDIM，w = {GUIDANCE:g}）。"))
+
+        # 4. accuracy against variety -------------------------------------------------------------
+        gr.Markdown(t("compare.h_trade_off", "### 4. Accuracy against variety, live", "### 4. 准确与多样的取舍（实时）"))
+        gr.Markdown(t("compare.trade_off_intro",
+                      "Each family has one knob that buys *reads as the digit* with *variety*: the GAN's truncation "
+                      "ψ (draw z closer to its mean) and the guidance w of diffusion and flow matching (push harder "
+                      "toward the digit). Here the knob is swept for the digit, seed and n of section 1, a row of "
+                      "samples per setting: watch the rows grow alike as the confidence rises. The app's default is "
+                      "ringed (★ in the table); the green star is real held-out digits, accurate *and* varied: where "
+                      "a perfect model would sit. The README's frontier plot measures the same on 1,000 samples.",
+                      "每类模型都有一个旋钮，用*多样性*换取*被认成该数字*：GAN 的截断 ψ（让 z 更靠近均值），以及扩散模型和"
+                      "流匹配的引导强度 w（更用力地推向该数字）。这里用第 1 节的数字、种子和 n 扫过这个旋钮，每个设置一行样本："
+                      "置信度升高时，请看各行越来越相像。应用的默认设置画了圈（表中标 ★）；绿色星号是真实的留出数字，"
+                      "既准确又多样：完美模型应在的位置。README 的前沿图在 1000 个样本上测量的正是同一件事。"))
+        with gr.Row():
+            trade_family = gr.Radio([(t("compare.trade_gan", "GAN: truncation ψ", "GAN：截断 ψ"), "gan"),
+                                     (t("compare.trade_diffusion", "Diffusion: guidance w", "扩散：引导强度 w"), "diffusion"),
+                                     (t("compare.trade_flow", "Flow matching: guidance w", "流匹配：引导强度 w"), "flow")],
+                                    value=DEFAULTS["trade_off"], label=t("compare.trade_family", "Model and knob", "模型与旋钮"),
+                                    elem_id="compare-trade-family", scale=3)
+            sweep = gr.Button(t("compare.trade_run", "Sweep the knob", "扫动旋钮"), variant="primary",
+                              elem_id="compare-trade-run", scale=1)
+        with gr.Row(equal_height=False):
+            trade_rows = common.image_output(t("compare.trade_rows", "A row per setting", "每个设置一行"),
+                                             elem_id="compare-trade-rows", min_width=300)
+            trade_plot = common.image_output(t("compare.trade_plot", "Confidence against variety", "置信度与多样性"),
+                                             elem_id="compare-trade-plot", min_width=300)
+        trade_table = gr.Markdown(elem_id="compare-trade-table")
+        trade_numbers = gr.JSON(visible=False, label="numbers")
+        fields = {"cdigit": digit, "cseed": seed, "cn": n, "csteps": steps, "cw": guidance, "cvae": vae_mode,
+                  "ckpt": checkpoint, "cmode": mode, "cfew": few_steps, "ctrade": trade_family}
+        common.link_button("compare", fields)
         explain.panel("compare")
 
     # ------------------------------------------------------------------------- events
@@ -540,4 +686,6 @@ def build() -> common.Tab:
     mode.change(_explain, mode, explanations, api_visibility="private", show_progress="hidden")
     show.click(failure_mode, [mode, digit, seed, n, few_steps, lang], [healthy, failed, measured, failure_numbers],
                api_name="failure_mode", **localised, **LANE)
+    sweep.click(trade_off, [trade_family, digit, seed, n, steps, lang], [trade_rows, trade_plot, trade_table, trade_numbers],
+                api_name="trade_off", **localised, **LANE)
     return common.Tab("compare", url_fields=fields)

@@ -55,9 +55,22 @@ def _default_pil_font(size: int):
     return ImageFont.load_default(size=size)
 
 
+@functools.cache
+def _dejavu_pil_font(size: int):
+    """matplotlib's DejaVu Sans (always installed with it) at `size`: Greek letters such as ψ."""
+    from matplotlib import font_manager
+    from PIL import ImageFont
+    return ImageFont.truetype(font_manager.findfont("DejaVu Sans"), size)
+
+
 def pil_font(size: int, text: str = ""):
-    """A PIL font at `size` that can draw `text`: the default font unless the text is Chinese."""
-    return (has_cjk(text) and _cjk_pil_font(size)) or _default_pil_font(size)
+    """A PIL font at `size` that can draw `text`: the default font (Latin letters only) unless
+    the text is Chinese, or has letters such as Greek that the default draws as boxes."""
+    if has_cjk(text):
+        return _cjk_pil_font(size) or _default_pil_font(size)
+    if any(ord(c) > 0x24F for c in text):
+        return _dejavu_pil_font(size)
+    return _default_pil_font(size)
 
 
 def matplotlib_family(lang: str) -> list[str] | None:
