@@ -123,8 +123,7 @@ class FlowRun:
     def unet_inputs(self):
         """(x, t, y) for this look's U-Net call; t already scaled for the embedding."""
         x, t = self._x_and_t()
-        x, tt, y = cfg_inputs(x, 0, self.y, self.guidance)
-        return x, torch.full((len(x),), t * TIME_SCALE, device=x.device), y
+        return cfg_inputs(x, float(t * TIME_SCALE), self.y, self.guidance)
 
     def advance(self, v: torch.Tensor) -> Step | None:
         v = cfg_combine(v, self.y, self.guidance)
