@@ -3,6 +3,7 @@ a fine-tune ends, the views draw with that model, the switch goes back, and nobo
 a step-wise run of a tuned model runs alone, frame for frame the tuned model's own sampler."""
 
 import asyncio
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -164,3 +165,31 @@ def test_a_diffusion_run_with_your_model_is_your_models_own_and_runs_alone():
     assert not shipped["yours"] and shipped["job"].engine is shared
     shared.drain(shipped["job"])
     assert not np.array_equal(shipped["frames"][-1][0], run["frames"][-1][0])
+
+
+def test_flipping_the_switch_in_the_flow_tab_runs_again_with_the_model_chosen(browser, app_url):
+    """The stepwise tabs (flow shown; diffusion shares ui/stepwise.run_again_on_flip): a flip
+    presses ▶ Generate, as the GAN and VAE views redraw at once."""
+    from playwright.sync_api import expect
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(SLOW)
+    try:
+        page.goto(f"{app_url}?tab=flow&fsteps=3")
+        expect(page.locator("#flow-steps [data-testid=number-input]")).to_have_value("3")
+        page.locator("#flow-ft").get_by_text("Fine-tune: teach it your handwriting").click()
+        page.locator("#flow-ft-source input[value='builtin']").check()
+        page.locator("#flow-ft-steps [data-testid=number-input]").fill("5")
+        page.locator("#flow-ft-start").click()
+        expect(page.locator("#flow-ft-progress")).to_contain_text("Done", timeout=SLOW)
+        switch = page.locator("#flow-model")
+        expect(switch.locator("input[value='yours']")).to_be_checked(timeout=SLOW)
+        status = page.locator("#flow-status textarea")
+        expect(status).to_have_value("press ▶ Generate")             # a fine-tune ending starts no run
+
+        switch.get_by_text("shipped", exact=True).click()
+        expect(status).to_have_value(re.compile(r"^step 3/3"), timeout=SLOW)           # ran, shipped, unpressed
+        switch.get_by_text("★ your fine-tuned", exact=False).click()
+        expect(status).to_have_value(re.compile(r"^your model · step 3/3"), timeout=SLOW)
+    finally:
+        context.close()

@@ -455,6 +455,7 @@ def build() -> common.Tab:
     # Reverse: stream the run; afterwards (or on Stop) the slider replays it and the GIF appears.
     sampler.change(lambda s: gr.Slider(interactive=s == "ddim"), sampler, eta, api_visibility="private",
                    queue=False, show_progress="hidden")
+    stepwise.run_again_on_flip(switch, generate)
     starting = generate.click(start, steps, [scrubber, gif, generate], api_visibility="private", queue=False,
                               show_progress="hidden")
     # The page's runs wait for frames without a thread (async), so any number may run: the

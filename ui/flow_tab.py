@@ -206,6 +206,7 @@ def build() -> common.Tab:
         tuning = finetune.panel("flow", switch)
 
     # ------------------------------------------------------------------ events
+    stepwise.run_again_on_flip(switch, generate)
     starting = generate.click(start, steps, [scrubber, gif, generate], api_visibility="private", queue=False,
                               show_progress="hidden")
     running = starting.then(sample_live, [seed, digit, steps, sampler, guidance, *tuning.inputs],

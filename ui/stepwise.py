@@ -269,6 +269,17 @@ def cancel_run(run) -> None:
         run["job"].cancel()
 
 
+def run_again_on_flip(switch: gr.Radio, generate: gr.Button) -> None:
+    """Flipping the model switch presses ▶ Generate, so the pictures show the model just chosen,
+    as the GAN and VAE views redraw at once. While a run is going Generate is disabled: the
+    switch then counts from the next run."""
+    press = f"""() => {{
+        const button = document.getElementById("{generate.elem_id}");
+        if (button && !button.disabled) button.click();
+    }}"""
+    switch.input(None, None, None, js=press, api_visibility="private", queue=False, show_progress="hidden")
+
+
 # ----------------------------------------------------------------------------- layout parts
 
 def live_picture(label, elem_id: str) -> gr.HTML:
