@@ -146,7 +146,8 @@ def test_an_upload_over_the_byte_limit_is_refused_before_it_is_stored(app_url):
 SEEDED = {           # endpoint: (its seed parameter, other arguments that keep the call cheap)
     "/gan_generate": ("seed", {}), "/gan_edit": ("seed", {}), "/gan_interpolate": ("seed_b", {"frames": 2}),
     "/compare_families": ("seed", {"n": 2, "steps": 2}),
-    "/failure_mode": ("seed", {"n": 2}), "/playground_step": ("seed", {"steps": 1}),
+    "/failure_mode": ("seed", {"n": 2}), "/trade_off": ("seed", {"family": "gan", "n": 2}),
+    "/playground_step": ("seed", {"steps": 1}),
 }
 FULL_RANGE = {       # these hand seeds to the package as they are
     "/vae_decode16": ("seed", {}), "/diffusion_sample": ("seed", {"steps": 1}), "/diffusion_compare": ("seed", {"steps": 1}),
