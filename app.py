@@ -17,7 +17,7 @@ import torch
 
 from genai import families
 from genai.images import to_uint8
-from ui import common, compare_tab, diffusion_tab, flow_tab, gan_tab, lesson_tab, live, playground_tab, sessions, vae_tab
+from ui import common, compare_tab, diffusion_tab, flow_tab, gan_tab, lesson_tab, links, live, playground_tab, sessions, vae_tab
 from ui.i18n import I18N, language_selector, t, translate_leftovers
 
 # One thread per request: with two cores and many students, two requests running side by
@@ -114,9 +114,9 @@ with common.Blocks(title=TITLE, delete_cache=(600, 3600)) as demo:
         if tab.timer is not None:
             tabs.select(lambda: gr.Timer(active=False), None, tab.timer, api_visibility="private",
                         show_progress="hidden")
-    boxes = common.restore_links(demo, built)     # ?tab=gan&seed=3 links set what they name
+    boxes = links.restore_links(demo, built)     # ?tab=gan&seed=3 links set what they name
     lesson_tab.connect_views(built, boxes)        # each lesson step's button opens its view the same way
-    common.free_sessions_on_leave(demo)   # a closed page's models are freed, not kept for an hour
+    sessions.free_sessions_on_leave(demo)   # a closed page's models are freed, not kept for an hour
     translate_leftovers()                 # after every tab: tab labels, presets, toasts follow the language
     common.keep_brush_on(demo)            # drawing pads draw at once, also after Clear canvas
     common.keep_numbers_in_range(demo)    # a seed of 10^20 is corrected in the box, in the page's words

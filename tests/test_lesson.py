@@ -25,7 +25,7 @@ def test_every_step_has_two_languages_one_right_answer_and_a_valid_view():
 def test_the_views_are_valid_links():
     """Each step's link sets only widgets its tab exposes to links, with values they accept."""
     import app  # noqa: F401  (builds the tabs)
-    from ui.common import parse_query_value
+    from ui.links import parse_query_value
     built = {tab.id: tab for tab in _built_tabs()}
     for step in lesson_tab.STEPS:
         for key, raw in step.view.items():

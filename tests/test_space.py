@@ -31,12 +31,12 @@ class _Request:
 def test_a_link_sets_only_the_tab_it_names():
     """GAN and the 2-D playground both have a `seed`: a playground link leaves the GAN's alone."""
     import app
-    from ui import common, gan_tab
+    from ui import gan_tab, links
     by_tab = {tab.id: tab.url_fields for tab in app.built}
 
     def restored(query):
         """{component id: value} of what the link sets, over every tab."""
-        return {comp._id: v for tab in app.built for comp, v in zip(tab.url_fields.values(), common.link_updates(query, tab))
+        return {comp._id: v for tab in app.built for comp, v in zip(tab.url_fields.values(), links.link_updates(query, tab))
                 if v != {"__type__": "update"}}
 
     assert restored("tab=playground&seed=5") == {by_tab["playground"]["seed"]._id: 5}
@@ -44,6 +44,6 @@ def test_a_link_sets_only_the_tab_it_names():
     assert set(restored("seed=5")) == {by_tab["gan"]["seed"]._id, by_tab["playground"]["seed"]._id}  # no tab: every tab's
     assert restored("tab=gan&seed=oops&digit=12&trunc=99") == {by_tab["gan"]["trunc"]._id: gan_tab.TRUNC_MAX}  # checked, clipped
     assert restored("") == {}
-    assert common.url_values(_Request("tab=playground&seed=5"), "gan", by_tab["gan"])["seed"] == \
+    assert links.url_values(_Request("tab=playground&seed=5"), "gan", by_tab["gan"])["seed"] == \
         by_tab["gan"]["seed"].value
-    assert common.url_values(_Request("tab=gan&seed=5"), "gan", by_tab["gan"])["seed"] == 5
+    assert links.url_values(_Request("tab=gan&seed=5"), "gan", by_tab["gan"])["seed"] == 5

@@ -33,7 +33,7 @@ from genai.evaluate import judge, timed
 from genai.images import to_uint8
 from genai.vae import code_gaussian, generate_like
 
-from . import common, explain, fonts
+from . import common, explain, fonts, links
 from .i18n import EN, ZH, leftover, t
 
 # Everything the tab may open: shipped names and the failure checkpoints, never a visitor's path.
@@ -537,7 +537,7 @@ def trade_off(family=DEFAULTS["trade_off"], digit=DEFAULTS["digit"], seed=DEFAUL
 
 # ----------------------------------------------------------------------------- layout
 
-def build() -> common.Tab:
+def build() -> links.Tab:
     with gr.Tab(t("compare.tab", "Compare & learn", "对比与学习"), id="compare") as page:
         gr.Markdown(INTRO)
         # 1. compare ------------------------------------------------------------------------------
@@ -663,7 +663,7 @@ def build() -> common.Tab:
         trade_numbers = gr.JSON(visible=False, label="numbers")
         fields = {"cdigit": digit, "cseed": seed, "cn": n, "csteps": steps, "cw": guidance, "cvae": vae_mode,
                   "ckpt": checkpoint, "cmode": mode, "cfew": few_steps, "ctrade": trade_family}
-        common.link_button("compare", fields)
+        links.link_button("compare", fields)
         explain.panel("compare")
 
     # ------------------------------------------------------------------------- events
@@ -688,4 +688,4 @@ def build() -> common.Tab:
                api_name="failure_mode", **localised, **LANE)
     sweep.click(trade_off, [trade_family, digit, seed, n, steps, lang], [trade_rows, trade_plot, trade_table, trade_numbers],
                 api_name="trade_off", **localised, **LANE)
-    return common.Tab("compare", url_fields=fields)
+    return links.Tab("compare", url_fields=fields)

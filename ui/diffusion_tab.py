@@ -27,7 +27,7 @@ from genai.data import TEST_SIZE, load_digits
 from genai.diffusion import GUIDANCE, q_sample
 from genai.images import from_uint8, to_uint8
 
-from . import common, explain, finetune, fonts, i18n, stepwise
+from . import common, explain, finetune, fonts, i18n, links, stepwise
 from .i18n import leftover, say, t as tr  # `t` is the noise level here
 from .live import fallback, generated, live_view
 from .stepwise import cancel_run, digit_box as _digit_box, finish, parse_label, seed_box as _seed_box
@@ -274,7 +274,7 @@ def _pad_picture(name: str) -> dict:
     return {"background": path, "layers": [], "composite": path}
 
 
-def build() -> common.Tab:
+def build() -> links.Tab:
     with gr.Tab(tr("tab.diffusion", "Diffusion", "扩散模型"), id="diffusion") as page:
         gr.Markdown(tr("diffusion.intro", INTRO,
                       "**前向：** 一步步加噪声，直到只剩噪声。**反向：** U-Net 预测噪声；"
@@ -430,7 +430,7 @@ def build() -> common.Tab:
                   "steps": steps, "eta": eta, "guidance": guidance,
                   "cdigit": c_digit, "cseed": c_seed, "csteps": c_steps, "wa": w_a, "wb": w_b, "wc": w_c,
                   "tstart": t_start, "idigit": i_digit, "iseed": i_seed, "isteps": i_steps}
-        common.link_button("diffusion", {"dview": view_shown, **fields})
+        links.link_button("diffusion", {"dview": view_shown, **fields})
         explain.panel("diffusion")
         tuning = finetune.panel("diffusion", switch)
 
@@ -487,4 +487,4 @@ def build() -> common.Tab:
     api_trigger.click(img2img, [api_image, *img2img_inputs], [start_image, result_image],
                       api_name="diffusion_img2img", preprocess=False, **SAMPLE_LANE)
 
-    return common.Tab("diffusion", url_fields={"dview": view_asked, **fields})
+    return links.Tab("diffusion", url_fields={"dview": view_asked, **fields})

@@ -18,7 +18,7 @@ from genai.checks import check_range, check_seed
 from genai.flow import GUIDANCE, MAX_STEPS, STEPS
 from genai.images import to_uint8
 
-from . import common, explain, finetune, stepwise
+from . import common, explain, finetune, links, stepwise
 from .i18n import leftover, say, t
 from .stepwise import cancel_run, digit_box, finish, parse_label, seed_box
 
@@ -124,7 +124,7 @@ def few_steps(seed: int = 0, label="3", guidance: float = GUIDANCE, request: gr.
 
 # ----------------------------------------------------------------------------- layout
 
-def build() -> common.Tab:
+def build() -> links.Tab:
     with gr.Tab(t("tab.flow", "Flow matching", "流匹配"), id="flow") as page:
         gr.Markdown(t("flow.intro",
                       "**Flow matching** learns a *velocity*: which way a noisy picture should move to become a "
@@ -201,7 +201,7 @@ def build() -> common.Tab:
                                                    elem_id="flow-few-diffusion", **gallery)
 
         fields = {"fdigit": digit, "fseed": seed, "fsampler": sampler, "fsteps": steps, "fguidance": guidance}
-        common.link_button("flow", fields)
+        links.link_button("flow", fields)
         explain.panel("flow")
         tuning = finetune.panel("flow", switch)
 
@@ -228,4 +228,4 @@ def build() -> common.Tab:
     page.select(few_steps, [f_seed, f_digit, f_guidance], [flow_row, diffusion_row], api_visibility="private",
                 preprocess=False, show_progress="hidden", **SAMPLE_LANE)     # drawn when opened (cached)
 
-    return common.Tab("flow", url_fields=fields)
+    return links.Tab("flow", url_fields=fields)

@@ -21,7 +21,7 @@ from genai.gan import (MAX_FRAMES, PATHS, STAT_WORDS, TRUNCATION, describe_direc
                        interpolate)
 from genai.images import from_uint8, to_uint8
 
-from . import common, explain, finetune
+from . import common, explain, finetune, links
 from .i18n import both, leftover, t
 from .live import fallback, live_view
 
@@ -285,7 +285,7 @@ DRAW_HINT = t("gan.draw_hint", "Draw a digit on the canvas, pick which digit it 
 
 # ----------------------------------------------------------------------------- layout
 
-def build() -> common.Tab:
+def build() -> links.Tab:
     with gr.Tab(t("tab.gan", "GAN", "GAN 生成对抗网络"), id="gan"):
         gr.Markdown(t("gan.intro", INTRO,
                       "生成器 **G** 把噪声 **z**（64 个随机数，由种子决定）变成一个数字；判别器 **D** 学着分辨"
@@ -363,7 +363,7 @@ def build() -> common.Tab:
                     api_name="gan_example", api_visibility="private")
         fields = {"seed": seed, "digit": digit, "trunc": trunc, **{f"pc{i + 1}": s for i, s in enumerate(pcs)},
                   "seed_b": seed_b, "to": label_b, "frames": frames, "path": mode}      # the walk's settings last
-        common.link_button("gan", fields)
+        links.link_button("gan", fields)
         explain.panel("gan")
         tuning = finetune.panel("gan", switch)
 
@@ -375,7 +375,7 @@ def build() -> common.Tab:
     def first_view(request: gr.Request):
         """The view for the URL's settings (or the defaults): the same values a link restores
         into the widgets, so whichever answer lands last shows the same picture."""
-        values = list(common.url_values(request, "gan", fields).values())
+        values = list(links.url_values(request, "gan", fields).values())
         return _show_all(*values[:3 + N_PCS], request=request)
 
     @common.friendly
@@ -416,4 +416,4 @@ def build() -> common.Tab:
     # (Gradio checks the file was uploaded before the handler sees it, preprocess or not)
     gr.on([], gan_discriminate, [api_file, api_label], api_probability, api_name="gan_discriminate",
           preprocess=False)
-    return common.Tab("gan", url_fields=fields)
+    return links.Tab("gan", url_fields=fields)

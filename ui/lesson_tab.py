@@ -26,7 +26,7 @@ from genai.data import load_digits
 from genai.evaluate import class_shares
 from genai.examples import first_gan
 
-from . import common
+from . import common, links
 from .i18n import say, t
 
 # ----------------------------------------------------------------------------- the steps
@@ -492,7 +492,7 @@ def count_classes(request: gr.Request = None) -> str:
 # ----------------------------------------------------------------------------- the tab
 
 @dataclass
-class LessonTab(common.Tab):
+class LessonTab(links.Tab):
     """The lesson's Tab, with each step's "open the view" button (wired by `connect_views`)."""
     open_buttons: dict = field(default_factory=dict)      # step number -> gr.Button
 
@@ -556,9 +556,9 @@ def _first_gan_panel() -> None:
     stop.click(None, None, None, cancels=[running], api_visibility="private")
 
 
-def connect_views(tabs: list[common.Tab], boxes: list[gr.Textbox]) -> None:
+def connect_views(tabs: list[links.Tab], boxes: list[gr.Textbox]) -> None:
     """Make each step's button open its view: in the browser, it clicks the view's tab and puts the
-    step's link into that tab's restore box (common.restore_links), whose change sets the widgets."""
+    step's link into that tab's restore box (links.restore_links), whose change sets the widgets."""
     lesson = next(tab for tab in tabs if isinstance(tab, LessonTab))
     ids = [tab.id for tab in tabs]
     for number, button in lesson.open_buttons.items():

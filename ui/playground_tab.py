@@ -23,7 +23,7 @@ from genai import toy2d
 from genai.checks import check_range
 from genai.toy2d import FAMILIES, MAX_POINTS, MIN_POINTS, PLANE
 
-from . import common, explain, fonts, i18n
+from . import common, explain, fonts, i18n, links
 from .i18n import say, t as tr  # `t` is the noise level here
 
 INTRO = ("**Four generative models, one set of points, trained live.** Pick a shape or click on the data "
@@ -611,7 +611,7 @@ def playground_step(preset=DEFAULTS["preset"], family=DEFAULTS["family"], steps=
 
 # ----------------------------------------------------------------------------- layout
 
-def build() -> common.Tab:
+def build() -> links.Tab:
     with gr.Tab(tr("tab.playground", "2-D playground", "二维演练场"), id="playground") as page:
         with gr.Row(equal_height=False):
             preset = gr.Dropdown(DATA_CHOICES, value=DEFAULTS["preset"], label=tr("playground.data", "Data", "数据"),
@@ -666,7 +666,7 @@ def build() -> common.Tab:
         gr.Markdown(tr("playground.intro", INTRO + "\n\n" + READING, INTRO_ZH + "\n\n" + READING_ZH))
         fields = {"data": preset, **{f"lr_{f}": box for f, box in zip(FAMILIES, lrs)}, "width": width,
                   "spf": frame_steps, "seed": seed, "t": t}
-        common.link_button("playground", fields)
+        links.link_button("playground", fields)
         explain.panel("playground")
         state = gr.State(None, time_to_live=3600)
         timer = gr.Timer(TICK_S, active=False)
@@ -706,7 +706,7 @@ def build() -> common.Tab:
         same. Opening the tab again keeps what is there (training goes on where it was)."""
         if state is not None:
             return [gr.skip()] * (1 + len(views))
-        values = common.url_values(request, "playground", fields)
+        values = links.url_values(request, "playground", fields)
         return _choose_data(None, *(values[k] for k in ("data", "width", "seed", "t")), request,
                             *(values[f"lr_{f}"] for f in FAMILIES))
 
@@ -716,4 +716,4 @@ def build() -> common.Tab:
     # Public endpoint: values straight to the handler, which checks them all.
     gr.on([], playground_step, [preset, api_family, api_steps, api_lr, width, seed, api_points], [api_picture, api_distance],
           api_name="playground_step", preprocess=False)
-    return common.Tab("playground", url_fields=fields, timer=timer)
+    return links.Tab("playground", url_fields=fields, timer=timer)

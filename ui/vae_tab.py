@@ -24,7 +24,7 @@ from genai.data import load_digits
 from genai.images import from_uint8, grid, to_uint8
 from genai.vae import decode_latents, interpolate, latent_grid
 
-from . import common, explain, finetune, fonts, i18n
+from . import common, explain, finetune, fonts, i18n, links
 from .i18n import both, leftover, t
 from .live import fallback, generated, live_view
 
@@ -433,7 +433,7 @@ def _api_endpoints():
     buttons[3].click(interpolate_files, [image, image_b, frames], picture, api_name="vae_interpolate", preprocess=False)
 
 
-def build() -> common.Tab:
+def build() -> links.Tab:
     live = dict(trigger_mode="always_last", show_progress="hidden", api_visibility="private")
     start = prior_code(0)
     with gr.Tab(t("tab.vae", "VAE", "VAE 变分自编码器"), id="vae"):
@@ -532,7 +532,7 @@ def build() -> common.Tab:
                                     "成对的真实测试数字（白底黑字的会被反相）"))
 
         fields = {"x": x, "y": y, "vseed": vseed, **{f"z{i + 1}": s for i, s in enumerate(sliders)}, "frames": frames}
-        common.link_button("vae", fields)
+        links.link_button("vae", fields)
         explain.panel("vae")
         tuning = finetune.panel("vae", switch)
         _api_endpoints()
@@ -558,4 +558,4 @@ def build() -> common.Tab:
     draw_b.change(on_drawing_b, draw_b, digit_b, **live).then(**redraw_walk)
     upload_b.change(on_upload_b, upload_b, digit_b, **live).then(**redraw_walk)
     frames.change(**redraw_walk)
-    return common.Tab("vae", url_fields=fields)
+    return links.Tab("vae", url_fields=fields)
