@@ -426,6 +426,7 @@ def _explain(mode):
 # ----------------------------------------------------------------------------- 4. accuracy against variety
 
 KNOB_SYMBOL = {"truncation": "ψ", "guidance": "w"}
+TRADE_COLUMNS = ("confidence", "accuracy", "feature_diversity", "pixel_diversity")    # the table's, after the setting
 TRADE_WORDS = {     # the plot's words, drawn into the picture in the page's language
     "en": ("variety: mean distance between samples (classifier features)", "confidence: mean P(y = digit)",
            "real held-out digits", "default"),
@@ -482,7 +483,7 @@ def _trade_off_plot(points: list[tuple[str, dict, bool]], real: dict, lang: str)
     xs = [p["feature_diversity"] for _, p, _ in points]
     ys = [p["confidence"] for _, p, _ in points]
     ax.plot(xs, ys, "-o", color="tab:blue", lw=1.5, ms=6)
-    for i, ((label, p, default), x, y) in enumerate(zip(points, xs, ys)):     # labels above and below in turn
+    for i, ((label, _, default), x, y) in enumerate(zip(points, xs, ys)):     # labels above and below in turn
         ax.annotate(label, (x, y), textcoords="offset points", xytext=(0, 9 if i % 2 else -15), ha="center", fontsize=9)
         if default:
             ax.plot([x], [y], "o", ms=15, mfc="none", mec="tab:red", mew=2, label=default_words)
@@ -506,9 +507,6 @@ def _trade_off_table(rows: list[tuple[str, dict, bool]], real: dict, words: dict
                  f"{row['pixel_diversity']:.3f}"]
         lines.append(f"| {'**' + label + ' ★**' if default else label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-TRADE_COLUMNS = ("confidence", "accuracy", "feature_diversity", "pixel_diversity")
 
 
 @common.friendly
