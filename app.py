@@ -130,7 +130,7 @@ demo.queue(default_concurrency_limit=int(os.environ.get("GENAI_CONCURRENCY", "2"
 # What a first visit builds lazily, built in the background as the server starts instead, so the
 # first visitor does not wait for it (the tab's example caches are still filled on first click).
 FIRST_USE = [*(functools.partial(common.model, name) for name in families.NAMES),
-             gan_tab._direction_names, functools.partial(gan_tab._neighbours, 42, 7, 0.7),
+             gan_tab._direction_names, functools.partial(gan_tab._neighbours, 42, 7, gan_tab.TRUNCATION),
              vae_tab.base_map, vae_tab.real_codes,
              lambda: vae_tab.encode_digit(to_uint8(compare_tab._held_out()[0][:1])[0]),
              diffusion_tab._schedule_plot, diffusion_tab._held_out_digits,

@@ -35,7 +35,7 @@ from .checks import check_count, check_images, check_labels, check_range, check_
 from .family import Family
 from .images import to_uint8
 
-TRUNCATION = 0.7      # the app's default psi: see the frontier python -m genai.evaluate draws (README)
+TRUNCATION = 0.8      # the app's default psi: see the frontier python -m genai.evaluate draws (README)
 
 
 @dataclass(frozen=True)
@@ -396,7 +396,7 @@ FAMILY = Family(
     nets=lambda gan: {"G": gan.generator, "D": gan.discriminator},
     averaged="G", betas=(0.5, 0.999), conditional=True,        # DCGAN's beta1 = 0.5
     defaults={"truncation": TRUNCATION},
-    frontier=("truncation", (0.3, 0.5, 0.7, 0.85, 1.0, 1.2), 1.0),   # untruncated, measured in full too
+    frontier=("truncation", (0.3, 0.5, 0.7, 0.8, 1.0, 1.2), 1.0),   # untruncated, measured in full too
     arch_defaults={"aux_classifier": 1.0},                     # AC-GAN: see the notes at the top
     train_defaults=dict(epochs=60, lr=2e-4, mode_seeking=1.0),
     finetune_defaults=dict(steps=400, lr=2e-4),                # lr 1e-3 retargeted only 16% and broke class 0

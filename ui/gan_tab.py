@@ -39,11 +39,11 @@ IMAGE_LABEL = "G(z, y)"
 IMAGE_YOURS = t("gan.image_yours", "G(z, y) · ★ your fine-tuned model", "G(z, y) · ★ 你微调的模型")
 SAME = "same"              # the "to digit" choice that keeps the first digit
 PRESETS = [                # seed, digit, truncation, pc1..pc6
-    ([42, 7, 0.7] + [0.0] * N_PCS, leftover("gan.preset.7", "a 7, ψ 0.7", "一个 7，ψ 0.7")),
+    ([42, 7, TRUNCATION] + [0.0] * N_PCS, leftover("gan.preset.7", f"a 7, ψ {TRUNCATION:g}", f"一个 7，ψ {TRUNCATION:g}")),
     ([3, 3, 0.0] + [0.0] * N_PCS, leftover("gan.preset.average", "the average 3 (ψ 0)", "平均的 3（ψ 0）")),
     ([2024, 5, 1.5] + [0.0] * N_PCS, leftover("gan.preset.wild", "a wild 5 (ψ 1.5)", "一个狂野的 5（ψ 1.5）")),
-    ([8, 8, 0.7, 2.5] + [0.0] * (N_PCS - 1), leftover("gan.preset.pc1", "an 8 pushed along PC1", "沿 PC1 推动的 8")),
-    ([1234, 2, 0.7, 0.0, -2.5, 2.0] + [0.0] * (N_PCS - 3), leftover("gan.preset.pc23", "a 2, PC2 and PC3", "一个 2，PC2 和 PC3")),
+    ([8, 8, TRUNCATION, 2.5] + [0.0] * (N_PCS - 1), leftover("gan.preset.pc1", "an 8 pushed along PC1", "沿 PC1 推动的 8")),
+    ([1234, 2, TRUNCATION, 0.0, -2.5, 2.0] + [0.0] * (N_PCS - 3), leftover("gan.preset.pc23", "a 2, PC2 and PC3", "一个 2，PC2 和 PC3")),
 ]
 
 
