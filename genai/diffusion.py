@@ -259,7 +259,8 @@ def is_guided(y: torch.Tensor, w: float) -> bool:
 def cfg_inputs(x_t: torch.Tensor, t: int | float, y: torch.Tensor, w: float):
     """The U-Net's batch for one guided step: (x, t, y), with x_t twice, once with no digit.
     t: diffusion's whole timestep, or flow matching's time already scaled for the embedding."""
-    tt = torch.full((x_t.shape[0],), t, dtype=torch.float32 if isinstance(t, float) else torch.long, device=x_t.device)
+    dtype = torch.float32 if isinstance(t, float) else torch.long
+    tt = torch.full((x_t.shape[0],), t, dtype=dtype, device=x_t.device)
     if not is_guided(y, w):
         return x_t, tt, y
     return torch.cat([x_t, x_t]), torch.cat([tt, tt]), torch.cat([y, torch.full_like(y, NULL_CLASS)])

@@ -193,8 +193,8 @@ class FlowMatching(nn.Module):
     def _check(self, labels, seed, steps, sampler, guidance):
         if sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}; got {sampler!r}")
-        return (check_digits(labels, self.config.n_classes), check_seed(seed), check_range("steps", steps, 1, MAX_STEPS, integer=True),
-                check_range("guidance", guidance, 0.0, 20.0))
+        return (check_digits(labels, self.config.n_classes), check_seed(seed),
+                check_range("steps", steps, 1, MAX_STEPS, integer=True), check_range("guidance", guidance, 0.0, 20.0))
 
 
 # ----------------------------------------------------------------------------- training

@@ -151,7 +151,9 @@ STOP_TIMING = """() => { window.stopTiming = new Promise((resolve) => {
 }); }"""
 
 
-@pytest.mark.xfail(reason="known bug, session 8: in about half the fresh pages the first Stop's status never gains \"(stopped)\" (the run itself stops; the second Stop always says it); not yet found", strict=False)
+@pytest.mark.xfail(reason="known bug, session 8: in about half the fresh pages the first Stop's status never "
+                          "gains '(stopped)' (the run itself stops; the second Stop always says it); not yet found",
+                   strict=False)
 def test_stop_answers_at_once_early_and_late_in_a_long_run(browser, app_url, slow_engine):
     """Stop, pressed at the first frame of a 1000-step run and again seconds into another, is
     handled and painted by the page at once, and the page says the run stopped soon after."""

@@ -21,7 +21,7 @@ import functools
 import gradio as gr
 import numpy as np
 import pandas as pd
-from PIL import Image
+from PIL import Image, ImageDraw
 
 import genai
 from genai import families
@@ -155,11 +155,16 @@ HEADERS = {
 }
 
 
-def _language(lang) -> dict[str, str]:
-    """The table of strings for `lang`: "zh-CN" (any "zh...") is Chinese, anything else English."""
+def _page_language(lang) -> str:
+    """"zh-CN" for `lang` "zh-CN" (any "zh..."), "en" for anything else."""
     if not isinstance(lang, str):
         raise ValueError(f"lang must be 'en' or 'zh-CN', got {lang!r:.40}")
-    return ZH if lang.lower().startswith("zh") else EN
+    return "zh-CN" if lang.lower().startswith("zh") else "en"
+
+
+def _language(lang) -> dict[str, str]:
+    """The table of strings for `lang` (see _page_language)."""
+    return ZH if _page_language(lang) == "zh-CN" else EN
 
 
 # The page's language (the app's selector keeps it in localStorage), passed as the last input.
@@ -458,7 +463,6 @@ def _trade_off_row(family: str, value: float, digit: int, seed: int, n: int, ste
 
 def _labelled_rows(rows: list[tuple[str, np.ndarray]]) -> np.ndarray:
     """One row of digits per setting, its label painted on the left: uint8 (H, W)."""
-    from PIL import ImageDraw
     strips = [common.picture(images, scale=SCALE, cols=len(images)) for _, images in rows]
     label_w, height = 110, strips[0].shape[0]
     canvas = Image.new("L", (label_w + strips[0].shape[1], height * len(strips) + 2 * (len(strips) - 1)), 255)
@@ -475,8 +479,9 @@ def _trade_off_plot(points: list[tuple[str, dict, bool]], real: dict, lang: str)
     the real digits starred: RGB uint8."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    x_words, y_words, real_words, default_words = TRADE_WORDS["zh-CN" if lang.lower().startswith("zh") else "en"]
-    family = fonts.matplotlib_family("zh-CN" if lang.lower().startswith("zh") else "en")
+    lang = _page_language(lang)
+    x_words, y_words, real_words, default_words = TRADE_WORDS[lang]
+    family = fonts.matplotlib_family(lang)
     fig = Figure(figsize=(5.2, 3.4), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
