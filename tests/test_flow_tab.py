@@ -2,6 +2,8 @@
 /flow_few_steps draws both families at 1-20 steps, bad values are refused by name, and in the
 page a run streams its three pictures, then replays."""
 
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -75,3 +77,33 @@ def test_browser_streams_a_run_then_replays_it(page, app_url, artifacts):
     expect(status).to_have_value("step 1/6, t=0.00 (replay)")
     assert page.locator("#flow-xt img").get_attribute("src") != final
     page.screenshot(path=str(artifacts / "flow.png"), full_page=False)
+
+
+def test_browser_stop_says_stopped_and_keeps_the_steps_taken(page, app_url, monkeypatch):
+    """Stop is live only during a run; pressed mid-run it ends the run, the status says so on the
+    step the replay ends on, and Generate is back."""
+    import time
+
+    from playwright.sync_api import expect
+    from ui import flow_tab
+    engine = flow_tab.VIEW.engine()
+    forward = engine.forward
+
+    def slowed(*args):                        # a 200-step run surely still going when Stop is pressed
+        time.sleep(0.03)
+        return forward(*args)
+
+    monkeypatch.setattr(engine, "forward", slowed)
+    page.set_default_timeout(120_000)
+    page.goto(app_url + "?tab=flow&fsteps=200")
+    expect(page.locator("#flow-steps [data-testid=number-input]")).to_have_value("200")
+    stop, status = page.locator("#flow-stop"), page.locator("#flow-status textarea")
+    expect(stop).to_be_disabled()
+    page.locator("#flow-generate").click()
+    expect(status).to_have_value(re.compile(r"^step \d+/200"))
+    stop.click()
+    expect(status).to_have_value(re.compile(r"^step \d+/200, t=[\d.]+ \(stopped\)$"))
+    expect(page.locator("#flow-generate")).to_be_enabled()
+    expect(stop).to_be_disabled()
+    shown = int(status.input_value().split()[1].split("/")[0])
+    expect(page.locator("#flow-scrub [data-testid=range-input]")).to_have_attribute("max", str(shown))

@@ -148,7 +148,7 @@ def test_a_diffusion_run_with_your_model_is_your_models_own_and_runs_alone():
     session = finetune.Session(model=tuned)
     ticks = shared.ticks
     first, last = run_page(session, finetune.YOURS)
-    run = first[-1]
+    run = first[-2]                             # the first update: labels, status, scrubber, run, Stop
     assert run["yours"] and run["job"].engine is not shared and shared.ticks == ticks     # not in the batch
     expected = [diffusion_tab._keep(step) for step in tuned.sample_steps([3], seed=2, steps=4, sampler="ddim",
                                                                          eta=0.0, guidance=1.5)]
@@ -161,7 +161,7 @@ def test_a_diffusion_run_with_your_model_is_your_models_own_and_runs_alone():
 
     # The same settings with the switch on "shipped": the shipped model's pictures, in the shared batch.
     first, _ = run_page(session, finetune.SHIPPED)
-    shipped = first[-1]
+    shipped = first[-2]
     assert not shipped["yours"] and shipped["job"].engine is shared
     shared.drain(shipped["job"])
     assert not np.array_equal(shipped["frames"][-1][0], run["frames"][-1][0])

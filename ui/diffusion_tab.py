@@ -182,13 +182,14 @@ def _submit(seed, label, steps, sampler, eta, guidance, model=None) -> dict:
 @common.friendly
 async def sample_live(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta: float = 0.0,
                       guidance: float = GUIDANCE, session=None, choice=None, request: gr.Request = None):
-    """The page's runs: (x_t, predicted x_0) as inline 28x28 pictures, status; the run state once.
+    """The page's runs: (x_t, predicted x_0) as inline 28x28 pictures, status; the run state and
+    a live Stop once.
     With the switch on "your model" the visitor's fine-tuned model runs, alone (not in the batch)."""
     tuned = session.model if finetune.uses_tuned(session, choice) else None
     run = _submit(seed, label, steps, sampler, eta, guidance, tuned)
-    yield *VIEW.marks(tuned is not None), gr.skip(), gr.skip(), run
+    yield *VIEW.marks(tuned is not None), gr.skip(), gr.skip(), run, gr.Button(interactive=True)
     async for status, pictures in VIEW.live(run, request):
-        yield *(pictures or (gr.skip(), gr.skip())), status, gr.skip(), gr.skip()
+        yield *(pictures or (gr.skip(), gr.skip())), status, gr.skip(), gr.skip(), gr.skip()
 
 
 @common.friendly
@@ -209,8 +210,8 @@ def start(steps):
         return gr.skip(), gr.skip(), gr.skip()  # the run itself reports the bad value
 
 
-def stop_run(run, request: gr.Request = None):
-    return VIEW.stop(run, 2, request)
+def stop_run(run) -> None:
+    VIEW.stop(run)
 
 
 @common.friendly
@@ -340,7 +341,8 @@ def build() -> links.Tab:
                     with gr.Column(scale=3, min_width=460):
                         with gr.Row():
                             generate = gr.Button(tr("diffusion.generate", "▶ Generate", "▶ 生成"), variant="primary", elem_id="diffusion-generate")
-                            stop = gr.Button(tr("diffusion.stop", "■ Stop", "■ 停止"), variant="stop", elem_id="diffusion-stop")
+                            stop = gr.Button(tr("diffusion.stop", "■ Stop", "■ 停止"), variant="stop", interactive=False,
+                                             elem_id="diffusion-stop")
                             gif = gr.DownloadButton(tr("diffusion.gif", "⬇ GIF of the run", "⬇ 本次过程的 GIF"), interactive=False, elem_id="diffusion-gif")
                         switch = finetune.model_switch("diffusion-model")
                         with gr.Row():
@@ -461,16 +463,16 @@ def build() -> links.Tab:
     # The page's runs wait for frames without a thread (async), so any number may run: the
     # engine batches them and keeps its own line.
     running = starting.then(sample_live, [seed, digit, steps, sampler, eta, guidance, *tuning.inputs],
-                            [x_t_live, x0_live, status, scrubber, run], api_visibility="private",
+                            [x_t_live, x0_live, status, scrubber, run, stop], api_visibility="private",
                             show_progress="hidden", preprocess=False, concurrency_limit=None,
                             concurrency_id="diffusion_live")
     api_sample.click(sample, [seed, digit, steps, sampler, eta, guidance], [api_x_t, api_x0, api_status, api_step],
                      api_name="diffusion_sample", preprocess=False, **SAMPLE_LANE)
-    running.then(finish, run, [scrubber, gif, generate], api_visibility="private", show_progress="hidden")
-    stop.click(stop_run, run, [scrubber, gif, generate, x_t_live, x0_live, status], cancels=[running],
-               api_visibility="private", show_progress="hidden")
-    presets.load_input_event.then(VIEW.forget, None, [scrubber, gif, run, x_t_live, x0_live], api_visibility="private",
-                                  queue=False, show_progress="hidden")
+    running.then(finish, run, [scrubber, gif, generate, stop], api_visibility="private", show_progress="hidden")
+    # Stop only ends the run; the run's own stream then says so (stepwise.Stepwise.live).
+    stop.click(stop_run, run, None, api_visibility="private", queue=False, show_progress="hidden")
+    presets.load_input_event.then(VIEW.forget, run, [scrubber, gif, run, stop, x_t_live, x0_live],
+                                  api_visibility="private", queue=False, show_progress="hidden")
     scrubber.input(replay, [scrubber, run], [x_t_live, x0_live, status], api_visibility="private",
                    trigger_mode="always_last", show_progress="hidden")
 

@@ -53,13 +53,14 @@ def _submit(seed, label, steps, sampler, guidance, model=None) -> dict:
 @common.friendly
 async def sample_live(seed: int = 0, label="3", steps: int = STEPS, sampler: str = "euler",
                       guidance: float = GUIDANCE, session=None, choice=None, request: gr.Request = None):
-    """The page's runs: (x_t, predicted x₁, velocity) as inline pictures, status; the run state once.
+    """The page's runs: (x_t, predicted x₁, velocity) as inline pictures, status; the run state
+    and a live Stop once.
     With the switch on "your model" the visitor's fine-tuned model runs, alone (not in the batch)."""
     tuned = session.model if finetune.uses_tuned(session, choice) else None
     run = _submit(seed, label, steps, sampler, guidance, tuned)
-    yield *VIEW.marks(tuned is not None), gr.skip(), gr.skip(), run
+    yield *VIEW.marks(tuned is not None), gr.skip(), gr.skip(), run, gr.Button(interactive=True)
     async for status, pictures in VIEW.live(run, request):
-        yield *(pictures or (gr.skip(),) * 3), status, gr.skip(), gr.skip()
+        yield *(pictures or (gr.skip(),) * 3), status, gr.skip(), gr.skip(), gr.skip()
 
 
 @common.friendly
@@ -81,8 +82,8 @@ def start(steps):
         return gr.skip(), gr.skip(), gr.skip()  # the run itself reports the bad value
 
 
-def stop_run(run, request: gr.Request = None):
-    return VIEW.stop(run, 3, request)
+def stop_run(run) -> None:
+    VIEW.stop(run)
 
 
 @common.friendly
@@ -151,7 +152,8 @@ def build() -> links.Tab:
                         with gr.Row():
                             generate = gr.Button(t("flow.generate", "▶ Generate", "▶ 生成"), variant="primary",
                                                  elem_id="flow-generate")
-                            stop = gr.Button(t("flow.stop", "■ Stop", "■ 停止"), variant="stop", elem_id="flow-stop")
+                            stop = gr.Button(t("flow.stop", "■ Stop", "■ 停止"), variant="stop", interactive=False,
+                                             elem_id="flow-stop")
                             gif = gr.DownloadButton(t("flow.gif", "⬇ GIF of the run", "⬇ 本次过程的 GIF"),
                                                     interactive=False, elem_id="flow-gif")
                         switch = finetune.model_switch("flow-model")
@@ -210,17 +212,16 @@ def build() -> links.Tab:
     starting = generate.click(start, steps, [scrubber, gif, generate], api_visibility="private", queue=False,
                               show_progress="hidden")
     running = starting.then(sample_live, [seed, digit, steps, sampler, guidance, *tuning.inputs],
-                            [x_t_live, x1_live, v_live, status, scrubber, run], api_visibility="private",
+                            [x_t_live, x1_live, v_live, status, scrubber, run, stop], api_visibility="private",
                             show_progress="hidden", preprocess=False, concurrency_limit=None,
                             concurrency_id="flow_live")
     api_sample.click(sample, [seed, digit, steps, sampler, guidance], [*api_pictures, api_status, api_step],
                      api_name="flow_sample", preprocess=False, **SAMPLE_LANE)
-    running.then(finish, run, [scrubber, gif, generate], api_visibility="private", show_progress="hidden")
-    stop.click(stop_run, run, [scrubber, gif, generate, x_t_live, x1_live, v_live, status], cancels=[running],
-               api_visibility="private", show_progress="hidden")
-    presets.load_input_event.then(VIEW.forget, None, [scrubber, gif, run, x_t_live, x1_live, v_live],
-                                  api_visibility="private", queue=False,
-                                  show_progress="hidden")
+    running.then(finish, run, [scrubber, gif, generate, stop], api_visibility="private", show_progress="hidden")
+    # Stop only ends the run; the run's own stream then says so (stepwise.Stepwise.live).
+    stop.click(stop_run, run, None, api_visibility="private", queue=False, show_progress="hidden")
+    presets.load_input_event.then(VIEW.forget, run, [scrubber, gif, run, stop, x_t_live, x1_live, v_live],
+                                  api_visibility="private", queue=False, show_progress="hidden")
     scrubber.input(replay, [scrubber, run], [x_t_live, x1_live, v_live, status], api_visibility="private",
                    trigger_mode="always_last", show_progress="hidden")
     f_button.click(few_steps, [f_seed, f_digit, f_guidance], [flow_row, diffusion_row], api_name="flow_few_steps",

@@ -15,7 +15,6 @@ import io
 import os
 import secrets
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,7 +135,7 @@ class Stepwise:
         words = "-".join(str(v) for v in settings.values() if isinstance(v, str))
         # A GIF's name says its settings; a visitor's own model gets a name nobody else's run can take.
         whose = "" if model is None else f"-yours-{secrets.token_hex(4)}"
-        return {"job": job, "frames": job.frames, "t": job.t, "total": job.total, "closed": threading.Event(),
+        return {"job": job, "frames": job.frames, "t": job.t, "total": job.total, "stopped": False,
                 "yours": model is not None,
                 "name": f"{self.family}{whose}-seed{seed}-{'none' if y is None else y}-{words}-{job.total}steps"}
 
@@ -144,9 +143,9 @@ class Stepwise:
         """The live pictures' labels for a run of the shipped model, or of the visitor's own."""
         return [gr.HTML(label=label) for label in (self.labels_yours if yours else self.labels)]
 
-    def forget(self):
+    def forget(self, run):
         """forget_run, and the pictures' labels back to the shipped model's (a preset shows its pictures)."""
-        return *forget_run(), *self.marks(False)
+        return *forget_run(run), *self.marks(False)
 
     def status(self, run: dict, i: int, request: gr.Request | None = None) -> str:
         n, t = f"{i + 1}/{run['total']}", self.time_words(run["t"][i])
@@ -163,12 +162,18 @@ class Stepwise:
 
     async def live(self, run: dict, request: gr.Request | None):
         """The page's run: (status, each picture as inline HTML) per frame shown; (status, None)
-        while it waits in line. Each frame updates these small outputs and nothing else."""
+        while it waits in line. Each frame updates these small outputs and nothing else.
+        After Stop, one last message: the last stored step, marked stopped. It comes down the run's
+        own stream, after every frame, so nothing can overwrite it (an answer from the Stop event
+        itself raced the stream's last frames, and sometimes lost)."""
         async for i, place in follow(run, request):
             if i is None:
                 yield waiting(place, request), None
             else:
                 yield self.live_status(run, i, request), [frame_html(p) for p in run["frames"][i]]
+        if run["stopped"]:
+            last = [frame_html(p) for p in run["frames"][-1]] if run["frames"] else None
+            yield self.stopped_status(run, request), last
 
     async def api(self, run: dict, request: gr.Request | None):
         """For API callers: each streamed step's full-size pictures, status and step number."""
@@ -183,18 +188,18 @@ class Stepwise:
         return ([frame_html(p) for p in run["frames"][i]],
                 self.status(run, i) + " (example: press ▶ Generate to watch it step by step)")
 
-    def stop(self, run, n_pictures: int, request: gr.Request = None):
-        """Stop: end the run and show its last stored step, so pictures, counter and replay agree.
-        A run that had already finished keeps its words: nothing was stopped."""
-        was_running = bool(run) and not run["job"].finished
-        after = finish(run)
-        if run:                                  # let the stream end first, so no late frame overwrites this
-            run["closed"].wait(timeout=2.0)
-        if not run or not run["frames"]:
-            return *after, *[gr.skip()] * (n_pictures + 1)
-        i = len(run["frames"]) - 1
-        stopped = say(request, " (stopped)", "（已停止）") if was_running else ""
-        return (*after, *[frame_html(p) for p in run["frames"][i]], self.status(run, i, request) + stopped)
+    def stopped_status(self, run: dict, request: gr.Request | None) -> str:
+        if not run["frames"]:
+            return say(request, "stopped before the first step", "在第一步之前停止了")
+        return self.status(run, len(run["frames"]) - 1, request) + say(request, " (stopped)", "（已停止）")
+
+    @staticmethod
+    def stop(run) -> None:
+        """Stop: the run leaves the batch at the next tick, keeping every step taken; its stream
+        then shows the last of them as stopped and ends, and `finish` offers the replay and GIF."""
+        if run and not run["job"].over:
+            run["stopped"] = True                # first: the stream reads it once the run is over
+            run["job"].cancel()
 
     def replay(self, step: int, run, request: gr.Request = None):
         """Show a stored step of the last run without recomputing anything."""
@@ -235,9 +240,8 @@ async def follow(run: dict, request: gr.Request | None):
                 place = job.position
                 yield None, place                   # still in line: say where
     finally:
-        if not job.finished:                        # Stop, or the visitor left: the run leaves the batch
+        if not job.finished:                        # the visitor left: the run leaves the batch
             job.cancel()
-        run["closed"].set()                         # no frame of this run can follow now
 
 
 def start(total: int):
@@ -247,20 +251,26 @@ def start(total: int):
             gr.DownloadButton(value=None, interactive=False), gr.Button(interactive=False))
 
 
-def forget_run():
-    """A preset replaced the pictures: the stored run no longer matches them."""
-    return gr.Slider(minimum=0, value=0, interactive=False), gr.DownloadButton(value=None, interactive=False), None
+def forget_run(run):
+    """A preset replaced the pictures: a run still going ends (quietly: its pictures are gone)
+    and the stored run no longer matches them."""
+    if run:
+        run["job"].cancel()
+    return (gr.Slider(minimum=0, value=0, interactive=False), gr.DownloadButton(value=None, interactive=False),
+            None, gr.Button(interactive=False))
 
 
 def finish(run):
-    """After a run, or Stop: let the slider replay the stored steps and offer the GIF."""
+    """After a run, or Stop: let the slider replay the stored steps and offer the GIF; Generate
+    is back and Stop has nothing to stop."""
     if not run or not run["frames"]:
         return (gr.Slider(interactive=False), gr.DownloadButton(value=None, interactive=False),
-                gr.Button(interactive=True))
+                gr.Button(interactive=True), gr.Button(interactive=False))
     run["job"].cancel()                         # a run still going leaves the batch at the next tick
     n = len(run["frames"])
     return (gr.Slider(minimum=0, maximum=n, value=n, interactive=True),
-            gr.DownloadButton(value=write_gif(run, n), interactive=True), gr.Button(interactive=True))
+            gr.DownloadButton(value=write_gif(run, n), interactive=True), gr.Button(interactive=True),
+            gr.Button(interactive=False))
 
 
 def cancel_run(run) -> None:
