@@ -95,6 +95,23 @@ def test_the_chinese_page_has_no_english_left(browser, app_url, locale):
         context.close()
 
 
+
+def test_a_preset_run_is_described_in_the_pages_language(browser, app_url):
+    """The presets' pictures are cached once for everyone; the words beside them are said per page."""
+    from playwright.sync_api import expect
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(SLOW)
+    try:
+        page.goto(app_url + "?tab=diffusion&dview=reverse")
+        page.get_by_role("button", name="只用 10 步 DDIM").click()
+        expect(page.locator("#diffusion-steps [data-testid=number-input]")).to_have_value("10")
+        expect(page.locator("#diffusion-status textarea")).to_have_value(
+            re.compile(r"^第 10/10 步，t=\d+（示例：按 ▶ 生成 观看每一步）$"))
+        expect(page.locator("#diffusion-xt img")).to_be_visible()
+    finally:
+        context.close()
+
 # ----------------------------------------------------------------------------- text drawn inside pictures
 
 class PageRequest:

@@ -218,3 +218,16 @@ def test_stop_answers_at_once_early_and_late_in_a_long_run(browser, app_url, slo
     assert all(t["handled"] < 100 for t in timings), timings
     assert all(t["painted"] < 500 for t in timings), timings
     assert all(t["stopped"] < 3000 for t in timings), timings
+
+
+@pytest.mark.parametrize("tab, settings", [("diffusion", dict(steps=20, sampler="ddpm")),
+                                           ("diffusion", dict(steps=10, sampler="ddim")),
+                                           ("flow", dict(steps=5, sampler="heun"))])
+def test_a_presets_status_names_the_last_step_its_run_shows(tab, settings):
+    from ui import flow_tab
+    view = {"diffusion": diffusion_tab, "flow": flow_tab}[tab].VIEW
+    run = view.submit(0, "3", **settings)
+    view.engine().drain(run["job"])
+    last = view.status(run, run["total"] - 1)
+    assert view.example_status(None, **settings) == last + " (example: press ▶ Generate to watch it step by step)"
+    assert view.example_status(ZH, **settings).startswith(view.status(run, run["total"] - 1, ZH) + "（示例")

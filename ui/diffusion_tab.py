@@ -222,9 +222,12 @@ def replay(step: int, run, request: gr.Request = None):
 @common.friendly
 def sample_final(label="3", seed: int = 0, sampler: str = "ddim", steps: int = 50, eta: float = 0.0,
                  guidance: float = GUIDANCE):
-    """The finished run only (for the cached examples): (x_t, predicted x_0, status)."""
-    pictures, status = VIEW.final(_submit(seed, label, steps, sampler, eta, guidance))
-    return *pictures, status
+    """The finished run only (for the cached examples): (x_t, predicted x_0)."""
+    return tuple(VIEW.final(_submit(seed, label, steps, sampler, eta, guidance)))
+
+
+def forget(run, steps: int, sampler: str, request: gr.Request = None):
+    return VIEW.forget(run, request, steps=steps, sampler=sampler)
 
 
 @common.friendly
@@ -362,7 +365,7 @@ def build() -> links.Tab:
                     [["3", 0, "ddim", 50, 0.0, GUIDANCE], ["7", 1, "ddim", 10, 0.0, GUIDANCE], ["none", 2, "ddim", 50, 0.0, GUIDANCE],
                      ["5", 3, "ddim", 50, 0.0, 0.0], ["2", 4, "ddim", 50, 0.0, 4.0], ["4", 5, "ddim", 50, 1.0, GUIDANCE],
                      ["8", 6, "ddpm", 1000, 0.0, GUIDANCE], ["1", 7, "ddpm", 20, 0.0, GUIDANCE]],
-                    inputs=[digit, seed, sampler, steps, eta, guidance], outputs=[x_t_live, x0_live, status],
+                    inputs=[digit, seed, sampler, steps, eta, guidance], outputs=[x_t_live, x0_live],
                     fn=sample_final, cache_examples=True, cache_mode="lazy", api_visibility="private",
                     label=tr("diffusion.presets", "Presets: click one, then ▶ Generate to watch it", "预设：点一个，再按 ▶ 生成 观看过程"),
                     example_labels=[leftover(f"diffusion.preset.{i}", en, zh) for i, (en, zh) in enumerate([
@@ -471,7 +474,8 @@ def build() -> links.Tab:
     running.then(finish, run, [scrubber, gif, generate, stop], api_visibility="private", show_progress="hidden")
     # Stop only ends the run; the run's own stream then says so (stepwise.Stepwise.live).
     stop.click(stop_run, run, None, api_visibility="private", queue=False, show_progress="hidden")
-    presets.load_input_event.then(VIEW.forget, run, [scrubber, gif, run, stop, x_t_live, x0_live],
+    presets.load_input_event.then(forget, [run, steps, sampler],
+                                  [scrubber, gif, run, stop, x_t_live, x0_live, status],
                                   api_visibility="private", queue=False, show_progress="hidden")
     scrubber.input(replay, [scrubber, run], [x_t_live, x0_live, status], api_visibility="private",
                    trigger_mode="always_last", show_progress="hidden")

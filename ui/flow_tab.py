@@ -93,9 +93,12 @@ def replay(step: int, run, request: gr.Request = None):
 
 @common.friendly
 def sample_final(label="3", seed: int = 0, sampler: str = "euler", steps: int = STEPS, guidance: float = GUIDANCE):
-    """The finished run only (for the cached presets): (x_t, predicted x₁, velocity, status)."""
-    pictures, status = VIEW.final(_submit(seed, label, steps, sampler, guidance))
-    return *pictures, status
+    """The finished run only (for the cached presets): (x_t, predicted x₁, velocity)."""
+    return tuple(VIEW.final(_submit(seed, label, steps, sampler, guidance)))
+
+
+def forget(run, steps: int, sampler: str, request: gr.Request = None):
+    return VIEW.forget(run, request, steps=steps, sampler=sampler)
 
 
 @functools.lru_cache(maxsize=64)
@@ -174,7 +177,7 @@ def build() -> links.Tab:
                 presets = gr.Examples(
                     [["3", 0, "euler", STEPS, GUIDANCE], ["7", 1, "euler", 4, GUIDANCE], ["5", 2, "euler", 1, GUIDANCE],
                      ["2", 3, "heun", 5, GUIDANCE], ["none", 4, "euler", STEPS, GUIDANCE], ["8", 5, "euler", STEPS, 4.0]],
-                    inputs=[digit, seed, sampler, steps, guidance], outputs=[x_t_live, x1_live, v_live, status],
+                    inputs=[digit, seed, sampler, steps, guidance], outputs=[x_t_live, x1_live, v_live],
                     fn=sample_final, cache_examples=True, cache_mode="lazy", api_visibility="private",
                     label=t("flow.presets", "Presets: click one, then ▶ Generate to watch it", "预设：点一个，再按 ▶ 生成 观看过程"),
                     example_labels=[leftover(f"flow.preset.{i}", en, zh) for i, (en, zh) in enumerate([
@@ -220,7 +223,8 @@ def build() -> links.Tab:
     running.then(finish, run, [scrubber, gif, generate, stop], api_visibility="private", show_progress="hidden")
     # Stop only ends the run; the run's own stream then says so (stepwise.Stepwise.live).
     stop.click(stop_run, run, None, api_visibility="private", queue=False, show_progress="hidden")
-    presets.load_input_event.then(VIEW.forget, run, [scrubber, gif, run, stop, x_t_live, x1_live, v_live],
+    presets.load_input_event.then(forget, [run, steps, sampler],
+                                  [scrubber, gif, run, stop, x_t_live, x1_live, v_live, status],
                                   api_visibility="private", queue=False, show_progress="hidden")
     scrubber.input(replay, [scrubber, run], [x_t_live, x1_live, v_live, status], api_visibility="private",
                    trigger_mode="always_last", show_progress="hidden")

@@ -143,9 +143,18 @@ class Stepwise:
         """The live pictures' labels for a run of the shipped model, or of the visitor's own."""
         return [gr.HTML(label=label) for label in (self.labels_yours if yours else self.labels)]
 
-    def forget(self, run):
-        """forget_run, and the pictures' labels back to the shipped model's (a preset shows its pictures)."""
-        return *forget_run(run), *self.marks(False)
+    def forget(self, run, request: gr.Request | None = None, **settings):
+        """forget_run, the pictures' labels back to the shipped model's (a preset shows its
+        pictures), and the preset's status in the page's language: the preset's cached answer
+        is one for every visitor, so its words are said here, per visitor."""
+        return *forget_run(run), *self.marks(False), self.example_status(request, **settings)
+
+    def example_status(self, request: gr.Request | None = None, **settings) -> str:
+        """What the status says beside a preset's finished pictures (its run's last step)."""
+        ts = self.engine().model.start([None], **settings).ts
+        n, t = f"{len(ts)}/{len(ts)}", self.time_words(ts[-1])
+        return say(request, f"step {n}, t={t} (example: press ▶ Generate to watch it step by step)",
+                   f"第 {n} 步，t={t}（示例：按 ▶ 生成 观看每一步）")
 
     def status(self, run: dict, i: int, request: gr.Request | None = None) -> str:
         n, t = f"{i + 1}/{run['total']}", self.time_words(run["t"][i])
@@ -181,12 +190,10 @@ class Stepwise:
             if i is not None:
                 yield [common.picture(p) for p in run["frames"][i]], self.status(run, i), i + 1
 
-    def final(self, run: dict) -> tuple[list[str], str]:
-        """The finished run only (for cached presets): its last pictures and status."""
+    def final(self, run: dict) -> list[str]:
+        """The finished run's last pictures only (for cached presets; `forget` says the status)."""
         self.engine().drain(run["job"])
-        i = run["total"] - 1
-        return ([frame_html(p) for p in run["frames"][i]],
-                self.status(run, i) + " (example: press ▶ Generate to watch it step by step)")
+        return [frame_html(p) for p in run["frames"][-1]]
 
     def stopped_status(self, run: dict, request: gr.Request | None) -> str:
         if not run["frames"]:
