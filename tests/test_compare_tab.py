@@ -179,6 +179,16 @@ def test_trade_off_shows_variety_bought_with_the_knob(client):
     assert diffusion[-1]["feature_diversity"] < diffusion[0]["feature_diversity"]
 
 
+def test_the_gans_rows_are_computed_once_whatever_the_steps():
+    """The GAN draws in one pass, so a class sweeping it with different step counts shares a row."""
+    from ui.compare_tab import _trade_off_row, trade_off
+    _trade_off_row.cache_clear()
+    first = list(trade_off("gan", 4, 5, 2, 10))
+    misses = _trade_off_row.cache_info().misses
+    assert [numbers for *_, numbers in list(trade_off("gan", 4, 5, 2, 40))][-1] == first[-1][-1]
+    assert _trade_off_row.cache_info().misses == misses
+
+
 def test_trade_off_speaks_chinese_and_rejects_bad_values_by_name(client):
     table = client.predict("gan", 3, 0, 2, 3, "zh-CN", api_name="/trade_off")[2]
     assert "真实（留出）" in table and "置信度" in table
