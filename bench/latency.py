@@ -70,7 +70,6 @@ def app_threads() -> int:
 def measure(repeats: int = 200, seed: int = 0) -> dict:
     """p50/p95 (ms) of each live control's handler, alone and with PNG encoding, with the
     torch threads the app uses."""
-    import gradio as gr
     import torch
     before = torch.get_num_threads()
     torch.set_num_threads(app_threads())

@@ -154,7 +154,7 @@ def playground_views(locale: str) -> list:
 
 def test_the_text_inside_pictures_is_drawn_in_the_pages_language(drawn_texts, cannot_run):
     import numpy as np
-    from ui import diffusion_tab, fonts, playground_tab, vae_tab
+    from ui import diffusion_tab, fonts, vae_tab
     if fonts.cjk_font() is None:
         cannot_run("no CJK font (Debian's fonts-noto-cjk): Chinese in pictures would be drawn as boxes")
     # the schedule plot: its legend and axis title, as matplotlib holds them

@@ -161,7 +161,7 @@ def test_play_pause_step(tab, artifacts):
     tab.wait_for_function("s => document.querySelector('#playground-gan img').src !== s", arg=first)
     second = plot.get_attribute("src")
     tab.wait_for_function("s => document.querySelector('#playground-plot img').src !== s", arg=second)
-    tab.wait_for_function(f"() => /Step ([1-9]\\d{{2,}})/.test(document.querySelector('#playground-status').innerText)")
+    tab.wait_for_function("() => /Step ([1-9]\\d{2,})/.test(document.querySelector('#playground-status').innerText)")
     tab.evaluate("window.scrollTo(0, 0)")
     tab.screenshot(path=str(artifacts / "playground.png"))
     tab.locator("#playground-pause").click()
