@@ -231,3 +231,12 @@ def test_a_presets_status_names_the_last_step_its_run_shows(tab, settings):
     last = view.status(run, run["total"] - 1)
     assert view.example_status(None, **settings) == last + " (example: press ▶ Generate to watch it step by step)"
     assert view.example_status(ZH, **settings).startswith(view.status(run, run["total"] - 1, ZH) + "（示例")
+
+
+def test_runs_that_differ_in_any_setting_keep_their_own_gif():
+    """Two students, same seed and digit, different guidance: each downloads their own run."""
+    runs = [diffusion_tab._submit(0, "3", 5, "ddim", eta, w) for eta, w in ((0.0, 1.5), (0.0, 2.0), (0.5, 1.5))]
+    for run in runs:
+        run["job"].cancel()
+    names = {run["name"] for run in runs}
+    assert len(names) == 3 and not any("/" in name for name in names), names

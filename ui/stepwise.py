@@ -132,8 +132,9 @@ class Stepwise:
             job = self.engine().submit([y], record=self.record, seed=seed, **settings)
         else:
             job = run_alone(model, [y], record=self.record, nice=ENGINE_NICE, seed=seed, **settings)
-        words = "-".join(str(v) for v in settings.values() if isinstance(v, str))
-        # A GIF's name says its settings; a visitor's own model gets a name nobody else's run can take.
+        # A GIF's name says all its settings (two runs differing only in w must not share a file);
+        # a visitor's own model gets a name nobody else's run can take.
+        words = "-".join(f"{k}{v:g}" if isinstance(v, float) else f"{k}{v}" for k, v in settings.items())
         whose = "" if model is None else f"-yours-{secrets.token_hex(4)}"
         return {"job": job, "frames": job.frames, "t": job.t, "total": job.total, "stopped": False,
                 "yours": model is not None,
