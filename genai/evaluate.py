@@ -136,13 +136,15 @@ def evaluate_vae(name, vae, classifier, real_features, x_test, n) -> dict:
 
 
 FLOW_STEPS = (2, 4, 8, 20, 50)        # flow matching's steps, at its default guidance: few steps suffice?
+ETA_0 = "diffusion, η = 0"            # the frontier again with deterministic DDIM, beside the default η's
 
 
 def _conditional_jobs(samples, scan_samples, shipped_interval, names=None):
     """Every conditional measurement run() makes, as (key, model, n, guidance interval or None
     for the shipped one, sampling settings). From each family's record (genai/family.py): its
     default row, the frontier it scans (a curve in docs/frontier.png) and the frontier's value
-    also measured in full (the GAN's untruncated psi = 1)."""
+    also measured in full (the GAN's untruncated psi = 1); diffusion's frontier also with
+    deterministic DDIM (η = 0) when the default η adds noise."""
     jobs = []
     for name in names or families.NAMES:
         fam = families.get(name)
@@ -153,10 +155,13 @@ def _conditional_jobs(samples, scan_samples, shipped_interval, names=None):
         if also is not None and also != fam.defaults[knob]:
             jobs.append((("default", name, also), name, samples, None, {**fam.defaults, knob: also}))
         jobs += [((name, v), name, scan_samples, None, {**fam.defaults, knob: v}) for v in values]
+    ddim = families.get("diffusion").defaults
     if "diffusion" in [j[1] for j in jobs] and shipped_interval != (0.0, 1.0):   # guiding every step, to compare
-        ddim = families.get("diffusion").defaults
         jobs += [(("diffusion, every step guided", w), "diffusion", scan_samples, (0.0, 1.0), {**ddim, "guidance": w})
                  for w in families.get("diffusion").frontier[1] if w > 1]    # w <= 1 is the same at every step either way
+    if "diffusion" in [j[1] for j in jobs] and ddim["eta"] != 0:          # the deterministic DDIM, to compare
+        jobs += [((ETA_0, w), "diffusion", scan_samples, None, {**ddim, "eta": 0.0, "guidance": w})
+                 for w in families.get("diffusion").frontier[1]]
     if "flow" in [j[1] for j in jobs]:
         flow = families.get("flow").defaults
         jobs += [(("flow steps", n), "flow", scan_samples, None, {**flow, "steps": n}) for n in FLOW_STEPS]
@@ -237,6 +242,9 @@ def run(samples: int = 1000, scan_samples: int = 200, jobs: int = 1, names=None)
         name = "diffusion, every step guided"
         curves[name] = [_point(w, rows.get((name, w), rows[("diffusion", w)])) for w in families.get("diffusion").frontier[1]]
         symbols[name] = "guidance"
+    if (ETA_0, families.get("diffusion").frontier[1][0]) in rows:
+        curves[ETA_0] = [_point(w, rows[(ETA_0, w)]) for w in families.get("diffusion").frontier[1]]
+        symbols[ETA_0] = "guidance"
     results["frontier"] = {
         "samples": scan_samples, "real_vs_real_frechet": real_fd_scan,
         "guidance_interval": list(interval),

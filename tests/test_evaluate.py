@@ -5,7 +5,7 @@ import numpy as np
 from PIL import Image
 
 from genai import families
-from genai.evaluate import FLOW_STEPS, _conditional_jobs, plot_frontier, table
+from genai.evaluate import ETA_0, FLOW_STEPS, _conditional_jobs, plot_frontier, table
 
 
 def _frontier(defaults=(0.7, 2.0)):
@@ -43,6 +43,15 @@ def test_every_conditional_family_gets_its_row_and_its_frontier_from_its_record(
     assert set(j[1] for j in jobs.values()) == {"gan", "diffusion", "flow"}     # the VAEs are measured apart
     only = _conditional_jobs(1000, 200, (0.0, 1.0), names=["flow"])
     assert {j[1] for j in only} == {"flow"}
+
+
+def test_diffusion_is_scanned_again_with_deterministic_ddim_beside_its_default_eta():
+    fam = families.get("diffusion")
+    assert fam.defaults["eta"] > 0                     # the app's DDIM adds a little noise (README)
+    jobs = {j[0]: j for j in _conditional_jobs(1000, 200, (0.0, 1.0), names=["diffusion"])}
+    values = fam.frontier[1]
+    assert [jobs[(ETA_0, w)][4] for w in values] == [{**fam.defaults, "eta": 0.0, "guidance": w} for w in values]
+    assert [jobs[("diffusion", w)][4]["eta"] for w in values] == [fam.defaults["eta"]] * len(values)
 
 
 def test_table_lists_each_frontier_point():

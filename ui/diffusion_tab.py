@@ -24,7 +24,7 @@ from PIL import Image
 
 from genai.checks import check_range
 from genai.data import TEST_SIZE, load_digits
-from genai.diffusion import GUIDANCE, q_sample
+from genai.diffusion import ETA, GUIDANCE, q_sample
 from genai.images import from_uint8, to_uint8
 
 from . import common, explain, finetune, fonts, i18n, links, stepwise
@@ -180,7 +180,7 @@ def _submit(seed, label, steps, sampler, eta, guidance, model=None) -> dict:
 
 
 @common.friendly
-async def sample_live(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta: float = 0.0,
+async def sample_live(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta: float = ETA,
                       guidance: float = GUIDANCE, session=None, choice=None, request: gr.Request = None):
     """The page's runs: (x_t, predicted x_0) as inline 28x28 pictures, status; the run state and
     a live Stop once.
@@ -193,7 +193,7 @@ async def sample_live(seed: int = 0, label="3", steps: int = 50, sampler: str = 
 
 
 @common.friendly
-async def sample(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta: float = 0.0,
+async def sample(seed: int = 0, label="3", steps: int = 50, sampler: str = "ddim", eta: float = ETA,
                  guidance: float = GUIDANCE, request: gr.Request = None):
     """Stream reverse diffusion: yields (x_t, predicted x_0, "step i/n, t=...", step)
     as the run goes; short runs send every step, long ones at most GENAI_STREAM_FPS frames a second."""
@@ -220,7 +220,7 @@ def replay(step: int, run, request: gr.Request = None):
 
 
 @common.friendly
-def sample_final(label="3", seed: int = 0, sampler: str = "ddim", steps: int = 50, eta: float = 0.0,
+def sample_final(label="3", seed: int = 0, sampler: str = "ddim", steps: int = 50, eta: float = ETA,
                  guidance: float = GUIDANCE):
     """The finished run only (for the cached examples): (x_t, predicted x_0)."""
     return tuple(VIEW.final(_submit(seed, label, steps, sampler, eta, guidance)))
@@ -336,7 +336,7 @@ def build() -> links.Tab:
                                                  "采样器 —— DDIM：确定性的捷径；DDPM：每步加入新噪声"))
                         steps = gr.Slider(1, MAX_STEPS, value=50, step=1, elem_id="diffusion-steps",
                                           label=tr("diffusion.steps", "Steps — DDPM needs ~1000: slow on a CPU", "采样步数 —— DDPM 需要约 1000 步：在 CPU 上很慢"))
-                        eta = gr.Slider(0, 1, value=0, step=0.05, elem_id="diffusion-eta",
+                        eta = gr.Slider(0, 1, value=ETA, step=0.05, elem_id="diffusion-eta",
                                         label=tr("diffusion.eta", "η (DDIM only) — 0 = no noise added, 1 = DDPM-like", "η（仅 DDIM）—— 0 = 不加噪声，1 = 接近 DDPM"))
                         guidance = gr.Slider(0, 10, value=GUIDANCE, step=0.5, elem_id="diffusion-guidance",
                                              label=tr("diffusion.guidance", "Guidance w — 0 = ignore the digit, higher = more typical",
@@ -362,9 +362,9 @@ def build() -> links.Tab:
                     api_status, api_step = gr.Textbox(), gr.Number(precision=0)
                     api_sample = gr.Button()
                 presets = gr.Examples(
-                    [["3", 0, "ddim", 50, 0.0, GUIDANCE], ["7", 1, "ddim", 10, 0.0, GUIDANCE], ["none", 2, "ddim", 50, 0.0, GUIDANCE],
-                     ["5", 3, "ddim", 50, 0.0, 0.0], ["2", 4, "ddim", 50, 0.0, 4.0], ["4", 5, "ddim", 50, 1.0, GUIDANCE],
-                     ["8", 6, "ddpm", 1000, 0.0, GUIDANCE], ["1", 7, "ddpm", 20, 0.0, GUIDANCE]],
+                    [["3", 0, "ddim", 50, ETA, GUIDANCE], ["7", 1, "ddim", 10, ETA, GUIDANCE], ["none", 2, "ddim", 50, ETA, GUIDANCE],
+                     ["5", 3, "ddim", 50, ETA, 0.0], ["2", 4, "ddim", 50, ETA, 4.0], ["4", 5, "ddim", 50, 1.0, GUIDANCE],
+                     ["8", 6, "ddpm", 1000, ETA, GUIDANCE], ["1", 7, "ddpm", 20, ETA, GUIDANCE]],
                     inputs=[digit, seed, sampler, steps, eta, guidance], outputs=[x_t_live, x0_live],
                     fn=sample_final, cache_examples=True, cache_mode="lazy", api_visibility="private",
                     label=tr("diffusion.presets", "Presets: click one, then ▶ Generate to watch it", "预设：点一个，再按 ▶ 生成 观看过程"),

@@ -228,11 +228,15 @@ DIFFUSION = (t("theory.diffusion.plain",
                      r"fresh noise as η asks for:",
                      r"**4 · DDIM。** 保留 $\hat x_0$，沿预测的噪声方向回退，只加入 η 所要求的那么多新噪声："),
                     DDIM,
-                    (r"η = 0 is deterministic: the same seed gives the same digit, and 50 steps are enough. "
-                     r"η = 1 is as noisy as DDPM. After clipping $\hat x_0$ the code re-derives "
+                    (r"η = 0 is deterministic: no noise is added after the start, and 50 steps are enough. "
+                     r"η = 1 is as noisy as DDPM. The app's default, η = 0.5, adds a little: each step's fresh "
+                     r"noise lets the run undo a wrong turn, so more digits read right at the same variety "
+                     r"(README). After clipping $\hat x_0$ the code re-derives "
                      r"$\hat\varepsilon = (x_t - \sqrt{\bar\alpha_t}\,\hat x_0)/\sqrt{1-\bar\alpha_t}$, so the "
                      r"excess of strong guidance is not carried from step to step.",
-                     r"η = 0 时是确定性的：同一个种子给出同一个数字，50 步就够了。η = 1 时和 DDPM 一样随机。"
+                     r"η = 0 时是确定性的：起点之后不再加噪声，50 步就够了。η = 1 时和 DDPM 一样随机。"
+                     r"本应用默认 η = 0.5，只加一点：每一步的新噪声让采样有机会纠正走错的方向，"
+                     r"在同样的多样性下，更多数字能被认对（见 README）。"
                      r"裁剪 $\hat x_0$ 之后，代码重新计算 "
                      r"$\hat\varepsilon = (x_t - \sqrt{\bar\alpha_t}\,\hat x_0)/\sqrt{1-\bar\alpha_t}$，"
                      r"这样强引导带来的多余部分就不会一步步累积。"),
