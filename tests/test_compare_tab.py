@@ -136,8 +136,10 @@ def test_failure_modes_are_measured_beside_the_healthy_model(client):
         assert healthy["accuracy"] == 1 and healthy["confidence"] > 0.9, (mode, healthy)
     failed = got["diffusion_no_guidance"][3]["failed"]               # w = 0: any digit
     assert failed["accuracy"] < 1 and failed["confidence"] < 0.5, failed
-    failed = got["diffusion_few_steps"][3]["failed"]                 # one jump: a smudge the judge is unsure of
-    assert failed["confidence"] < 0.9 * got["diffusion_few_steps"][3]["healthy"]["confidence"], failed
+    healthy, failed = got["diffusion_few_steps"][3]["healthy"], got["diffusion_few_steps"][3]["failed"]
+    # one jump: the blurry average of the digit, every sample alike, and the judge no surer
+    assert failed["feature_diversity"] < 0.75 * healthy["feature_diversity"], (healthy, failed)
+    assert failed["confidence"] <= healthy["confidence"], (healthy, failed)
     again = client.predict("gan_mode_collapse", 3, 0, 8, 1, api_name="/failure_mode")
     assert np.array_equal(pixels(got["gan_mode_collapse"][1]), pixels(again[1]))
 

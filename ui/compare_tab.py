@@ -108,10 +108,10 @@ WHY = {
         "compare.why_few_steps",
         "**Diffusion with too few steps.** Each DDIM step jumps to the next timestep along the predicted x₀. "
         "From pure noise, the U-Net's best guess of x₀ is a blurry average of every digit that could be hiding "
-        "there; many small steps refine it. One giant jump lands on a smudge the judge is unsure of, two or three keep the blur (watch the "
+        "there; many small steps refine it. One giant jump lands on that blurry average, two or three keep some of the blur (watch the "
         "diversity fall: every sample is the same average digit). Same model, seed and guidance.",
         "**步数太少的扩散模型。** 每个 DDIM 步沿预测的 x₀ 跳到下一个时间步。从纯噪声出发时，U-Net 对 x₀ 的最佳猜测"
-        "是所有可能藏在其中的数字的模糊平均；许多小步会逐渐把它修清楚。只跳一大步会落在一团评判者拿不准的污迹上，两三步则留下模糊"
+        "是所有可能藏在其中的数字的模糊平均；许多小步会逐渐把它修清楚。只跳一大步就落在这个模糊平均上，两三步仍留下一些模糊"
         "（请看多样性下降：每个样本都是同一个平均数字）。"
         "模型、种子和引导强度都相同。"),
     "diffusion_no_guidance": t(
