@@ -255,3 +255,19 @@ def test_models_from_other_checkpoints_are_not_used(page, app_url):
     expect(page.locator("#live-gan")).to_contain_text("server", timeout=SLOW)
     assert page.evaluate("window.genaiLive.state.failed.gan").startswith("the page's models were exported")
     assert page.locator("#gan-image canvas.genai-live").count() == 0
+
+
+def test_the_fallback_notice_follows_the_language_and_is_projector_sized(page, app_url):
+    """The page could not load its models, then the visitor switches to 中文: the notice says it in
+    Chinese too (it was written once, in the language of the moment), at 14 px or more."""
+    from playwright.sync_api import expect
+    live = json.loads((MODELS / "live.json").read_text())
+    live["checkpoints"]["gan"] = "0" * 16
+    page.set_default_timeout(SLOW)
+    page.route("**/genai/static/models/live.json", lambda route: route.fulfill(json=live))
+    page.goto(app_url + "?tab=gan")
+    notice = page.locator("#live-gan .genai-live-notice")
+    expect(notice).to_have_text("(This page could not load the model; the server draws instead.)", use_inner_text=True)
+    page.locator("#language").get_by_text("中文").click()
+    expect(notice).to_have_text("（本页无法运行模型，改由服务器绘制。）", use_inner_text=True)
+    assert notice.evaluate("e => parseFloat(getComputedStyle(e.querySelector('.genai-zh')).fontSize)") >= 14

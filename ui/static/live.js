@@ -389,10 +389,12 @@ const VIEWS = {
 
 // ----------------------------------------------------------------------------- running a view
 
-function notice(element, text) {
+// Both languages, as ui.i18n.both: the page's CSS shows its own, also after a language switch.
+// 14 px at least, and dark enough, for the projector (tests/test_projector.py's bar).
+function notice(element, en, zh) {
   const box = element.querySelector(".genai-live-notice") || element;
-  box.textContent = text;
-  box.style.cssText = "font-size:0.8em;opacity:0.7;padding:2px 0;";
+  box.innerHTML = `<span class="genai-en">${en}</span><span class="genai-zh">${zh}</span>`;
+  box.style.cssText = "font-size:max(14px, 0.875em);padding:2px 0;";
 }
 
 async function prepare(name, config, element) {
@@ -409,8 +411,8 @@ async function prepare(name, config, element) {
   } catch (error) {
     state.failed[name] = String(error?.message || error);
     console.warn(`genai: the ${name} view is drawn by the server (${state.failed[name]})`);
-    notice(element, chinese() ? "（本页无法运行模型，改由服务器绘制。）"
-                              : "(This page could not load the model; the server draws instead.)");
+    notice(element, "(This page could not load the model; the server draws instead.)",
+           "（本页无法运行模型，改由服务器绘制。）");
     return null;
   }
 }
