@@ -124,7 +124,7 @@ def follow_live(run, stop_after: int = 0, request=None) -> list:
         async for status, pictures in diffusion_tab.VIEW.live(run, request):
             sent.append((status, pictures))
             if stop_after and len(run["frames"]) >= stop_after:
-                diffusion_tab.stop_run(run)
+                diffusion_tab.VIEW.stop(run)
         return sent
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
@@ -147,7 +147,7 @@ def test_stop_ends_the_stream_with_the_last_stored_step_marked_stopped():
 def test_a_run_ended_otherwise_or_stopped_when_over_is_not_called_stopped():
     finished = diffusion_tab._submit(0, "3", 4, "ddim", 0.0, 2.0)
     assert [s for s, _ in follow_live(finished)][-1].startswith("step 4/4")
-    diffusion_tab.stop_run(finished)                                        # Stop after the end: nothing to stop
+    diffusion_tab.VIEW.stop(finished)                                        # Stop after the end: nothing to stop
     assert not finished["stopped"] and finished["job"].finished
     preset = diffusion_tab._submit(0, "3", 1000, "ddpm", 0.0, 2.0)
     stepwise.forget_run(preset)                                             # a preset replaced the pictures

@@ -30,7 +30,7 @@ from genai.images import from_uint8, to_uint8
 from . import common, explain, finetune, fonts, i18n, links, stepwise
 from .i18n import leftover, say, t as tr  # `t` is the noise level here
 from .live import fallback, generated, live_view
-from .stepwise import cancel_run, digit_box as _digit_box, finish, parse_label, seed_box as _seed_box
+from .stepwise import cancel_run, digit_box as _digit_box, parse_label, seed_box as _seed_box
 
 INTRO = ("**Forward:** add noise step by step until only noise is left. **Reverse:** a U-Net predicts "
          "the noise; removing it step by step turns noise into a digit.")
@@ -210,24 +210,11 @@ def start(steps):
         return gr.skip(), gr.skip(), gr.skip()  # the run itself reports the bad value
 
 
-def stop_run(run) -> None:
-    VIEW.stop(run)
-
-
-@common.friendly
-def replay(step: int, run, request: gr.Request = None):
-    return VIEW.replay(step, run, request)
-
-
 @common.friendly
 def sample_final(label="3", seed: int = 0, sampler: str = "ddim", steps: int = 50, eta: float = ETA,
                  guidance: float = GUIDANCE):
     """The finished run only (for the cached examples): (x_t, predicted x_0)."""
     return tuple(VIEW.final(_submit(seed, label, steps, sampler, eta, guidance)))
-
-
-def forget(run, steps: int, sampler: str, request: gr.Request = None):
-    return VIEW.forget(run, request, steps=steps, sampler=sampler)
 
 
 @common.friendly
@@ -460,26 +447,11 @@ def build() -> links.Tab:
     # Reverse: stream the run; afterwards (or on Stop) the slider replays it and the GIF appears.
     sampler.change(lambda s: gr.Slider(interactive=s == "ddim"), sampler, eta, api_visibility="private",
                    queue=False, show_progress="hidden")
-    stepwise.run_again_on_flip(switch, generate)
-    starting = generate.click(start, steps, [scrubber, gif, generate], api_visibility="private", queue=False,
-                              show_progress="hidden")
-    # The page's runs wait for frames without a thread (async), so any number may run: the
-    # engine batches them and keeps its own line.
-    running = starting.then(sample_live, [seed, digit, steps, sampler, eta, guidance, *tuning.inputs],
-                            [x_t_live, x0_live, status, scrubber, run, stop], api_visibility="private",
-                            show_progress="hidden", preprocess=False, concurrency_limit=None,
-                            concurrency_id="diffusion_live")
+    VIEW.wire(start=start, sample_live=sample_live, inputs=[seed, digit, steps, sampler, eta, guidance, *tuning.inputs],
+              pictures=[x_t_live, x0_live], status=status, generate=generate, stop=stop, scrubber=scrubber, gif=gif,
+              run=run, switch=switch, presets=presets, steps=steps, sampler=sampler)
     api_sample.click(sample, [seed, digit, steps, sampler, eta, guidance], [api_x_t, api_x0, api_status, api_step],
                      api_name="diffusion_sample", preprocess=False, **SAMPLE_LANE)
-    running.then(finish, run, [scrubber, gif, generate, stop], api_visibility="private", show_progress="hidden")
-    # Stop only ends the run; the run's own stream then says so (stepwise.Stepwise.live).
-    stop.click(stop_run, run, None, api_visibility="private", queue=False, show_progress="hidden")
-    presets.load_input_event.then(forget, [run, steps, sampler],
-                                  [scrubber, gif, run, stop, x_t_live, x0_live, status],
-                                  api_visibility="private", queue=False, show_progress="hidden")
-    scrubber.input(replay, [scrubber, run], [x_t_live, x0_live, status], api_visibility="private",
-                   trigger_mode="always_last", show_progress="hidden")
-
     compare_button.click(compare, [c_seed, c_digit, c_steps, w_a, w_b, w_c], [guidance_row, sampler_row],
                          api_name="diffusion_compare", preprocess=False, **SAMPLE_LANE)
     compare_presets.load_input_event.then(compare, [c_seed, c_digit, c_steps, w_a, w_b, w_c], [guidance_row, sampler_row],

@@ -20,7 +20,7 @@ from genai.images import to_uint8
 
 from . import common, explain, finetune, links, stepwise
 from .i18n import leftover, say, t
-from .stepwise import cancel_run, digit_box, finish, parse_label, seed_box
+from .stepwise import cancel_run, digit_box, parse_label, seed_box
 
 SAMPLER_CHOICES = [(t("flow.euler", "Euler — one look per step", "欧拉法 —— 每步看一次"), "euler"),
                    (t("flow.heun", "Heun — two looks per step", "Heun 法 —— 每步看两次"), "heun")]
@@ -82,23 +82,10 @@ def start(steps):
         return gr.skip(), gr.skip(), gr.skip()  # the run itself reports the bad value
 
 
-def stop_run(run) -> None:
-    VIEW.stop(run)
-
-
-@common.friendly
-def replay(step: int, run, request: gr.Request = None):
-    return VIEW.replay(step, run, request)
-
-
 @common.friendly
 def sample_final(label="3", seed: int = 0, sampler: str = "euler", steps: int = STEPS, guidance: float = GUIDANCE):
     """The finished run only (for the cached presets): (x_t, predicted x₁, velocity)."""
     return tuple(VIEW.final(_submit(seed, label, steps, sampler, guidance)))
-
-
-def forget(run, steps: int, sampler: str, request: gr.Request = None):
-    return VIEW.forget(run, request, steps=steps, sampler=sampler)
 
 
 @functools.lru_cache(maxsize=64)
@@ -212,23 +199,11 @@ def build() -> links.Tab:
         tuning = finetune.panel("flow", switch)
 
     # ------------------------------------------------------------------ events
-    stepwise.run_again_on_flip(switch, generate)
-    starting = generate.click(start, steps, [scrubber, gif, generate], api_visibility="private", queue=False,
-                              show_progress="hidden")
-    running = starting.then(sample_live, [seed, digit, steps, sampler, guidance, *tuning.inputs],
-                            [x_t_live, x1_live, v_live, status, scrubber, run, stop], api_visibility="private",
-                            show_progress="hidden", preprocess=False, concurrency_limit=None,
-                            concurrency_id="flow_live")
+    VIEW.wire(start=start, sample_live=sample_live, inputs=[seed, digit, steps, sampler, guidance, *tuning.inputs],
+              pictures=[x_t_live, x1_live, v_live], status=status, generate=generate, stop=stop, scrubber=scrubber,
+              gif=gif, run=run, switch=switch, presets=presets, steps=steps, sampler=sampler)
     api_sample.click(sample, [seed, digit, steps, sampler, guidance], [*api_pictures, api_status, api_step],
                      api_name="flow_sample", preprocess=False, **SAMPLE_LANE)
-    running.then(finish, run, [scrubber, gif, generate, stop], api_visibility="private", show_progress="hidden")
-    # Stop only ends the run; the run's own stream then says so (stepwise.Stepwise.live).
-    stop.click(stop_run, run, None, api_visibility="private", queue=False, show_progress="hidden")
-    presets.load_input_event.then(forget, [run, steps, sampler],
-                                  [scrubber, gif, run, stop, x_t_live, x1_live, v_live, status],
-                                  api_visibility="private", queue=False, show_progress="hidden")
-    scrubber.input(replay, [scrubber, run], [x_t_live, x1_live, v_live, status], api_visibility="private",
-                   trigger_mode="always_last", show_progress="hidden")
     f_button.click(few_steps, [f_seed, f_digit, f_guidance], [flow_row, diffusion_row], api_name="flow_few_steps",
                    preprocess=False, **SAMPLE_LANE)
     page.select(few_steps, [f_seed, f_digit, f_guidance], [flow_row, diffusion_row], api_visibility="private",

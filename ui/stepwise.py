@@ -5,7 +5,8 @@ it and a GIF keeps it.
 
 A tab makes one `Stepwise` for its family, saying what a run keeps of each step (`record`: two
 or three 28x28 pictures) and how a step's time reads; its handlers are thin wrappers that name
-their settings (the API documents them) and hand them here.
+their settings (the API documents them) and hand them here, and `Stepwise.wire` connects the
+events every such tab has (Generate, Stop, replay, presets) once for all.
 """
 
 import asyncio
@@ -216,6 +217,29 @@ class Stepwise:
         i = min(max(int(step), 1), len(run["frames"])) - 1       # 0 is "before the first step": show step 1
         return (*[frame_html(p) for p in run["frames"][i]],
                 self.status(run, i, request) + say(request, " (replay)", "（回放）"))
+
+    def wire(self, *, start: Callable, sample_live: Callable, inputs: list, pictures: list, status, generate,
+             stop, scrubber, gif, run, switch, presets, steps, sampler) -> None:
+        """The events every step-by-step tab has, the same in each: Generate (the tab's `start`
+        given `steps`, then its `sample_live` of `inputs` streaming into `pictures` and `status`),
+        Stop, the replay slider, the model switch and the presets."""
+        private = dict(api_visibility="private", show_progress="hidden")
+        run_again_on_flip(switch, generate)
+        starting = generate.click(start, steps, [scrubber, gif, generate], queue=False, **private)
+        # The page's runs wait for frames without a thread (async), so any number may run: the
+        # engine batches them and keeps its own line.
+        running = starting.then(sample_live, inputs, [*pictures, status, scrubber, run, stop], preprocess=False,
+                                concurrency_limit=None, concurrency_id=f"{self.family}_live", **private)
+        running.then(finish, run, [scrubber, gif, generate, stop], **private)
+        # Stop only ends the run; the run's own stream then says so (Stepwise.live).
+        stop.click(self.stop, run, None, queue=False, **private)
+
+        def forget(run, steps: int, sampler: str, request: gr.Request = None):
+            return self.forget(run, request, steps=steps, sampler=sampler)
+        presets.load_input_event.then(forget, [run, steps, sampler], [scrubber, gif, run, stop, *pictures, status],
+                                      queue=False, **private)
+        scrubber.input(common.friendly(self.replay), [scrubber, run], [*pictures, status], trigger_mode="always_last",
+                       **private)
 
 
 @functools.cache
