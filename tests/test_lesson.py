@@ -77,6 +77,21 @@ def test_one_training_per_page():
         next(lesson_tab.train_first_gan({}, seconds=10_000))
 
 
+def test_stop_ends_the_first_gan_with_a_last_message_from_its_own_stream():
+    """Stop only raises a flag; the run's stream then says it stopped, last, and ends (no second
+    writer of the status to race it). A Stop pressed before Train's next press is forgotten."""
+    session = {}
+    lesson_tab.stop_first_gan(session)                  # a Stop left over from an earlier run...
+    lesson_tab.arm_first_gan(session)                   # ...is cleared when Train is pressed
+    run = lesson_tab.train_first_gan(session, seconds=20)
+    *_, status = next(run)
+    assert status.startswith("step ")
+    lesson_tab.stop_first_gan(session)
+    *_, status = next(run)
+    assert re.fullmatch(r"Stopped at step \d+, after \d+ s\.", status), status
+    assert list(run) == [] and not session["running"]
+
+
 # ----------------------------------------------------------------------------- in a browser
 
 SLOW = 90_000       # ms: a bound for a busy 2-core machine, not a speed requirement
@@ -198,7 +213,7 @@ def test_first_gan_page_shows_the_faults_and_trains_live_with_stop(browser, app_
         page.wait_for_function("([s, first]) => document.querySelector(s)?.src !== first",
                                arg=["#lesson-fg-samples img", first])          # samples stream
         page.locator("#lesson-fg-stop").click()
-        page.wait_for_timeout(1500)
+        expect(page.locator("#lesson-fg-status")).to_contain_text("Stopped at step")
         stopped = page.locator("#lesson-fg-status").text_content()
         page.wait_for_timeout(2500)
         assert page.locator("#lesson-fg-status").text_content() == stopped      # nothing runs after Stop

@@ -442,14 +442,30 @@ def train_first_gan(session: dict, seconds: float = SECONDS, request: gr.Request
     try:
         for progress in first_gan.train(seconds=seconds, report_every=1.0):
             history.append((progress.step, progress.loss_d, progress.loss_g))
+            stopping = session.get("stop")
             status = say(request, f"step {progress.step}, {progress.seconds:.0f} s of {seconds:.0f} s",
                          f"第 {progress.step} 步，{progress.seconds:.0f} 秒 / {seconds:.0f} 秒")
             if progress.done:
                 status = say(request, f"Done: {progress.step} steps in {progress.seconds:.0f} s.",
                              f"完成：{progress.seconds:.0f} 秒内训练了 {progress.step} 步。")
+            elif stopping:               # Stop: this stream says so itself, last (as ui/stepwise.py's runs)
+                status = say(request, f"Stopped at step {progress.step}, after {progress.seconds:.0f} s.",
+                             f"已停止：第 {progress.step} 步，用时 {progress.seconds:.0f} 秒。")
             yield common.picture(progress.samples, scale=SAMPLE_SCALE, cols=4), _curve(history), status
-    finally:                # also when Stop closes the generator
+            if stopping:
+                return
+    finally:                # also when the visitor leaves and Gradio closes the generator
         session["running"] = False
+
+
+def arm_first_gan(session: dict) -> None:
+    """Train was pressed: a Stop from now on is for this run (also while it waits for a free lane)."""
+    session["stop"] = False
+
+
+def stop_first_gan(session: dict) -> None:
+    """Stop: the run ends at its next report (within a second), showing what it learned so far."""
+    session["stop"] = True
 
 
 # ----------------------------------------------------------------------------- bias: which digits
@@ -551,9 +567,10 @@ def _first_gan_panel() -> None:
                   "`python -m genai.examples.first_gan`。"))
     session = gr.State({}, time_to_live=3600)
     naive.click(show_faults, None, faults, api_visibility="private", concurrency_id="first_gan_faults")
-    running = train.click(train_first_gan, session, [samples, curve, status], api_visibility="private",
-                          concurrency_limit=CONCURRENCY, concurrency_id="first_gan", show_progress="minimal")
-    stop.click(None, None, None, cancels=[running], api_visibility="private")
+    train.click(arm_first_gan, session, None, api_visibility="private", queue=False).then(
+        train_first_gan, session, [samples, curve, status], api_visibility="private",
+        concurrency_limit=CONCURRENCY, concurrency_id="first_gan", show_progress="minimal")
+    stop.click(stop_first_gan, session, None, api_visibility="private", queue=False)
 
 
 def connect_views(tabs: list[links.Tab], boxes: list[gr.Textbox]) -> None:
