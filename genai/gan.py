@@ -305,7 +305,12 @@ def feature_directions(gan: GAN, k: int = 8, n: int = 4096, seed: int = 0):
     u = u - u.mean(0)                                      # (n, 2 z_dim)
     _, R = torch.linalg.qr(u)
     _, S, V = torch.linalg.svd(R @ G.fc.weight.T, full_matrices=False)
-    return V[:k], S[:k] / (n - 1) ** 0.5
+    # An SVD may return any direction or its opposite, and which one follows the BLAS and its
+    # thread count: fix the sign (largest entry positive, as scikit-learn's svd_flip), so the
+    # server and the page's exported model move a slider the same way on every machine.
+    V = V[:k]
+    V = V * torch.sign(V.gather(1, V.abs().argmax(1, keepdim=True)))
+    return V, S[:k] / (n - 1) ** 0.5
 
 
 # ----------------------------------------------------------------------------- naming directions

@@ -86,6 +86,23 @@ def test_fast_directions_match_principal_directions(gan):
     assert gan.principal_directions(k=4, n=n, seed=3)[1].allclose(S_fast)
 
 
+def test_each_direction_has_one_sign_on_every_machine(gan):
+    """An SVD may return -v for v, depending on the BLAS and its threads: the server (1 thread)
+    and the page's export (any) once moved a slider opposite ways. Each direction's largest
+    entry is positive, and the directions are the same with 1 and 2 threads."""
+    threads = torch.get_num_threads()
+    try:
+        found = []
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            found.append(feature_directions(gan, k=6, n=512)[0])
+    finally:
+        torch.set_num_threads(threads)
+    for V in found:
+        assert (V.gather(1, V.abs().argmax(1, keepdim=True)) > 0).all()
+    assert torch.allclose(found[0], found[1], atol=1e-5)
+
+
 def test_image_stats_measure_what_they_say():
     def bar(rows, cols):
         x = -torch.ones(1, 1, 28, 28)

@@ -58,8 +58,9 @@ def test_committed_models_are_the_export_of_the_checkpoints(exported, name):
     for key in weights:
         if key in COMPUTED:            # a PCA: its last bits follow the BLAS and its thread count
             np.testing.assert_allclose(weights[key], fresh_weights[key], rtol=1e-3, atol=1e-5, err_msg=key)
-        else:                          # the checkpoint's own numbers, bit for bit
-            np.testing.assert_array_equal(weights[key], fresh_weights[key], err_msg=f"{name}.onnx: {key}")
+        else:       # the checkpoint's own numbers (D's are divided by its spectral norm, whose last bits
+                    # follow the thread count: equal to a millionth)
+            np.testing.assert_allclose(weights[key], fresh_weights[key], rtol=1e-5, atol=0, err_msg=f"{name}.onnx: {key}")
     assert [n.op_type for n in shipped.graph.node] == [n.op_type for n in fresh.graph.node]
 
 
