@@ -234,14 +234,60 @@ class Engine:
         return run.frames
 
 
-def run_alone(model, labels, record: Callable = lambda step: step, nice: int = NICE, **settings) -> Run:
+class Line:
+    """At most `slots` runs alone at once (each is a whole U-Net per step: thirty at once would
+    make every one thirty times slower); the others wait in order, each told its place
+    (Run.position, as in the engine's line). A run cancelled while waiting leaves the line."""
+
+    def __init__(self, slots: int):
+        self.slots, self.waiting = slots, []
+        self.changed = threading.Condition()
+
+    def enter(self, run: Run) -> bool:
+        """Block until `run` may go (True), or it was cancelled while waiting (False)."""
+        with self.changed:
+            self.waiting.append(run)
+            while True:
+                self.waiting = [r for r in self.waiting if not r.over]
+                if run.over:
+                    self._number()
+                    return False
+                if self.slots > 0 and self.waiting[0] is run:
+                    self.slots -= 1
+                    self.waiting.pop(0)
+                    self._number()
+                    return True
+                self._number()
+                self.changed.wait(timeout=0.25)      # Run.cancel does not notify us: look again soon
+
+    def leave(self) -> None:
+        with self.changed:
+            self.slots += 1
+            self.changed.notify_all()
+
+    def _number(self) -> None:
+        for place, run in enumerate(self.waiting, 1):
+            run.position = place
+
+
+def run_alone(model, labels, record: Callable = lambda step: step, nice: int = NICE, line: Line | None = None,
+              **settings) -> Run:
     """One run on a model of its own (a visitor's fine-tuned one: its U-Net calls cannot join
     the shared batch), stepped in a thread that ends with the run: the same Run (frames, cancel,
-    wait) as a batched one, and once it is over nothing of it, the model included, is kept here."""
+    wait) as a batched one, and once it is over nothing of it, the model included, is kept here.
+    With a `line`, the run first waits for its turn there."""
     engine = Engine(model, max_runs=1, nice=nice, threaded=False)
     run = engine.submit(labels, record, **settings)          # bad settings raise here, before any thread
-    threading.Thread(target=engine.step_until_over, args=(run,), name=f"{model.family}-run-alone",
-                     daemon=True).start()
+
+    def work():
+        if line is None:
+            engine.step_until_over(run)
+        elif line.enter(run):
+            try:
+                engine.step_until_over(run)
+            finally:
+                line.leave()
+    threading.Thread(target=work, name=f"{model.family}-run-alone", daemon=True).start()
     return run
 
 

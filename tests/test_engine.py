@@ -1,14 +1,16 @@
 """The batched diffusion engine (genai/engine.py): runs that share U-Net calls give the same
-pictures as runs alone; runs join, leave, fail and get stopped without touching the others."""
+pictures as runs alone; runs join, leave, fail and get stopped without touching the others.
+Runs on a model of their own (run_alone) take turns in a line."""
 
 import threading
+import time
 
 import pytest
 import torch
 
 import genai
 from genai.diffusion import PairKernels
-from genai.engine import Engine, EngineError
+from genai.engine import Engine, EngineError, Line, run_alone
 
 torch.set_num_threads(1)
 
@@ -152,6 +154,28 @@ def test_runs_beyond_the_batch_wait_in_line(model):
     engine.step()
     engine.step()                                             # run 0 (2 steps) is done: run 2 moves up
     assert [run.position for run in runs[2:]] == [0, 1]
+
+
+def until(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_runs_alone_take_turns_in_their_line(model):
+    """One slot: the second and third runs wait, told their places, taking no step; a run
+    cancelled while waiting leaves the line; when the slot frees, the next run goes, whole."""
+    line = Line(1)
+    first = run_alone(model, [1], seed=1, steps=1000, line=line)
+    second, third = (run_alone(model, [d], seed=d, steps=3, line=line) for d in (2, 3))
+    until(lambda: first.frames and (second.position, third.position) == (1, 2))
+    second.cancel()
+    until(lambda: third.position == 1)
+    assert not second.frames and not third.frames and not first.over
+    first.cancel()
+    assert len(third.engine.drain(third)) == 3 and not second.frames
+    assert line.slots == 1 and line.waiting == []
 
 
 def test_the_thread_serves_runs_submitted_from_many_threads(model, digit):

@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from genai.checks import check_seed
-from genai.engine import Engine, run_alone
+from genai.engine import Engine, Line, run_alone
 
 from . import common
 from .i18n import say, t as tr
@@ -44,6 +44,9 @@ GIF_MAX_AGE_S = 3600             # older GIFs in our temp folder are deleted
 ENGINE_MAX_RUNS = int(os.environ.get("GENAI_ENGINE_MAX_RUNS", "16"))
 ENGINE_NICE = int(os.environ.get("GENAI_ENGINE_NICE", "10"))     # 0: the engine's thread as urgent as requests
 API_CONCURRENCY = int(os.environ.get("GENAI_DIFFUSION_CONCURRENCY", "2"))
+# Runs of visitors' own fine-tuned models cannot share the batch: GENAI_ALONE_RUNS of them step at
+# once (diffusion and flow together), the rest wait in line and are told their place.
+ALONE_LINE = Line(int(os.environ.get("GENAI_ALONE_RUNS", "2")))
 DIGIT_CHOICES = [(tr("diffusion.no_digit", "no digit (unconditional)", "不指定数字（无条件）"), "none")] + [(str(d), str(d)) for d in range(10)]
 
 
@@ -132,7 +135,7 @@ class Stepwise:
         if model is None:
             job = self.engine().submit([y], record=self.record, seed=seed, **settings)
         else:
-            job = run_alone(model, [y], record=self.record, nice=ENGINE_NICE, seed=seed, **settings)
+            job = run_alone(model, [y], record=self.record, nice=ENGINE_NICE, line=ALONE_LINE, seed=seed, **settings)
         # A GIF's name says all its settings (two runs differing only in w must not share a file);
         # a visitor's own model gets a name nobody else's run can take.
         words = "-".join(f"{k}{v:g}" if isinstance(v, float) else f"{k}{v}" for k, v in settings.items())
