@@ -112,12 +112,12 @@ def test_queue_settings_come_from_the_environment():
     code = ("import app, torch; from ui import stepwise; q = app.demo._queue; "
             "sample = next(f for f in app.demo.fns.values() if f.api_name == 'diffusion_sample'); "
             "print(q.max_size, q.default_concurrency_limit, app.LAUNCH['max_file_size'], sample.concurrency_limit, "
-            "stepwise.FRAME_S, torch.get_num_threads())")
+            "stepwise.FRAME_S, torch.get_num_threads(), stepwise.ALONE_LINE.slots)")
     env = dict(os.environ, GENAI_QUEUE_SIZE="7", GENAI_CONCURRENCY="3", GENAI_MAX_IMAGE_BYTES="2000",
-               GENAI_DIFFUSION_CONCURRENCY="5", GENAI_STREAM_FPS="4", GENAI_THREADS="3")
+               GENAI_DIFFUSION_CONCURRENCY="5", GENAI_STREAM_FPS="4", GENAI_THREADS="3", GENAI_ALONE_RUNS="6")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
                          cwd=os.path.dirname(os.path.dirname(__file__)))
-    assert out.stdout.split()[-6:] == ["7", "3", "2000", "5", "0.25", "3"]
+    assert out.stdout.split()[-7:] == ["7", "3", "2000", "5", "0.25", "3", "6"]
 
 
 def test_torch_uses_one_thread_by_default():
