@@ -256,6 +256,7 @@ class Line:
                     self.slots -= 1
                     self.waiting.pop(0)
                     self._number()
+                    self.changed.notify_all()        # the next in line may take another free slot
                     return True
                 self._number()
                 self.changed.wait(timeout=0.25)      # Run.cancel does not notify us: look again soon
