@@ -166,6 +166,8 @@ function markDrawn(view) {
   d.at = performance.now();
 }
 
+// Both languages, as ui.i18n.both: the page's CSS shows its own, also after a language switch.
+const both = (en, zh) => `<span class="genai-en">${en}</span><span class="genai-zh">${zh}</span>`;
 const chinese = () => /(^|;\s*)genai-locale=zh/.test(document.cookie);
 // The page's language, and a generated picture's file in it (as ui/live.py's `localized`): pictures
 // with words in them come in each language, and a view redraws when the language changes.
@@ -219,9 +221,9 @@ const VIEWS = {
         const percent = Math.round(100 * p);
         // Both languages, as the server's verdict (ui.i18n.both): the page's CSS shows its own, so a
         // language switch after this picture needs no new verdict.
-        text.innerHTML = `<p><span class="genai-en"><strong>D(x) = ${percent}%</strong>: the critic's probability that `
-          + `this picture is a real handwritten ${s.digit}, not one of G's fakes.</span><span class="genai-zh">`
-          + `<strong>D(x) = ${percent}%</strong>：判别器认为这张图是真实手写的 ${s.digit}（而不是 G 的伪造品）的概率。</span></p>`;
+        text.innerHTML = `<p>${both(`<strong>D(x) = ${percent}%</strong>: the critic's probability that `
+          + `this picture is a real handwritten ${s.digit}, not one of G's fakes.`,
+          `<strong>D(x) = ${percent}%</strong>：判别器认为这张图是真实手写的 ${s.digit}（而不是 G 的伪造品）的概率。`)}</p>`;
       }
       if (!previous || previous.seed !== s.seed || previous.digit !== s.digit || previous.trunc !== s.trunc)
         await this.neighbours(c, s, zDim);
@@ -389,11 +391,10 @@ const VIEWS = {
 
 // ----------------------------------------------------------------------------- running a view
 
-// Both languages, as ui.i18n.both: the page's CSS shows its own, also after a language switch.
 // 14 px at least, and dark enough, for the projector (tests/test_projector.py's bar).
 function notice(element, en, zh) {
   const box = element.querySelector(".genai-live-notice") || element;
-  box.innerHTML = `<span class="genai-en">${en}</span><span class="genai-zh">${zh}</span>`;
+  box.innerHTML = both(en, zh);
   box.style.cssText = "font-size:max(14px, 0.875em);padding:2px 0;";
 }
 
