@@ -106,7 +106,7 @@ def judge_real(classifier, real_features, n: int) -> dict:
     (the classifier misreads some real digits too, so a target above their accuracy asks the
     model for digits more typical than the data)."""
     row = judge_conditional(REAL, classifier, real_features, to_uint8(real_digits(n)), 0.0)
-    return {**row, "settings": {}, "note": f"{n:,} from the training split, as many of each class"}
+    return {**row, "note": f"{n:,} from the training split, as many of each class"}
 
 
 def timed(fn, *args, **kwargs):
