@@ -2,6 +2,7 @@
 opens its view and answers its question; the join card's QR code; the first GAN trains live;
 every tab fits a phone, where a slider drags and the sketchpad draws by touch."""
 
+import copy
 import re
 
 import gradio as gr
@@ -90,6 +91,22 @@ def test_stop_ends_the_first_gan_with_a_last_message_from_its_own_stream():
     *_, status = next(run)
     assert re.fullmatch(r"Stopped at step \d+, after \d+ s\.", status), status
     assert list(run) == [] and not session["running"]
+
+
+
+def test_a_page_that_leaves_stops_its_first_gan():
+    """Freeing a closed page's state (ui.sessions runs each gr.State's delete_callback) stops its
+    run at the next report, instead of training for nobody until the cap."""
+    with gr.Blocks():
+        lesson_tab._first_gan_panel()
+        (state,) = [block for block in gr.context.Context.root_block.blocks.values() if isinstance(block, gr.State)]
+    session = copy.deepcopy(state.value)        # what Gradio gives each new session
+    lesson_tab.arm_first_gan(session)
+    run = lesson_tab.train_first_gan(session, seconds=20)
+    next(run)
+    state.delete_callback(session)
+    *_, (*_, status) = run
+    assert status.startswith("Stopped at step ") and not session["running"], status
 
 
 # ----------------------------------------------------------------------------- in a browser

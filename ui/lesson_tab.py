@@ -454,7 +454,7 @@ def train_first_gan(session: dict, seconds: float = SECONDS, request: gr.Request
             yield common.picture(progress.samples, scale=SAMPLE_SCALE, cols=4), _curve(history), status
             if stopping:
                 return
-    finally:                # also when the visitor leaves and Gradio closes the generator
+    finally:
         session["running"] = False
 
 
@@ -464,7 +464,8 @@ def arm_first_gan(session: dict) -> None:
 
 
 def stop_first_gan(session: dict) -> None:
-    """Stop: the run ends at its next report (within a second), showing what it learned so far."""
+    """Stop, or the page left: the run ends at its next report (within a second), showing what it
+    learned so far."""
     session["stop"] = True
 
 
@@ -565,7 +566,8 @@ def _first_gan_panel() -> None:
                   "`python -m genai.examples.first_gan` on your own machine.",
                   "代码见 `genai/examples/first_gan.py`，也可以在自己的电脑上运行 "
                   "`python -m genai.examples.first_gan`。"))
-    session = gr.State({}, time_to_live=3600)
+    # A page that leaves stops its run too (the state's delete_callback): nobody watches it any more.
+    session = gr.State({}, time_to_live=3600, delete_callback=stop_first_gan)
     naive.click(show_faults, None, faults, api_visibility="private", concurrency_id="first_gan_faults")
     train.click(arm_first_gan, session, None, api_visibility="private", queue=False).then(
         train_first_gan, session, [samples, curve, status], api_visibility="private",
