@@ -148,7 +148,20 @@ def evaluate_vae(name, vae, classifier, real_features, x_test, n) -> dict:
 
 
 FLOW_STEPS = (2, 4, 8, 20, 50)        # flow matching's steps, at its default guidance: few steps suffice?
+EVERY_STEP = "diffusion, every step guided"     # the frontier again with plain CFG, beside a guidance interval
 ETA_0 = "diffusion, η = 0"            # the frontier again with deterministic DDIM, beside the default η's
+
+
+def _diffusion_variants(shipped_interval) -> list[tuple[str, tuple | None, dict]]:
+    """Diffusion's frontier measured again with one thing changed, each a curve of its own:
+    (curve name, guidance interval or None for the shipped one, settings that change). Only
+    those that differ from the shipped model's own curve."""
+    variants = []
+    if shipped_interval != (0.0, 1.0):
+        variants.append((EVERY_STEP, (0.0, 1.0), {}))
+    if families.get("diffusion").defaults["eta"] != 0:
+        variants.append((ETA_0, None, {"eta": 0.0}))
+    return variants
 
 
 def _conditional_jobs(samples, scan_samples, shipped_interval, names=None):
@@ -167,13 +180,12 @@ def _conditional_jobs(samples, scan_samples, shipped_interval, names=None):
         if also is not None and also != fam.defaults[knob]:
             jobs.append((("default", name, also), name, samples, None, {**fam.defaults, knob: also}))
         jobs += [((name, v), name, scan_samples, None, {**fam.defaults, knob: v}) for v in values]
-    ddim = families.get("diffusion").defaults
-    if "diffusion" in [j[1] for j in jobs] and shipped_interval != (0.0, 1.0):   # guiding every step, to compare
-        jobs += [(("diffusion, every step guided", w), "diffusion", scan_samples, (0.0, 1.0), {**ddim, "guidance": w})
-                 for w in families.get("diffusion").frontier[1] if w > 1]    # w <= 1 is the same at every step either way
-    if "diffusion" in [j[1] for j in jobs] and ddim["eta"] != 0:          # the deterministic DDIM, to compare
-        jobs += [((ETA_0, w), "diffusion", scan_samples, None, {**ddim, "eta": 0.0, "guidance": w})
-                 for w in families.get("diffusion").frontier[1]]
+    if "diffusion" in [j[1] for j in jobs]:
+        ddim = families.get("diffusion").defaults
+        for curve, interval, changes in _diffusion_variants(shipped_interval):
+            jobs += [((curve, w), "diffusion", scan_samples, interval, {**ddim, **changes, "guidance": w})
+                     for w in families.get("diffusion").frontier[1]
+                     if changes or w > 1]      # an interval alone changes nothing at w <= 1: the shipped curve's point
     if "flow" in [j[1] for j in jobs]:
         flow = families.get("flow").defaults
         jobs += [(("flow steps", n), "flow", scan_samples, None, {**flow, "steps": n}) for n in FLOW_STEPS]
@@ -248,16 +260,7 @@ def run(samples: int = 1000, scan_samples: int = 200, jobs: int = 1, names=None)
         if fam.draws and not fam.conditional:
             results["models"].append(evaluate_vae(name, genai.load(name), classifier, real, x_test, samples))
 
-    curves = {name: [_point(v, rows[(name, v)]) for v in fam.frontier[1]]
-              for name, fam in families.REGISTRY.items() if fam.frontier and (name, fam.frontier[1][0]) in rows}
-    symbols = {name: families.get(name).frontier[0] for name in curves}
-    if ("diffusion, every step guided", 2.0) in rows:          # else the same curve twice
-        name = "diffusion, every step guided"
-        curves[name] = [_point(w, rows.get((name, w), rows[("diffusion", w)])) for w in families.get("diffusion").frontier[1]]
-        symbols[name] = "guidance"
-    if (ETA_0, families.get("diffusion").frontier[1][0]) in rows:
-        curves[ETA_0] = [_point(w, rows[(ETA_0, w)]) for w in families.get("diffusion").frontier[1]]
-        symbols[ETA_0] = "guidance"
+    curves, symbols = _curves(rows, interval)
     results["frontier"] = {
         "samples": scan_samples, "real_vs_real_frechet": real_fd_scan,
         "guidance_interval": list(interval),
@@ -298,6 +301,21 @@ def interval_scan(settings, samples: int = 200, jobs: int = 1) -> list[dict]:
             for lo, hi, w in settings]
     rows = _measure_all(todo, classifier, real, jobs)
     return [{"guidance_from": lo, "guidance_to": hi, **_point(w, rows[(lo, hi, w)])} for lo, hi, w in settings]
+
+
+def _curves(rows: dict, shipped_interval) -> tuple[dict, dict]:
+    """The frontier curves from _measure_all's rows: each family's that was scanned, and the
+    diffusion variants' (a point the variant did not measure is the shipped curve's); and each
+    curve's knob."""
+    curves = {name: [_point(v, rows[(name, v)]) for v in fam.frontier[1]]
+              for name, fam in families.REGISTRY.items() if fam.frontier and (name, fam.frontier[1][0]) in rows}
+    symbols = {name: families.get(name).frontier[0] for name in curves}
+    if "diffusion" in curves:
+        values = families.get("diffusion").frontier[1]
+        for curve, _, _ in _diffusion_variants(shipped_interval):
+            curves[curve] = [_point(w, rows.get((curve, w)) or rows[("diffusion", w)]) for w in values]
+            symbols[curve] = "guidance"
+    return curves, symbols
 
 
 def _point(setting: float, row: dict) -> dict:

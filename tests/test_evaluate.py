@@ -6,7 +6,8 @@ from PIL import Image
 
 from genai import families
 from genai.data import load_digits
-from genai.evaluate import ETA_0, FLOW_STEPS, REAL, _conditional_jobs, merge, plot_frontier, real_digits, table
+from genai.evaluate import (ETA_0, EVERY_STEP, FLOW_STEPS, REAL, _conditional_jobs, _curves, merge, plot_frontier,
+                            real_digits, table)
 
 
 def _frontier(defaults=(0.7, 2.0)):
@@ -24,12 +25,12 @@ def test_jobs_scan_every_setting_once():
     jobs = _conditional_jobs(1000, 200, (0.5, 1.0))
     keys = [j[0] for j in jobs]
     assert len(keys) == len(set(keys))
-    assert ("diffusion, every step guided", 1.0) not in keys                     # w <= 1: same either way
+    assert (EVERY_STEP, 1.0) not in keys                     # w <= 1: same either way
     above_one = [w for w in families.get("diffusion").frontier[1] if w > 1]
-    assert [j[3] for j in jobs if j[0][0] == "diffusion, every step guided"] == [(0.0, 1.0)] * len(above_one)
+    assert [j[3] for j in jobs if j[0][0] == EVERY_STEP] == [(0.0, 1.0)] * len(above_one)
     assert {j[2] for j in jobs if j[0][0] == "default"} == {1000}
     plain = _conditional_jobs(1000, 200, (0.0, 1.0))
-    assert not [j for j in plain if j[0][0] == "diffusion, every step guided"]   # no interval: one curve
+    assert not [j for j in plain if j[0][0] == EVERY_STEP]   # no interval: one curve
 
 
 def test_every_conditional_family_gets_its_row_and_its_frontier_from_its_record():
@@ -53,6 +54,26 @@ def test_diffusion_is_scanned_again_with_deterministic_ddim_beside_its_default_e
     values = fam.frontier[1]
     assert [jobs[(ETA_0, w)][4] for w in values] == [{**fam.defaults, "eta": 0.0, "guidance": w} for w in values]
     assert [jobs[("diffusion", w)][4]["eta"] for w in values] == [fam.defaults["eta"]] * len(values)
+
+
+def test_each_curve_is_made_of_its_own_measurements():
+    """run()'s curves from the rows of every job: a variant's point is its own row, and where it
+    measured none (w <= 1 guides no step differently) the shipped curve's."""
+    jobs = _conditional_jobs(1000, 200, (0.5, 1.0))
+    rows = {key: _row(str(key), 0.9, float(i)) for i, (key, *_) in enumerate(jobs)}     # FD: which job it was
+    curves, symbols = _curves(rows, (0.5, 1.0))
+    values = families.get("diffusion").frontier[1]
+    for curve in ("diffusion", EVERY_STEP, ETA_0):
+        own = [rows[(curve, w)]["frechet_distance"] if (curve, w) in rows else rows[("diffusion", w)]["frechet_distance"]
+               for w in values]
+        assert [p["frechet_distance"] for p in curves[curve]] == own and symbols[curve] == "guidance"
+    assert len({p["frechet_distance"] for p in curves[EVERY_STEP]} & {p["frechet_distance"] for p in curves["diffusion"]}) \
+        == sum(w <= 1 for w in values)
+    assert [p["setting"] for p in curves["gan"]] == list(families.get("gan").frontier[1]) and symbols["gan"] == "truncation"
+    plain = {key: rows.get(key) or _row(str(key), 0.9, 0.0) for key, *_ in _conditional_jobs(1000, 200, (0.0, 1.0))}
+    assert EVERY_STEP not in _curves(plain, (0.0, 1.0))[0]          # no interval shipped: that curve is the shipped one
+    flow_only = {key: _row(str(key), 0.9, 0.0) for key, *_ in _conditional_jobs(1000, 200, (0.5, 1.0), names=["flow"])}
+    assert set(_curves(flow_only, (0.5, 1.0))[0]) == {"flow"}
 
 
 def test_table_lists_each_frontier_point():
