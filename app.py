@@ -23,6 +23,7 @@ from ui.i18n import I18N, language_selector, t, translate_leftovers
 # One thread per request: with two cores and many students, two requests running side by
 # side beat one request fighting itself for both cores (measured: docs/benchmarks.md).
 torch.set_num_threads(int(os.environ.get("GENAI_THREADS", "1")))
+sessions.one_arena()            # what visitors leave behind can go back to the system (ui/sessions.py)
 
 TITLE = "genai playground"
 INTRO = ("Four ways a computer learns to write digits. **GAN**: a forger and a critic. "

@@ -8,7 +8,8 @@ app's (python -m bench.session). `lazy_session_configs` makes those configs comp
 read, the same values, so a new session costs about what Gradio's own does.
 
 `free_sessions_on_leave` frees what a closed page's session holds (tuned models, playgrounds,
-stored runs) after a grace, instead of Gradio's hour.
+stored runs) after a grace, instead of Gradio's hour; `one_arena` makes sure the memory it frees can
+go back to the operating system.
 """
 
 import ctypes
@@ -74,6 +75,25 @@ def lazy_session_configs() -> None:
 
 # Seconds a closed page's state is kept before it is freed (a reconnecting page keeps it).
 LEAVE_GRACE_S = float(os.environ.get("GENAI_LEAVE_GRACE_S", "60"))
+
+
+# glibc's malloc gives threads arenas of their own (up to 8 a core), and malloc_trim cannot shrink
+# the top of a thread's arena, only the main one's; a thread's arena keeps up to 64 MB there once
+# big tensors have passed through it. Fine-tunes and runs step in many worker threads, so the
+# server's size crept up class after class. With one arena everything freed can be handed back
+# (README, "Memory is bounded"; python -m bench.allocator measures what it costs).
+_M_ARENA_MAX = -8               # mallopt's parameter number, from glibc's malloc.h
+
+
+def one_arena() -> bool:
+    """Make every thread allocate from glibc's main arena (unless MALLOC_ARENA_MAX says how
+    many); returns whether it did. Call it before the threads start."""
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return False
+    try:
+        return ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 1) == 1
+    except (OSError, AttributeError):          # not glibc (macOS, Windows, musl): nothing to do
+        return False
 
 
 def _release_freed_memory() -> None:
