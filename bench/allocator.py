@@ -5,8 +5,8 @@ visitors leave behind can go back to the system).
     python -m bench.allocator --rounds 1     # a quick look
 
 Every measurement runs in a fresh process, one torch thread, once with glibc's arena per thread
-("glibc") and once with one arena for all ("one arena"), one after the other, `--rounds` times,
-so that both see the same machine: the result is the ratio one arena / glibc of the median
+("glibc") and once with one arena for all ("one arena"), one after the other (each first in
+every other round), `--rounds` times, so that both see the same machine: the result is the ratio one arena / glibc of the median
 times. The work is what the server does, each piece alone and then two at once in two threads
 (two fine-tune slots, or a fine-tune beside the diffusion engine's tick: where threads would
 wait for the one arena's lock):
@@ -93,8 +93,8 @@ def measure(rounds: int = 3) -> dict:
     """{work: {"glibc": median s, "one arena": median s, "ratio": one arena / glibc}}."""
     times = {how: [] for how in HOW}
     env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
-    for _ in range(rounds):
-        for how in HOW:
+    for r in range(rounds):
+        for how in HOW if r % 2 == 0 else HOW[::-1]:        # each goes first as often as the other
             out = subprocess.run([sys.executable, "-m", "bench.allocator", "--child", how], cwd=ROOT, env=env,
                                  capture_output=True, text=True, check=True).stdout
             times[how].append(json.loads(out.splitlines()[-1]))
