@@ -93,13 +93,12 @@ def test_stop_ends_the_first_gan_with_a_last_message_from_its_own_stream():
     assert list(run) == [] and not session["running"]
 
 
-
 def test_a_page_that_leaves_stops_its_first_gan():
     """Freeing a closed page's state (ui.sessions runs each gr.State's delete_callback) stops its
     run at the next report, instead of training for nobody until the cap."""
-    with gr.Blocks():
+    with gr.Blocks() as panel:
         lesson_tab._first_gan_panel()
-        (state,) = [block for block in gr.context.Context.root_block.blocks.values() if isinstance(block, gr.State)]
+    (state,) = [block for block in panel.blocks.values() if isinstance(block, gr.State)]
     session = copy.deepcopy(state.value)        # what Gradio gives each new session
     lesson_tab.arm_first_gan(session)
     run = lesson_tab.train_first_gan(session, seconds=20)
