@@ -78,14 +78,20 @@ def start_app(folder: Path, logs: Path, name: str, env: dict | None = None):
 def stream_cpu(url: str, pid: int, runs: int = 5) -> dict:
     """Server CPU seconds per streamed DDIM-50 guided run, one run at a time."""
     config = load.read_config(url)
-    fn = config["sample_live" if "sample_live" in config else "diffusion_sample"][0]
+    fn, n_inputs = config["sample_live" if "sample_live" in config else "diffusion_sample"]
     session = load.Session(url)
-    session.call(fn, [0, "3", 50, "ddim", 0.0, 3.0])          # warm
+
+    def run(seed: int) -> dict:
+        data = [seed, str(seed % 10), 50, "ddim", 0.0, 3.0]
+        result = session.call(fn, data + [None] * (n_inputs - len(data)))     # inputs the page sends empty
+        assert result["ok"], result            # a refused run has no frames: not a measurement
+        return result
+
+    run(0)          # warm
     before, frames = load.cpu_seconds(pid), []
     start = time.perf_counter()
     for seed in range(runs):
-        result = session.call(fn, [seed, str(seed % 10), 50, "ddim", 0.0, 3.0])
-        frames.append(result["frames"])
+        frames.append(run(seed)["frames"])
     return {"server_cpu_s_per_run": (load.cpu_seconds(pid) - before) / runs,
             "wall_s_per_run": (time.perf_counter() - start) / runs, "frames_per_run": statistics.mean(frames)}
 
