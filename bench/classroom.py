@@ -83,7 +83,7 @@ def stream_cpu(url: str, pid: int, runs: int = 5) -> dict:
 
     def run(seed: int) -> dict:
         data = [seed, str(seed % 10), 50, "ddim", 0.0, 3.0]
-        result = session.call(fn, data + [None] * (n_inputs - len(data)))     # inputs the page sends empty
+        result = session.call(fn, load.page_inputs(data, n_inputs))
         assert result["ok"], result            # a refused run has no frames: not a measurement
         return result
 

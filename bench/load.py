@@ -43,6 +43,12 @@ def read_config(url: str) -> dict:
     return {d["api_name"]: (d["id"], len(d["inputs"])) for d in config["dependencies"] if d.get("api_name")}
 
 
+def page_inputs(data: list, n_inputs: int | None) -> list:
+    """`data`, then None for each further input of an event that takes `n_inputs`: what the page
+    sends empty (the fine-tune switch and its session, ...)."""
+    return data + [None] * ((n_inputs or len(data)) - len(data))
+
+
 class Session:
     """One browser tab: a session hash and two keep-alive connections (requests, event stream)."""
 
@@ -157,7 +163,7 @@ def slider_student(session, fn_index, kind, interval, start, end, rng, out, n_in
             time.sleep(t_next - now)
         sent = time.perf_counter()
         values = slider.move()
-        result = session.call(fn_index, values + [None] * ((n_inputs or len(values)) - len(values)))
+        result = session.call(fn_index, page_inputs(values, n_inputs))
         done = time.perf_counter()
         out.append({"kind": kind, "sent": sent, "latency": done - sent, "ok": result["ok"], "error": result["error"]})
         t_next += rng.uniform(*interval)
@@ -173,7 +179,7 @@ def diffusion_student(session, fn_index, finish_index, start, end, rng, out, n_i
         frames = []
         sent = time.perf_counter()
         settings = [rng.randrange(100_000), str(rng.randrange(10)), 50, "ddim", 0.0, 3.0]
-        result = session.call(fn_index, settings + [None] * (n_inputs - len(settings)), on_frame=frames.append)
+        result = session.call(fn_index, page_inputs(settings, n_inputs), on_frame=frames.append)
         done = time.perf_counter()
         out.append({"kind": "diffusion", "sent": sent, "latency": done - sent, "ok": result["ok"],
                     "error": result["error"], "frames": result["frames"]})

@@ -67,7 +67,7 @@ def test_load_generator_reports_errors(app_url):
     session = load.Session(app_url)
     fn_index, n_inputs = load.read_config(app_url)["_show"]
     settings = [42, 7, 99.0, 0, 0, 0, 0, 0, 0]                  # then the fine-tune switch's inputs, empty
-    answer = session.call(fn_index, settings + [None] * (n_inputs - len(settings)))
+    answer = session.call(fn_index, load.page_inputs(settings, n_inputs))
     assert not answer["ok"] and "1.5" in answer["error"]          # the slider's maximum, named
 
 

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bench.coldstart import ROOT, free_port, start, stop
-from bench.load import Session, read_config
+from bench.load import Session, page_inputs, read_config
 from ui import playground_tab
 
 VISITORS, CLASS_SIZE = 200, 20       # ten classes of twenty: each class fine-tunes, then leaves
@@ -126,7 +126,7 @@ def play_and_watch(url: str, api: dict, seed: int, width: int, steps: int) -> tu
     for name, data in (("_choose_data", [*settings, *lrs]), ("_advance", [*settings, 5, list(playground_tab.FAMILIES), *lrs]),
                        ("sample_live", [seed, "3", steps, "ddim", 0.0, 2.0]), ("finish", [None])):
         fn_index, n_inputs = api[name]
-        answer = visitor.call(fn_index, data + [None] * (n_inputs - len(data)))
+        answer = visitor.call(fn_index, page_inputs(data, n_inputs))
         assert answer["ok"], (name, answer)
     return visitor, settings, lrs
 
