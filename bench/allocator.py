@@ -6,8 +6,8 @@ visitors leave behind can go back to the system).
 
 Every measurement runs in a fresh process, one torch thread, once with glibc's arena per thread
 ("glibc") and once with one arena for all ("one arena"), one after the other (each first in
-every other round), `--rounds` times, so that both see the same machine: the result is the ratio one arena / glibc of the median
-times. The work is what the server does, each piece alone and then two at once in two threads
+every other round), `--rounds` times, so that both see the same machine: the result is the ratio
+one arena / glibc of the median times. The work is what the server does, each piece alone and then two at once in two threads
 (two fine-tune slots, or a fine-tune beside the diffusion engine's tick: where threads would
 wait for the one arena's lock):
   - a default diffusion run of one digit (what a visitor's Generate costs alone);
@@ -23,9 +23,9 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from .coldstart import ROOT
+
 HOW = ("glibc", "one arena")
 FINETUNE_STEPS = 20
 PAIRS = (("fine-tune diffusion", "fine-tune diffusion"), ("fine-tune diffusion", "diffusion batch of 16"),
@@ -57,12 +57,6 @@ def _work() -> dict:
             **{f"fine-tune {family}": finetune(family) for family in ("gan", "vae", "diffusion")}}
 
 
-def _timed(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
-
-
 def _together(first, second) -> float:
     """Seconds until both are done, each in a thread of its own, started together."""
     threads = [threading.Thread(target=fn) for fn in (first, second)]
@@ -77,6 +71,7 @@ def _together(first, second) -> float:
 def _measure_here(how: str) -> dict:
     """In this process: seconds for each piece of work alone, then each pair at once (after a
     warm-up of each piece, in a thread, so that every thread has met the allocator)."""
+    from genai.evaluate import timed
     from ui import sessions
 
     if how == "one arena":
@@ -84,7 +79,7 @@ def _measure_here(how: str) -> dict:
     work = _work()
     for fn in work.values():
         _together(fn, lambda: None)
-    seconds = {name: _timed(fn) for name, fn in work.items()}
+    seconds = {name: timed(fn)[1] for name, fn in work.items()}
     seconds.update({f"{a} + {b}": _together(work[a], work[b]) for a, b in PAIRS})
     return seconds
 
