@@ -204,16 +204,31 @@ class UNet(nn.Module):
         return self.out(h)                                              # (B, 1, 28, 28)
 
 
+def min_snr_weight(schedule: NoiseSchedule, t: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Min-SNR-gamma weights for an eps loss (Hang et al. 2023): min(SNR_t, gamma) / SNR_t,
+    SNR_t = alpha_bar_t / (1 - alpha_bar_t). Levels with little noise (SNR_t > gamma), where
+    the simple loss spends most of its gradient on fine detail, count less; the noisy levels,
+    where the digit's layout is decided, keep weight 1."""
+    snr = (schedule.alpha_bar / (1 - schedule.alpha_bar)).to(t.device)[t]
+    return (snr.clamp(max=gamma) / snr).float()
+
+
 def diffusion_loss(model: nn.Module, schedule: NoiseSchedule, x0: torch.Tensor, y: torch.Tensor,
-                   p_uncond: float = 0.1, generator: torch.Generator | None = None) -> torch.Tensor:
+                   p_uncond: float = 0.1, generator: torch.Generator | None = None,
+                   min_snr: float = 0.0) -> torch.Tensor:
     """DDPM's simple loss E ||eps - eps_pred(x_t, t, y)||^2, with labels dropped to
-    NULL_CLASS with probability p_uncond so the same net learns the unconditional model."""
+    NULL_CLASS with probability p_uncond so the same net learns the unconditional model.
+    min_snr > 0 weights each sample's error by min_snr_weight (gamma = min_snr)."""
     B = x0.shape[0]
     t = torch.randint(0, schedule.T, (B,), generator=generator).to(x0.device)
     noise = torch.randn(x0.shape, generator=generator).to(x0)
     drop = torch.rand(B, generator=generator).to(x0.device) < p_uncond
     y = torch.where(drop, torch.full_like(y, NULL_CLASS), y)
-    return F.mse_loss(model(schedule.add_noise(x0, noise, t), t, y), noise)
+    eps_pred = model(schedule.add_noise(x0, noise, t), t, y)
+    if not min_snr:
+        return F.mse_loss(eps_pred, noise)
+    per_sample = (eps_pred - noise).square().flatten(1).mean(1)
+    return (min_snr_weight(schedule, t, min_snr) * per_sample).mean()
 
 
 # ----------------------------------------------------------------------------- one sample at a time
@@ -408,7 +423,8 @@ class Diffusion(nn.Module):
 
 def train_step(model: Diffusion, nets: dict, opts: dict, x: torch.Tensor, y: torch.Tensor,
                generator: torch.Generator, cfg=None) -> dict[str, float]:
-    return minimise(opts, diffusion_loss(nets["unet"], model.schedule, x, y, generator=generator))
+    return minimise(opts, diffusion_loss(nets["unet"], model.schedule, x, y, generator=generator,
+                                         min_snr=getattr(cfg, "min_snr", 0.0)))
 
 
 FAMILY = Family(

@@ -7,7 +7,7 @@ import torch
 
 from genai import checks, data, images
 from genai.classifier import Classifier
-from genai.diffusion import Diffusion, NoiseSchedule, UNetConfig, ddim_step, ddpm_step
+from genai.diffusion import Diffusion, NoiseSchedule, UNetConfig, ddim_step, ddpm_step, diffusion_loss
 from genai.gan import GAN, GANConfig, cutout, d_loss, diff_augment, g_loss, translate
 from genai.flow import FlowConfig, FlowMatching
 from genai.vae import VAE, VAEConfig
@@ -289,6 +289,34 @@ def test_guidance_interval():
     x, y = torch.randn(2, 1, 28, 28), torch.tensor([3, 4])
     assert torch.allclose(d.guided_eps(x, 80, y, 3.0), d.unet(x, torch.full((2,), 80), y), atol=1e-6)
     assert not torch.allclose(d.guided_eps(x, 30, y, 3.0), d.unet(x, torch.full((2,), 30), y), atol=1e-4)
+
+
+def test_min_snr_loss_weights_each_sample_by_min_snr_over_snr():
+    """Min-SNR-gamma (Hang et al. 2023): sample i's squared error times min(SNR_t, gamma) / SNR_t,
+    SNR_t = alpha_bar_t / (1 - alpha_bar_t); gamma = 0 is DDPM's simple loss, unweighted."""
+    s = NoiseSchedule(1000)
+    x0, y = torch.rand(6, 1, 28, 28) * 2 - 1, torch.tensor([0, 1, 2, 3, 4, 5])
+    seen = {}
+
+    def model(x_t, t, y):                  # a stand-in denoiser that remembers what it was asked
+        seen["t"] = t
+        return 0.1 * x_t
+
+    def loss(gamma):
+        return diffusion_loss(model, s, x0, y, generator=torch.Generator().manual_seed(3), min_snr=gamma)
+
+    simple, weighted = loss(0.0), loss(5.0)
+    t = seen["t"]
+    noise_gen = torch.Generator().manual_seed(3)
+    torch.randint(0, 1000, (6,), generator=noise_gen)
+    noise = torch.randn(x0.shape, generator=noise_gen)
+    error = (0.1 * s.add_noise(x0, noise, t) - noise).square().mean((1, 2, 3))
+    snr = s.alpha_bar[t] / (1 - s.alpha_bar[t])
+    weight = torch.minimum(snr, torch.tensor(5.0, dtype=snr.dtype)) / snr
+    assert torch.allclose(simple, error.mean(), rtol=1e-5)
+    assert torch.allclose(weighted, (weight.float() * error).mean(), rtol=1e-5)
+    assert weight.min() < 0.2 and weight.max() == 1     # this seed draws t = 48 (SNR > 5) and noisy levels
+    assert not torch.allclose(simple, weighted)
 
 
 # ----------------------------------------------------------------------------- data and images

@@ -72,6 +72,17 @@ def test_gan_trains_with_diff_augment(tmp_path):
         run_train("gan", tmp_path / "bad", "--diff-augment", "rotation")
 
 
+def test_diffusion_trains_with_min_snr(tmp_path):
+    """--min-snr reaches the loss the optimiser minimises (same seed, same batches: another
+    first loss) and is recorded in config.json."""
+    run_train("diffusion", tmp_path / "plain", "--seed", "2")
+    run_train("diffusion", tmp_path / "snr", "--seed", "2", "--min-snr", "5")
+    first = [json.loads((tmp_path / k / "history.json").read_text())["losses"][0]["loss"] for k in ("plain", "snr")]
+    assert first[0] != first[1], first
+    config = json.loads((tmp_path / "snr" / "config.json").read_text())
+    assert config["training"]["min_snr"] == 5.0
+
+
 def test_init_from_continues(tmp_path):
     run_train("vae", tmp_path / "a")
     run_train("vae", tmp_path / "b", "--init-from", str(tmp_path / "a"))
