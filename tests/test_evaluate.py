@@ -109,12 +109,15 @@ def test_table_starts_with_what_real_digits_score():
 
 def test_measuring_one_family_again_replaces_its_rows_and_the_real_digits_row():
     old = {"machine": "x86 (all)", "real_vs_real_frechet": 30.0, "models": [_row(REAL, 0.99, 30.0), _row("gan", 0.9, 100),
-           _row("diffusion", 0.95, 60)], "frontier": {"curves": {}, "defaults": {}, "symbols": {}}}
-    new = {"machine": "x86", "real_vs_real_frechet": 31.0, "models": [_row(REAL, 0.994, 31.0), _row("diffusion", 0.997, 51)],
-           "frontier": {"curves": {}, "defaults": {}, "symbols": {}}}
-    merged = merge(old, new, ["diffusion"])
-    assert [(r["model"], r["frechet_distance"]) for r in merged["models"]] == [(REAL, 31.0), ("gan", 100), ("diffusion", 51)]
+           _row("diffusion", 0.95, 60)], "frontier": {"curves": {"gan": [1], "diffusion": [2], "diffusion, η = 0": [3]},
+                                                       "defaults": {}, "symbols": {}}}
+    new = {"machine": "x86", "real_vs_real_frechet": 31.0, "models": [_row(REAL, 0.994, 31.0), _row("gan", 0.997, 51)],
+           "frontier": {"curves": {"gan": [4]}, "defaults": {}, "symbols": {}}}
+    merged = merge(old, new, ["gan"])
+    assert [(r["model"], r["frechet_distance"]) for r in merged["models"]] == [(REAL, 31.0), ("gan", 51), ("diffusion", 60)]
     assert merged["real_vs_real_frechet"] == 31.0
+    # the curves keep the families' order too (the README's frontier table lists them so)
+    assert list(merged["frontier"]["curves"].items()) == [("gan", [4]), ("diffusion", [2]), ("diffusion, η = 0", [3])]
 
 
 def test_frontier_plot_marks_the_defaults(tmp_path):
