@@ -151,18 +151,32 @@ def diff_augment(x: torch.Tensor, policy: str, generator: torch.Generator | None
 
 
 def d_loss(D: nn.Module, G: nn.Module, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor,
-           real_target: float = 0.9, policy: str = "", generator: torch.Generator | None = None) -> torch.Tensor:
+           real_target: float = 0.9, policy: str = "", generator: torch.Generator | None = None,
+           r1: float = 0.0) -> torch.Tensor:
     """L_D = -E[log D(T(x))] - E[log(1 - D(T(G(z))))], with real labels smoothed to
     `real_target` and T the DiffAugment `policy` (identity when ""). With an auxiliary
-    classifier, plus its loss on the real digits."""
+    classifier, plus its loss on the real digits; with r1 > 0, plus r1_penalty(r1)."""
     with torch.no_grad():                                 # D's step leaves G alone
         fake = G(z, y)
     both = diff_augment(torch.cat([x, fake]), policy, generator)
+    if r1:
+        both.requires_grad_()                             # R1 needs D's gradient at the inputs
     logits, digits = verdicts(D, both, torch.cat([y, y]))   # one pass, so DDP sees D once
     real_logit, fake_logit = logits.chunk(2)
     loss = (F.binary_cross_entropy_with_logits(real_logit, torch.full_like(real_logit, real_target))
             + F.binary_cross_entropy_with_logits(fake_logit, torch.zeros_like(fake_logit)))
+    if r1:
+        loss = loss + r1_penalty(real_logit, both, r1)
     return loss if digits is None else loss + aux_class_loss(D, digits[:len(x)], y)
+
+
+def r1_penalty(real_logit: torch.Tensor, inputs: torch.Tensor, gamma: float) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): (gamma / 2) E[||grad_x D(x)||^2] on real digits only, so
+    D stays flat where the data are and G is not pushed around by a jagged D. `inputs` are
+    the tensor D saw; each logit depends on its own image only, so the gradient of their sum
+    is each real digit's own gradient (zero on the fakes' rows)."""
+    grad, = torch.autograd.grad(real_logit.sum(), inputs, create_graph=True)
+    return gamma / 2 * grad[:len(real_logit)].pow(2).sum(dim=(1, 2, 3)).mean()
 
 
 def g_loss(D: nn.Module, G: nn.Module, y: torch.Tensor, z: torch.Tensor, policy: str = "",
@@ -377,12 +391,12 @@ def describe_directions(gan: GAN, directions: torch.Tensor, stds: torch.Tensor,
 def train_step(model: GAN, nets: dict, opts: dict, x: torch.Tensor, y: torch.Tensor,
                generator: torch.Generator, cfg=None) -> dict[str, float]:
     """One step for each player on a batch; returns the losses for the history. cfg may set
-    mode_seeking (its weight) and diff_augment (D's augmentation policy)."""
+    mode_seeking (its weight), diff_augment (D's augmentation policy) and r1 (R1's gamma)."""
     mode_seeking, policy = getattr(cfg, "mode_seeking", 0.0), getattr(cfg, "diff_augment", "")
     G, D = nets["G"], nets["D"]
     z = torch.randn(len(x), model.config.z_dim, generator=generator).to(x)
     # (1) update D: maximise log D(x) + log(1 - D(G(z)))
-    loss_d = d_loss(D, G, x, y, z, policy=policy, generator=generator)
+    loss_d = d_loss(D, G, x, y, z, policy=policy, generator=generator, r1=getattr(cfg, "r1", 0.0))
     opts["D"].zero_grad(set_to_none=True); loss_d.backward(); opts["D"].step()
     # (2) update G: maximise log D(G(z))
     loss_g = g_loss(D, G, y, z, policy, generator)

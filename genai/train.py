@@ -46,6 +46,7 @@ class TrainConfig:
     augment: bool = False        # small shifts and rotations of the training digits
     mode_seeking: float = 0.0    # GAN only: weight of the mode-seeking term that keeps z meaningful
     diff_augment: str = ""       # GAN only: DiffAugment policy for D's inputs, e.g. "translation,cutout"; "" = none
+    r1: float = 0.0              # GAN only: R1 gradient penalty's gamma on real digits (Mescheder et al. 2018); 0 = none
     min_snr: float = 0.0         # diffusion only: min-SNR-gamma loss weighting (Hang et al. 2023), e.g. 5; 0 = DDPM's simple loss
     init_from: str = ""          # a checkpoint folder to continue from
     out: str = ""                # default: checkpoints/<family>

@@ -152,6 +152,27 @@ def test_gan_losses_with_diff_augment_see_augmented_inputs(tiny):
         assert not torch.allclose(got, d_loss(D, G, x, y, z, real_target=1.0), atol=1e-3)
 
 
+def test_r1_penalty_is_half_gamma_times_each_real_digits_squared_input_gradient(tiny):
+    """d_loss(r1=gamma) - d_loss(r1=0) = gamma/2 * mean_i ||grad_x D(x_i)||^2 over the REAL
+    digits (each gradient taken alone, the fakes left out), and D's optimiser feels it."""
+    gan = tiny["gan"]
+    x, y, z = torch.rand(4, 1, 28, 28) * 2 - 1, torch.tensor([0, 1, 2, 3]), torch.randn(4, 8)
+    D, G = gan.discriminator, gan.generator
+    squared = []
+    for i in range(len(x)):
+        xi = x[i:i + 1].clone().requires_grad_()
+        grad, = torch.autograd.grad(D(xi, y[i:i + 1]).sum(), xi)
+        squared.append(grad.pow(2).sum())
+    expected = 3.0 / 2 * torch.stack(squared).mean()
+    assert expected > 1e-4                                         # a test that could fail
+    plain, penalised = d_loss(D, G, x, y, z), d_loss(D, G, x, y, z, r1=3.0)
+    assert torch.allclose(penalised - plain, expected, rtol=1e-4)
+    weight = D.body[0].parametrizations.weight.original
+    g_plain, = torch.autograd.grad(d_loss(D, G, x, y, z), weight)
+    g_r1, = torch.autograd.grad(d_loss(D, G, x, y, z, r1=3.0), weight)
+    assert not torch.allclose(g_plain, g_r1)                     # the penalty reaches D's weights
+
+
 def test_truncation_and_directions(tiny):
     gan = tiny["gan"]
     z1, z0 = gan.latents(3, seed=1, truncation=1.0), gan.latents(3, seed=1, truncation=0.5)

@@ -72,6 +72,17 @@ def test_gan_trains_with_diff_augment(tmp_path):
         run_train("gan", tmp_path / "bad", "--diff-augment", "rotation")
 
 
+def test_gan_trains_with_r1(tmp_path):
+    """--r1 reaches D's loss (same seed, same batches: another first loss_d) and is
+    recorded in config.json."""
+    run_train("gan", tmp_path / "plain", "--seed", "2")
+    run_train("gan", tmp_path / "r1", "--seed", "2", "--r1", "10")
+    first = [json.loads((tmp_path / k / "history.json").read_text())["losses"][0] for k in ("plain", "r1")]
+    assert first[0]["loss_d"] != first[1]["loss_d"], first
+    config = json.loads((tmp_path / "r1" / "config.json").read_text())
+    assert config["training"]["r1"] == 10.0
+
+
 def test_diffusion_trains_with_min_snr(tmp_path):
     """--min-snr reaches the loss the optimiser minimises (same seed, same batches: another
     first loss) and is recorded in config.json."""
