@@ -278,7 +278,7 @@ def merge(old: dict, new: dict, names) -> dict:
     """`old` results with the rows and curves of the families in `names` replaced by `new`'s."""
     replaced = {*names, REAL}                          # every run measures the real digits' row again
     merged = {**old, "models": [r for r in old["models"] if r["model"] not in replaced] + new["models"],
-              "machine": f"{old['machine'].split(' (')[0]} ({', '.join(names)}: {new['machine']})",
+              "machine": _machine(old["machine"], names, new["machine"]),
               "real_vs_real_frechet": new["real_vs_real_frechet"]}
     order = [REAL, *families.NAMES]                   # the rows and the curves, in the families' order
     family = lambda curve: curve.split(",")[0]        # "diffusion, η = 0" is a diffusion curve
@@ -292,6 +292,15 @@ def merge(old: dict, new: dict, names) -> dict:
         merged["flow_steps"] = new["flow_steps"]
     merged["models"].sort(key=lambda r: order.index(r["model"]))     # stable: a family's rows keep their order
     return merged
+
+
+def _machine(old: str, names, new: str) -> str:
+    """"base (flow: m1; gan: m2)": the full run's machine, then each family measured again
+    since and on what; measuring a family again replaces only its own note."""
+    base, _, notes = old.partition(" (")
+    measured_again = lambda note: set(note.split(": ")[0].split(", ")) & set(names)
+    kept = [note for note in notes.rstrip(")").split("; ") if note and not measured_again(note)]
+    return f"{base} ({'; '.join(kept + [', '.join(names) + ': ' + new])})"
 
 
 def interval_scan(settings, samples: int = 200, jobs: int = 1) -> list[dict]:

@@ -118,6 +118,12 @@ def test_measuring_one_family_again_replaces_its_rows_and_the_real_digits_row():
     assert merged["real_vs_real_frechet"] == 31.0
     # the curves keep the families' order too (the README's frontier table lists them so)
     assert list(merged["frontier"]["curves"].items()) == [("gan", [4]), ("diffusion", [2]), ("diffusion, η = 0", [3])]
+    # the header says how every row was measured: each family measured again keeps its own note
+    assert merged["machine"] == "x86 (all; gan: x86)"
+    again = merge({**merged, "machine": "x86 (flow: 2 processes; gan: x86)"}, {**new, "machine": "x86, 1 thread"}, ["gan"])
+    assert again["machine"] == "x86 (flow: 2 processes; gan: x86, 1 thread)"
+    both = merge(again, {**new, "machine": "2 cores"}, ["diffusion", "flow"])
+    assert both["machine"] == "x86 (gan: x86, 1 thread; diffusion, flow: 2 cores)"
 
 
 def test_frontier_plot_marks_the_defaults(tmp_path):
