@@ -35,7 +35,7 @@ from .checks import check_count, check_images, check_labels, check_range, check_
 from .family import Family
 from .images import to_uint8
 
-TRUNCATION = 0.8      # the app's default psi: see the frontier python -m genai.evaluate draws (README)
+TRUNCATION = 1.0      # the app's default psi: see the frontier python -m genai.evaluate draws (README)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,17 @@ def _built_tabs():
     return [tab for tab in app.built]
 
 
+def test_the_collapse_steps_numbers_are_what_its_view_measures():
+    """The step quotes the Compare view it opens (the failure mode, its digit, the default seed
+    and count): both numbers, in both languages, must be the ones that view shows."""
+    from ui import compare_tab
+    step = next(s for s in lesson_tab.STEPS if s.key == "collapse")
+    numbers = compare_tab.failure_mode(step.view["cmode"], int(step.view["cdigit"]))[-1]
+    measured = [f"{numbers[which]['pixel_diversity']:.2f}" for which in ("healthy", "failed")]
+    for text in step.why:
+        assert re.findall(r"0\.\d\d", text) == measured, (text, measured)
+
+
 def test_join_qr_makes_an_svg_and_checks_the_address():
     svg = lesson_tab.join_qr("https://someone-genai.hf.space/?step=3")
     assert svg.startswith("<svg") and "viewBox" in svg
