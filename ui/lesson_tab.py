@@ -99,9 +99,9 @@ STEPS = (
          (Choice("Eight nearly identical 3s", "八个几乎一样的 3", True),
           Choice("Eight different digits", "八个不同的数字"),
           Choice("Eight blank squares", "八个空白方块")),
-         ("The measured pixel diversity falls from 0.37 (healthy) to 0.08 (collapsed), and the samples still "
+         ("The measured pixel diversity falls from 0.36 (healthy) to 0.08 (collapsed), and the samples still "
           "read as 3s: the critic was fooled, the variety lost.",
-          "实测像素多样性从 0.37（正常）降到 0.08（崩溃），而这些样本仍被认作 3：鉴定者被骗过了，多样性却丢了。"),
+          "实测像素多样性从 0.36（正常）降到 0.08（崩溃），而这些样本仍被认作 3：鉴定者被骗过了，多样性却丢了。"),
          {"tab": "compare", "cmode": "gan_mode_collapse", "cdigit": "3"},
          ("Open the collapsed GAN", "打开崩溃的 GAN")),
     Step("vae",
