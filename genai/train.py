@@ -80,6 +80,15 @@ def ema_update(target: torch.nn.Module, source: torch.nn.Module, decay: float) -
         t.copy_(s)
 
 
+def ema_decay(decay: float, step: int) -> float:
+    """The EMA decay at a given step of the weights' whole life. The warm-up (1 + n) / (10 + n)
+    keeps a freshly initialised net from dominating the average; it counts the steps of earlier
+    runs too, so a run continued with --init-from averages with `decay` from its first step
+    (counted from the run's own start it would average only about the last tenth of the run,
+    whatever --ema says)."""
+    return min(decay, (1 + step) / (10 + step))
+
+
 def snapshot(fam, model) -> np.ndarray | None:
     """The fixed-noise sample grid drawn into the history: the same seeds every time."""
     if not fam.draws:
@@ -126,8 +135,7 @@ def train(family: str, arch, cfg: TrainConfig, data: tuple[torch.Tensor, torch.T
                 x = augment(x, g)
             losses = fam.train_step(model, nets, opts, x.to(device), y.to(device), g, cfg)
             if fam.averaged:                        # the shipped weights average the trained ones
-                ema_update(fam.shipped_net(model), nets[fam.averaged],
-                           min(cfg.ema, (1 + n_step) / (10 + n_step)))   # warm-up: early steps count more
+                ema_update(fam.shipped_net(model), nets[fam.averaged], ema_decay(cfg.ema, step0 + n_step))
             n_step += 1
             seconds = time.time() - start
             history["losses"].append({"step": step0 + n_step, "seconds": round(seconds0 + seconds, 2),
