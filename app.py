@@ -11,6 +11,10 @@ import threading
 
 # No usage analytics leave the server (Gradio sends them unless told not to, before it is imported).
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# After every event Gradio's queue rebuilds a pandas summary of its last 10,000 events, for a
+# monitoring dashboard this app never opens: 6 to 12 ms of server CPU an event on this machine
+# (docs/suite.md). Recomputed every 10^9 events, it is never computed.
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(10**9))
 
 import gradio as gr  # noqa: E402
 import torch

@@ -45,8 +45,8 @@ def app_url():
 
 @pytest.fixture(scope="session")
 def client(app_url):
-    from gradio_client import Client
-    return Client(app_url, verbose=False)
+    from local_client import local_client
+    return local_client(app_url)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 import genai
 from ui import common
 from ui import finetune as panel
+from local_client import local_client
 from ui.i18n import I18N
 
 FAMILIES = ("gan", "vae", "diffusion")
@@ -36,7 +37,7 @@ def url():
 
 def client(url, **kwargs) -> Client:
     """A new browser session: its own session hash, so its own gr.State."""
-    return Client(url, verbose=False, **kwargs)
+    return local_client(url, **kwargs)
 
 
 @pytest.fixture(scope="module")

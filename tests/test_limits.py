@@ -10,10 +10,11 @@ import time
 
 import numpy as np
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from PIL import Image, ImageFile
 
 from genai.checks import MAX_BATCH, MAX_SEED
+from local_client import local_client
 from ui import common
 
 
@@ -69,6 +70,17 @@ def test_analytics_are_off_and_no_share_link():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
                          cwd=os.path.dirname(os.path.dirname(__file__)))
     assert out.stdout.split()[-3:] == ["False", "False", "False"]
+
+
+def test_the_queue_does_not_summarise_every_event_for_a_dashboard_no_one_opens(client, app_url):
+    """Gradio's queue can rebuild a pandas table of its last 10,000 events after each one (for
+    its monitoring page, which the app leaves off); the app turns that off."""
+    import app
+    queue = app.demo._queue
+    before = queue.events_recorded
+    client.predict(seed=3, api_name="/gan_generate")
+    assert queue.events_recorded > before                 # the event was recorded ...
+    assert queue.cached_event_analytics_summary == {"functions": {}}      # ... and never summarised
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -188,14 +200,14 @@ def test_at_most_1024_images_per_call():
 def test_at_most_GENAI_CONCURRENCY_events_of_one_kind_run_at_once(app_url, at_once):
     """Three visitors train the 2-D playground at once (default lane, GENAI_CONCURRENCY = 2):
     the server runs two and queues the third."""
-    clients = [Client(app_url, verbose=False, download_files=False) for _ in range(3)]
+    clients = [local_client(app_url, download_files=False) for _ in range(3)]
     jobs = [c.submit(steps=400, api_name="/playground_step") for c in clients]
     most, intervals = at_once(jobs)
     assert most == 2, intervals
 
 
 def test_at_most_GENAI_DIFFUSION_CONCURRENCY_streamed_runs_at_once(app_url, at_once):
-    clients = [Client(app_url, verbose=False, download_files=False) for _ in range(3)]
+    clients = [local_client(app_url, download_files=False) for _ in range(3)]
     jobs = [c.submit(seed=i, steps=20, api_name="/diffusion_sample") for i, c in enumerate(clients)]
     most, intervals = at_once(jobs)
     assert most == 2, intervals
@@ -206,7 +218,7 @@ def test_streamed_frames_come_at_most_GENAI_STREAM_FPS_a_second(app_url):
     (1/30 s each), though the model computes them far faster. A 300-step run sends at most
     one frame per frame time (plus its last), skipping the rest."""
     from ui.stepwise import FRAME_S
-    c = Client(app_url, verbose=False, download_files=False)
+    c = local_client(app_url, download_files=False)
     for steps in (20, 300):
         arrived = []
         job = c.submit(seed=1, steps=steps, api_name="/diffusion_sample")
@@ -247,7 +259,7 @@ def test_same_seed_same_pixels_in_every_new_session(app_url):
     """Each endpoint, asked twice by two new sessions (two clients, as two visitors), answers
     the same pixels."""
     for api_name, kwargs in SEEDED_CALLS.items():
-        first, second = (answer_pixels(Client(app_url, verbose=False).predict(**kwargs, api_name=api_name))
+        first, second = (answer_pixels(local_client(app_url).predict(**kwargs, api_name=api_name))
                          for _ in range(2))
         assert first and len(first) == len(second), api_name
         assert all(np.array_equal(a, b) for a, b in zip(first, second)), api_name

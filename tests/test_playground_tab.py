@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from local_client import local_client
+
 ROOT = Path(__file__).resolve().parent.parent
 FRAME_STEPS = 25                       # the tab's default steps per frame
 
@@ -42,8 +44,7 @@ def url(request):
 
 @pytest.fixture(scope="module")
 def api(url):
-    from gradio_client import Client
-    return Client(url, verbose=False)
+    return local_client(url)
 
 
 @pytest.fixture
