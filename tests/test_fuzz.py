@@ -13,8 +13,10 @@ import json
 import math
 import os
 import re
+import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import numpy as np
@@ -24,6 +26,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from local_client import local_client
 from ui import finetune
 
 # A call slower than this counts as a hang: the slowest allowed call is a fine-tune of
@@ -40,8 +43,10 @@ SITUATION = re.compile(r"^(No examples yet: draw a digit|Tick at least one digit
                        r"A fine-tune is running: press Stop first|Nothing to stop: press Start|There are no examples to "
                        r"remove|Click an example in the gallery first|You have \d+ examples, the most allowed|"
                        r"Place at least \d+ points first|At most \d+ points|Nothing drawn yet: draw a digit)")
+FUZZ_THREADS = 2          # visitors fuzzing at once
 CHEAP = {"steps": (1, 3), "seconds": (1, 2), "frames": (2, 4)}   # valid values that stay fast
 STATS = Counter()
+STATS_LOCK = threading.Lock()        # endpoints are fuzzed from two threads: `+=` on a Counter is not atomic
 ERRORS = []               # (endpoint, kwargs, message) of every bad answer, for the report
 FIRST = {}                # the first answer of still_serving's call
 API = {}                  # client.src -> its endpoints, for raw calls
@@ -49,12 +54,17 @@ API = {}                  # client.src -> its endpoints, for raw calls
 
 # ----------------------------------------------------------------------------- calling
 
+def count(key: str, amount: float = 1) -> None:
+    with STATS_LOCK:
+        STATS[key] += amount
+
+
 def call(client, api_name: str, invalid: frozenset = frozenset(), must_answer: bool = False, **kwargs):
     """One call: its result, or the server's error message as a string. Fails on a hang, on
     Gradio's generic error, on an error not in the app's words, on a call that succeeds
     although `invalid` names parameters given values no check may accept, and on any error
     when `must_answer`."""
-    STATS["calls"] += 1
+    count("calls")
     start = time.perf_counter()
     try:
         if json_compliant(kwargs) and not any(map(names_a_path, kwargs.values())):
@@ -64,27 +74,27 @@ def call(client, api_name: str, invalid: frozenset = frozenset(), must_answer: b
             job = None
             result = raw_call(client, api_name, kwargs)
     except TimeoutError:
-        STATS["hangs"] += 1
+        count("hangs")
         if job is not None:
             job.cancel()
         raise AssertionError(f"{api_name}{kwargs!r:.200} did not answer within {CALL_TIMEOUT} s") from None
     except Exception as e:             # gradio_client's AppError carries the server's message
         message = str(e)
-        STATS["errors"] += 1
+        count("errors")
         if GENERIC.search(message):
-            STATS["generic"] += 1
+            count("generic")
             ERRORS.append((api_name, kwargs, message))
             raise AssertionError(f"{api_name}{kwargs!r:.300}: generic error {message!r:.300}")
         assert MUST.search(message) or SITUATION.search(message), \
             f"{api_name}{kwargs!r:.300}: not the app's words {message!r:.300}"
         assert not must_answer, f"{api_name}{kwargs!r:.200}: refused {message!r:.300}"
         if invalid:
-            STATS["refused"] += 1
+            count("refused")
         return message
     finally:
-        STATS["seconds"] += time.perf_counter() - start
+        count("seconds", time.perf_counter() - start)
     assert not invalid, f"{api_name}{kwargs!r:.300}: accepted invalid {sorted(invalid)}, answered {result!r:.200}"
-    STATS["ok"] += 1
+    count("ok")
     return result
 
 
@@ -316,14 +326,22 @@ def fuzz_one(client, api, pictures, api_name: str, examples: int) -> str | None:
     return None
 
 
-def test_fuzz_every_public_endpoint(client, api, pictures):
-    """Every endpoint the app lists, 30 random calls each (fine-tuning 12: it trains)."""
-    failures = []
-    for api_name in sorted(a for a in api if os.environ.get("FUZZ_ONLY", "") in a):   # FUZZ_ONLY: debugging
-        failure = fuzz_one(client, api, pictures, api_name, 12 if api_name.endswith("_finetune") else 30)
-        if failure:
-            failures.append(failure)
-        still_serving(client)
+def test_fuzz_every_public_endpoint(app_url, api, pictures):
+    """Every endpoint the app lists, 30 random calls each (fine-tuning 12: it trains). Two
+    visitors fuzz at once, each its own session, an endpoint at a time: a call spends about half
+    its time waiting (gradio_client polls for messages every 50 ms), so a second caller keeps
+    the server busy meanwhile (docs/suite.md)."""
+    def fuzz(names: list[str]) -> list[str]:
+        """One visitor: its endpoints in order, the same every run (a session's state carries over)."""
+        client, failures = local_client(app_url), []
+        for api_name in names:
+            failures.append(fuzz_one(client, api, pictures, api_name, 12 if api_name.endswith("_finetune") else 30))
+            still_serving(client)
+        return [f for f in failures if f]
+
+    names = sorted(a for a in api if os.environ.get("FUZZ_ONLY", "") in a)      # FUZZ_ONLY: debugging
+    with ThreadPoolExecutor(FUZZ_THREADS) as pool:
+        failures = sum(pool.map(fuzz, [names[i::FUZZ_THREADS] for i in range(FUZZ_THREADS)]), [])
     assert not failures, "\n\n".join(failures)
 
 
