@@ -15,9 +15,9 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from PIL import Image, ImageDraw
 
 import genai
+from local_client import local_client
 from ui import common
 from ui import finetune as panel
-from local_client import local_client
 from ui.i18n import I18N
 
 FAMILIES = ("gan", "vae", "diffusion")

@@ -72,7 +72,7 @@ def test_analytics_are_off_and_no_share_link():
     assert out.stdout.split()[-3:] == ["False", "False", "False"]
 
 
-def test_the_queue_does_not_summarise_every_event_for_a_dashboard_no_one_opens(client, app_url):
+def test_the_queue_does_not_summarise_every_event_for_a_dashboard_no_one_opens(client):
     """Gradio's queue can rebuild a pandas table of its last 10,000 events after each one (for
     its monitoring page, which the app leaves off); the app turns that off."""
     import app
