@@ -10,7 +10,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from PIL import Image, ImageDraw
 
@@ -33,11 +33,6 @@ def url():
                             i18n=I18N)      # the panel's strings are translation keys, as in the app
     yield url
     demo.close()
-
-
-def client(url, **kwargs) -> Client:
-    """A new browser session: its own session hash, so its own gr.State."""
-    return local_client(url, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +74,7 @@ def unzip(download, into: Path) -> Path:
 
 def test_one_session_finetunes_every_family_and_no_one_else_sees_it(url, drawings, tmp_path):
     before = checksums()
-    alice, bob = client(url), client(url)
+    alice, bob = local_client(url), local_client(url)
     for family in FAMILIES:
         for path in drawings["sevens"]:
             gallery, message, _ = alice.predict(image=handle_file(path), api_name=f"/{family}_finetune_add")
@@ -106,7 +101,7 @@ def test_one_session_finetunes_every_family_and_no_one_else_sees_it(url, drawing
 
 
 def test_stop_keeps_what_was_learned_and_reset_goes_back(url):
-    c = client(url)
+    c = local_client(url)
     pretrained, _ = c.predict(label="3", api_name="/gan_finetune_preview")   # the API lists digits as "0".."9"
     job = c.submit(source="builtin", classes=[8], label="3", steps=1000, seconds=100, api_name="/gan_finetune")
     deadline = time.time() + 120
@@ -124,7 +119,7 @@ def test_stop_keeps_what_was_learned_and_reset_goes_back(url):
 
 
 def test_examples_can_be_removed_and_cleared(url, drawings):
-    c = client(url)
+    c = local_client(url)
     for path in drawings["sevens"]:
         c.predict(image=handle_file(path), api_name="/vae_finetune_add")
     gallery, message, _ = c.predict(index=0, api_name="/vae_finetune_remove")
@@ -141,7 +136,7 @@ def raises(c, match, api_name, **kwargs):
 
 
 def test_bad_input_gets_a_clear_message(url, drawings):
-    c = client(url)
+    c = local_client(url)
     raises(c, "No examples yet", "/gan_finetune")
     assert "Nothing to stop" in c.predict(api_name="/gan_finetune_stop")
     raises(c, "blank", "/gan_finetune_add", image=handle_file(drawings["blank"]))
@@ -171,14 +166,14 @@ def test_at_most_GENAI_FT_CONCURRENCY_fine_tunes_run_at_once(url, at_once):
     """Two visitors press Start together: with GENAI_FT_CONCURRENCY = 1 the second run starts
     only when the first has ended (each stops at its 1 s time cap)."""
     assert panel.CONCURRENCY == 1
-    jobs = [client(url, download_files=False).submit("builtin", ["7"], "1", panel.MAX_STEPS, 1e-3, "all", 1,
+    jobs = [local_client(url, download_files=False).submit("builtin", ["7"], "1", panel.MAX_STEPS, 1e-3, "all", 1,
                                                       api_name="/gan_finetune") for _ in range(2)]
     most, intervals = at_once(jobs)
     assert most == 1, intervals
 
 
 def test_the_gallery_holds_at_most_32_examples(url, drawings):
-    c = client(url, download_files=False)          # the thumbnails need not travel
+    c = local_client(url, download_files=False)          # the thumbnails need not travel
     for _ in range(panel.MAX_EXAMPLES):
         c.predict(image=handle_file(drawings["sevens"][0]), api_name="/vae_finetune_add")
     raises(c, "32 examples, the most allowed", "/vae_finetune_add", image=handle_file(drawings["sevens"][1]))
