@@ -51,6 +51,9 @@ class UNetConfig:
     # does little. (0, 1) guides every step, as CFG does.
     guidance_from: float = 0.0
     guidance_to: float = 1.0
+    # Self-attention between the two 7x7 blocks (DDPM puts it at its low resolutions): every
+    # position sees the whole digit at once. 0 = none (the shipped checkpoints), else heads.
+    attention_heads: int = 0
 
 
 # ----------------------------------------------------------------------------- schedule
@@ -171,6 +174,27 @@ class ResBlock(nn.Module):
         return h + self.skip(x)
 
 
+class SelfAttention(nn.Module):
+    """Multi-head self-attention over the positions of a small feature map, with a residual.
+    1x1 convolutions make the queries, keys and values, so PairKernels batches them too."""
+
+    def __init__(self, channels: int, heads: int):
+        super().__init__()
+        if heads < 1 or channels % heads:
+            raise ValueError(f"attention_heads must divide the {channels} channels at 7x7; got {heads}")
+        self.heads = heads
+        self.norm = nn.GroupNorm(8, channels)
+        self.qkv = nn.Conv2d(channels, 3 * channels, 1)
+        self.proj = nn.Conv2d(channels, channels, 1)
+
+    def forward(self, x):
+        B, C, H, W = x.shape
+        q, k, v = self.qkv(self.norm(x)).reshape(B, 3, self.heads, C // self.heads, H * W).unbind(1)
+        weights = torch.softmax(q.transpose(-1, -2) @ k / math.sqrt(C // self.heads), -1)  # (B, h, HW, HW)
+        out = (v @ weights.transpose(-1, -2)).reshape(B, C, H, W)                           # sum_j w_ij v_j
+        return x + self.proj(out)
+
+
 class UNet(nn.Module):
     """eps_pred = UNet(x_t, t, y). Resolutions 28 -> 14 -> 7 -> 14 -> 28, skips between."""
 
@@ -187,6 +211,7 @@ class UNet(nn.Module):
         self.pool2 = nn.Conv2d(2 * C, 2 * C, 3, 2, 1)                  # -> 7x7
         self.mid1 = ResBlock(2 * C, 2 * C, E)
         self.mid2 = ResBlock(2 * C, 2 * C, E)
+        self.attn = SelfAttention(2 * C, cfg.attention_heads) if cfg.attention_heads else nn.Identity()
         self.up2 = ResBlock(4 * C, 2 * C, E)                           # 14x14, after concat
         self.up1 = ResBlock(3 * C, C, E)                               # 28x28, after concat
         self.out = nn.Sequential(nn.GroupNorm(8, C), nn.SiLU(), nn.Conv2d(C, 1, 3, 1, 1))
@@ -196,7 +221,7 @@ class UNet(nn.Module):
         emb = self.time_mlp(timestep_embedding(t, self.width)) + self.class_emb(y)   # (B, E)
         h0 = self.down1(self.inp(x), emb)                               # (B, C, 28, 28)
         h1 = self.down2(self.pool1(h0), emb)                            # (B, 2C, 14, 14)
-        h = self.mid2(self.mid1(self.pool2(h1), emb), emb)              # (B, 2C, 7, 7)
+        h = self.mid2(self.attn(self.mid1(self.pool2(h1), emb)), emb)   # (B, 2C, 7, 7)
         h = F.interpolate(h, size=h1.shape[-2:], mode="nearest")        # (B, 2C, 14, 14)
         h = self.up2(torch.cat([h, h1], 1), emb)                        # (B, 2C, 14, 14)
         h = F.interpolate(h, size=(H, W), mode="nearest")               # (B, 2C, 28, 28)

@@ -300,6 +300,10 @@ def main(argv=None):
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     rank = int(os.environ.get("RANK", "0"))
+    if rank == 0 and cfg.init_from and Path(cfg.init_from).resolve() == Path(cfg.out).resolve():
+        # The README's continuation commands rely on this; an experiment usually does not want it.
+        print(f"note: this run will write over {cfg.out}, the checkpoint it continues from "
+              "(--out FOLDER keeps it)", file=sys.stderr)
     bar = tqdm(disable=rank != 0, unit="step", dynamic_ncols=True)
     for p in train(family, arch, cfg):
         if bar.total != p["total"]:

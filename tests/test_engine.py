@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import genai
-from genai.diffusion import PairKernels
+from genai.diffusion import Diffusion, PairKernels, UNetConfig
 from genai.engine import Engine, EngineError, Line, run_alone
 
 torch.set_num_threads(1)
@@ -60,7 +60,15 @@ def same(frames_a, frames_b):
         torch.equal(xa, xb) and torch.equal(pa, pb) for (xa, pa), (xb, pb) in zip(frames_a, frames_b))
 
 
-def test_pair_kernels_do_not_depend_on_the_rest_of_the_batch(model):
+def attention_model():
+    """An untrained U-Net with self-attention at 7x7: its matrix products are per sample too."""
+    torch.manual_seed(0)
+    return Diffusion(UNetConfig(attention_heads=4))
+
+
+@pytest.mark.parametrize("which", ["shipped", "attention"])
+def test_pair_kernels_do_not_depend_on_the_rest_of_the_batch(model, which):
+    model = model if which == "shipped" else attention_model()
     g = torch.Generator().manual_seed(0)
     x = torch.randn(12, 1, 28, 28, generator=g)
     t = torch.randint(0, 1000, (12,), generator=g)

@@ -7,7 +7,8 @@ import torch
 
 from genai import checks, data, images
 from genai.classifier import Classifier
-from genai.diffusion import Diffusion, NoiseSchedule, UNetConfig, ddim_step, ddpm_step, diffusion_loss
+from genai.diffusion import (Diffusion, NoiseSchedule, SelfAttention, UNetConfig, ddim_step, ddpm_step,
+                             diffusion_loss)
 from genai.gan import GAN, GANConfig, cutout, d_loss, diff_augment, g_loss, translate
 from genai.flow import FlowConfig, FlowMatching
 from genai.vae import VAE, VAEConfig
@@ -310,6 +311,30 @@ def test_guidance_interval():
     x, y = torch.randn(2, 1, 28, 28), torch.tensor([3, 4])
     assert torch.allclose(d.guided_eps(x, 80, y, 3.0), d.unet(x, torch.full((2,), 80), y), atol=1e-6)
     assert not torch.allclose(d.guided_eps(x, 30, y, 3.0), d.unet(x, torch.full((2,), 30), y), atol=1e-4)
+
+
+def test_self_attention_lets_every_position_see_every_other():
+    """A 3x3 convolution sees its neighbours; one attention layer sees the whole 7x7 map:
+    the output at the top-left corner moves when only the bottom-right input does."""
+    torch.manual_seed(0)
+    attn = SelfAttention(16, heads=4)
+    x = torch.randn(2, 16, 7, 7, requires_grad=True)
+    attn(x)[:, :, 0, 0].sum().backward()
+    assert (x.grad[:, :, 6, 6].abs() > 0).all()
+    assert attn(x).shape == x.shape
+    torch.nn.init.zeros_(attn.proj.weight), torch.nn.init.zeros_(attn.proj.bias)
+    assert torch.equal(attn(x), x)                                      # the residual path alone
+    with pytest.raises(ValueError, match="attention_heads must divide the 16 channels"):
+        SelfAttention(16, heads=3)
+
+
+def test_attention_is_optional_and_the_shipped_layout_has_none():
+    """attention_heads = 0 (the default, and every checkpoint trained before it) adds no
+    weights, so old checkpoints load unchanged; > 0 adds one attention layer at 7x7."""
+    plain, attn = Diffusion(UNetConfig(width=16, T=100)), Diffusion(UNetConfig(width=16, T=100, attention_heads=4))
+    extra = set(attn.state_dict()) - set(plain.state_dict())
+    assert extra and all(k.startswith("unet.attn.") for k in extra) and not set(plain.state_dict()) - set(attn.state_dict())
+    assert attn.generate(labels=[3, 7], seed=0, steps=3).shape == (2, 28, 28)
 
 
 def test_min_snr_loss_weights_each_sample_by_min_snr_over_snr():

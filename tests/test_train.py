@@ -94,12 +94,25 @@ def test_diffusion_trains_with_min_snr(tmp_path):
     assert config["training"]["min_snr"] == 5.0
 
 
-def test_init_from_continues(tmp_path):
+def test_init_from_continues(tmp_path, capsys):
     run_train("vae", tmp_path / "a")
     run_train("vae", tmp_path / "b", "--init-from", str(tmp_path / "a"))
     a, b = genai.load(str(tmp_path / "a")), genai.load(str(tmp_path / "b"))
     assert not torch.equal(a.decoder[0].weight, b.decoder[0].weight)
     assert json.loads((tmp_path / "b" / "config.json").read_text())["training"]["init_from"] == str(tmp_path / "a")
+    assert "write over" not in capsys.readouterr().err
+    run_train("vae", tmp_path / "b", "--init-from", str(tmp_path / "b"))       # continued in place: said so
+    assert f"will write over {tmp_path / 'b'}, the checkpoint it continues from" in capsys.readouterr().err
+
+
+def test_attention_heads_are_kept_by_a_continuation(tmp_path):
+    """--attention-heads goes into config.json; a run continued with --init-from builds the
+    checkpoint's architecture, attention included, without the flag."""
+    run_train("diffusion", tmp_path / "a", "--attention-heads", "4")
+    run_train("diffusion", tmp_path / "b", "--init-from", str(tmp_path / "a"))
+    for name in ("a", "b"):
+        assert json.loads((tmp_path / name / "config.json").read_text())["architecture"]["attention_heads"] == 4
+        assert any(k.startswith("unet.attn.") for k in genai.load(str(tmp_path / name)).state_dict())
 
 
 def test_ema_warm_up():
