@@ -55,6 +55,7 @@ class Family:
     compared: bool = True              # has a column in the app's Compare tab (vae2d is the VAE's 2-D twin)
     arch_defaults: dict = field(default_factory=dict)       # architecture for this name (vae2d: a 2-D latent)
     train_defaults: dict = field(default_factory=dict)      # TrainConfig fields of `python -m genai.train NAME`
+    new_critic: Callable | None = None  # (model, arch) -> the model with its critic started afresh (--new-critic)
     # Fine-tuning: the family's default settings (None: it does not fine-tune), what "last" trains,
     # and the embedding where a class lives (trained with LoRA too).
     finetune_defaults: dict | None = None

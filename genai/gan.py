@@ -23,7 +23,7 @@ Tricks that keep it stable on 5,000 digits, each named where it lives:
     real and fake digits, so on 4,000 digits D cannot simply memorise the training set.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -44,6 +44,7 @@ class GANConfig:
     width: int = 64        # channels of the widest conv layer; the rest scale with it
     n_classes: int = 10
     aux_classifier: float = 0.0   # AC-GAN: weight of D's digit-classification loss; 0 = no classifier head
+    d_width: int = 0       # D's channels, where it differs from G's width; 0 = width. D only trains: the app draws with G
 
 
 class Generator(nn.Module):
@@ -74,7 +75,7 @@ class Discriminator(nn.Module):
 
     def __init__(self, cfg: GANConfig):
         super().__init__()
-        C = cfg.width
+        C = cfg.d_width or cfg.width
         self.body = nn.Sequential(
             spectral_norm(nn.Conv2d(1, C // 2, 4, 2, 1)), nn.LeakyReLU(0.2),   # (B, C/2, 14, 14)
             spectral_norm(nn.Conv2d(C // 2, C, 4, 2, 1)), nn.LeakyReLU(0.2),   # (B, C, 7, 7)
@@ -388,6 +389,14 @@ def describe_directions(gan: GAN, directions: torch.Tensor, stds: torch.Tensor,
 
 # ----------------------------------------------------------------------------- training
 
+def new_discriminator(gan: GAN, arch: GANConfig) -> GAN:
+    """The trained GAN with a fresh D of arch's width (d_width) and AC-GAN weight: a trained
+    generator continued against a stronger critic, without training G again from the start."""
+    gan.config = replace(gan.config, d_width=arch.d_width, aux_classifier=arch.aux_classifier)
+    gan.discriminator = Discriminator(gan.config).to(gan.device)
+    return gan
+
+
 def train_step(model: GAN, nets: dict, opts: dict, x: torch.Tensor, y: torch.Tensor,
                generator: torch.Generator, cfg=None) -> dict[str, float]:
     """One step for each player on a batch; returns the losses for the history. cfg may set
@@ -419,6 +428,7 @@ FAMILY = Family(
     arch_defaults={"aux_classifier": 1.0},                     # AC-GAN: see the notes at the top
     train_defaults=dict(epochs=60, lr=2e-4, mode_seeking=1.0),
     finetune_defaults=dict(steps=400, lr=2e-4),                # lr 1e-3 retargeted only 16% and broke class 0
+    new_critic=new_discriminator,
     tuned=lambda gan: gan.generator,                           # D always trains fully: it must see the new look first
     last_layers=lambda gan: [gan.generator.embed, gan.generator.body[6:]],   # the last upsampling stage and output conv
     class_embedding=lambda gan: gan.generator.embed,

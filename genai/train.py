@@ -49,6 +49,7 @@ class TrainConfig:
     r1: float = 0.0              # GAN only: R1 gradient penalty's gamma on real digits (Mescheder et al. 2018); 0 = none
     min_snr: float = 0.0         # diffusion only: min-SNR-gamma loss weighting (Hang et al. 2023), e.g. 5; 0 = DDPM's simple loss
     init_from: str = ""          # a checkpoint folder to continue from
+    new_critic: bool = False     # GAN only, with --init-from: keep the generator, start D afresh as the flags say (--d-width)
     out: str = ""                # default: checkpoints/<family>
 
 
@@ -110,6 +111,11 @@ def train(family: str, arch, cfg: TrainConfig, data: tuple[torch.Tensor, torch.T
     model = model or fam.build(arch)
     if cfg.init_from:
         model = load_checkpoint_model(cfg.init_from, family)
+    if cfg.new_critic:
+        if not (cfg.init_from and fam.new_critic):
+            raise ValueError(f"--new-critic needs --init-from and a family with a critic; {family} from "
+                             f"{cfg.init_from or 'scratch'} has none to renew")
+        model = fam.new_critic(model, arch)
     model.to(device)
     x_all, y_all = data if data is not None else load_digits(cfg.dataset, "train")
     nets = trainable_parts(fam, model)

@@ -115,6 +115,24 @@ def test_attention_heads_are_kept_by_a_continuation(tmp_path):
         assert any(k.startswith("unet.attn.") for k in genai.load(str(tmp_path / name)).state_dict())
 
 
+def test_new_critic_keeps_the_generator_and_starts_a_wider_discriminator(tmp_path):
+    """--new-critic --d-width N: G (the average that ships) comes from --init-from as it was
+    (at learning rate 0 it stays so); D is new, N channels wide; config.json says so."""
+    run_train("gan", tmp_path / "a")
+    run_train("gan", tmp_path / "b", "--init-from", str(tmp_path / "a"), "--new-critic", "--d-width", "32",
+              "--lr", "0")
+    before, after = genai.load(str(tmp_path / "a")), genai.load(str(tmp_path / "b"))
+    assert after.config.d_width == 32 and after.config.width == before.config.width == 16
+    assert after.discriminator.body[0].weight.shape[0] == 16 and before.discriminator.body[0].weight.shape[0] == 8
+    for (name, p), q in zip(before.generator.named_parameters(), after.generator.parameters()):
+        assert torch.equal(p, q), name
+    with pytest.raises(ValueError, match="--new-critic needs --init-from"):
+        run_train("gan", tmp_path / "c", "--new-critic")
+    run_train("vae", tmp_path / "v")
+    with pytest.raises(ValueError, match="vae from .* has none to renew"):
+        run_train("vae", tmp_path / "d", "--new-critic", "--init-from", str(tmp_path / "v"))
+
+
 def test_ema_warm_up():
     assert genai.train.ema_decay(0.999, 0) == pytest.approx(0.1)          # the first step: mostly itself
     assert genai.train.ema_decay(0.999, 50_000) == 0.999
