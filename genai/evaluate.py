@@ -492,12 +492,19 @@ def _command(name: str, run: dict, architecture: dict) -> str:
     fam = families.get(name)
     defaults = {**dataclasses.asdict(TrainConfig()), **fam.train_defaults, "out": f"checkpoints/{name}"}
     arch_defaults = {**dataclasses.asdict(fam.config()), **fam.arch_defaults}
-    flags = [f"--{k.replace('_', '-')} {v}" for k, v in run.items()
-             if k in defaults and v != defaults[k] and k not in ("init_from", "out")]
+    flags = [_flag(k, v) for k, v in run.items() if k in defaults and v != defaults[k] and k not in ("init_from", "out")]
     if run.get("init_from"):
         flags.append(f"--init-from checkpoints/{name}")
-    flags += [f"--{k.replace('_', '-')} {v}" for k, v in architecture.items() if v != arch_defaults.get(k)]
+    flags += [_flag(k, v) for k, v in architecture.items() if v != arch_defaults.get(k)]
     return " ".join(["python -m genai.train", name, *flags])
+
+
+def _flag(name: str, value) -> str:
+    """One setting as genai.train's command line takes it: --augment / --no-augment for a switch."""
+    flag = name.replace("_", "-")
+    if isinstance(value, bool):
+        return f"--{flag}" if value else f"--no-{flag}"
+    return f"--{flag} {value}"
 
 
 def write_readme(sections: dict[str, str], readme: Path = README) -> None:

@@ -170,3 +170,39 @@ def test_parts_prints_the_real_digits_and_each_models_terms_at_its_defaults(caps
     with pytest.raises(SystemExit):
         main(["--parts", "vae"])
     assert "asked for a digit: gan, diffusion, flow; got 'vae'" in capsys.readouterr().err
+
+
+def test_the_readmes_checkpoint_commands_repeat_every_run_of_the_shipped_checkpoints():
+    """The README's checkpoint table (checkpoints_table) gives one command per recorded run;
+    each parses, and sets every training setting its run recorded; a run from scratch also
+    builds the architecture that was saved."""
+    import dataclasses
+    import re
+    import shlex
+
+    import genai
+    from genai.evaluate import checkpoints_table
+    from genai.train import TrainConfig, parse_args
+    rows = {line.split(" | ")[0][2:]: line for line in checkpoints_table().splitlines()[2:]}
+    fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"out", "init_from"}
+    for name in genai.NAMES:
+        config = json.loads((genai.CHECKPOINTS / name / "config.json").read_text())
+        runs = config.get("runs", []) + [config["training"]]
+        commands = re.findall(r"`(python -m genai\.train [^`]*)`", rows[name])
+        assert len(commands) == len(runs), name
+        for command, run in zip(commands, runs):
+            family, arch, cfg = parse_args(shlex.split(command)[3:])
+            recorded = {k: v for k, v in run.items() if k in fields}
+            assert family == name and {k: getattr(cfg, k) for k in recorded} == recorded, command
+            assert bool(run.get("init_from")) == (cfg.init_from == f"checkpoints/{name}"), command
+            if not run.get("init_from"):
+                assert arch == families.get(name).config(**config["architecture"]), command   # as loading builds it
+
+
+def test_a_switch_in_a_checkpoint_command_is_written_as_the_command_line_takes_it():
+    from genai.evaluate import _command
+    from genai.train import parse_args
+    command = _command("gan", {"augment": True, "new_critic": True, "lr": 0.0001, "init_from": "x"}, {"d_width": 128})
+    assert command == "python -m genai.train gan --augment --new-critic --lr 0.0001 --init-from checkpoints/gan --d-width 128"
+    family, arch, cfg = parse_args(command.split()[3:])
+    assert cfg.augment and cfg.new_critic and arch.d_width == 128
