@@ -479,7 +479,8 @@ def checkpoints_table() -> str:
             continue
         config = json.loads((folder / "config.json").read_text())
         runs = config.get("runs", []) + [config["training"]]
-        commands = " then ".join(f"`{_command(name, run, config['architecture'])}`" for run in runs)
+        commands = " then ".join(f"`{_command(name, run, run.get('architecture', config['architecture']))}`"
+                                 for run in runs)
         losses = ", ".join(f"{k} {v:.4f}" for k, v in config["metrics"].items() if k.startswith("loss"))
         size = (folder / "model.safetensors").stat().st_size / 2**20
         lines.append(f"| {name} | {commands} | {config['steps']} | {config['seconds'] / 60:.0f} min | {losses} | {size:.1f} MB |")
@@ -495,7 +496,8 @@ def _command(name: str, run: dict, architecture: dict) -> str:
     flags = [_flag(k, v) for k, v in run.items() if k in defaults and v != defaults[k] and k not in ("init_from", "out")]
     if run.get("init_from"):
         flags.append(f"--init-from checkpoints/{name}")
-    flags += [_flag(k, v) for k, v in architecture.items() if v != arch_defaults.get(k)]
+    if not run.get("init_from") or run.get("new_critic"):          # a continuation builds what it continues
+        flags += [_flag(k, v) for k, v in architecture.items() if v != arch_defaults.get(k)]
     return " ".join(["python -m genai.train", name, *flags])
 
 

@@ -167,7 +167,7 @@ def train(family: str, arch, cfg: TrainConfig, data: tuple[torch.Tensor, torch.T
             grids.append((step0 + n_step, round(seconds0 + seconds, 2), image))
         if cfg.out:
             save_run(cfg.out, family, model, cfg, history, grids, step0 + n_step, seconds0 + seconds, world,
-                     earlier_runs=before.get("runs", []) + ([before["training"]] if before else []))
+                     earlier_runs=_earlier_runs(before))
     if world > 1:
         dist.destroy_process_group()
     yield {"step": n_step, "total": total, "seconds": seconds, "done": True, "model": model, **losses}
@@ -188,6 +188,13 @@ def _previous_run(folder: str):
     return {"losses": old.get("losses", []), "snapshots": []}, grids, checkpoint.read_config(folder)
 
 
+def _earlier_runs(before: dict) -> list[dict]:
+    """The training settings of every run that made the checkpoint continued from, each with
+    the architecture it trained (runs saved before that was recorded trained the checkpoint's)."""
+    runs = before.get("runs", []) + ([before["training"]] if before else [])
+    return [{**run, "architecture": run.get("architecture", before["architecture"])} for run in runs]
+
+
 def save_run(out, family, model, cfg, history, grids, n_step, seconds, world=1, earlier_runs=()) -> Path:
     """Write the checkpoint folder: weights, config.json, history.json and history/*.png.
     n_step and seconds count every run, including those continued with --init-from."""
@@ -206,7 +213,7 @@ def save_run(out, family, model, cfg, history, grids, n_step, seconds, world=1, 
     config = {
         "family": family,
         "architecture": dataclasses.asdict(model.config),
-        "training": {**dataclasses.asdict(cfg), "world_size": world},
+        "training": {**dataclasses.asdict(cfg), "world_size": world, "architecture": dataclasses.asdict(model.config)},
         "dataset": cfg.dataset,
         "steps": n_step,
         "seconds": round(seconds, 1),

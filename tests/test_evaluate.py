@@ -196,7 +196,8 @@ def test_the_readmes_checkpoint_commands_repeat_every_run_of_the_shipped_checkpo
             assert family == name and {k: getattr(cfg, k) for k in recorded} == recorded, command
             assert bool(run.get("init_from")) == (cfg.init_from == f"checkpoints/{name}"), command
             if not run.get("init_from"):
-                assert arch == families.get(name).config(**config["architecture"]), command   # as loading builds it
+                trained = run.get("architecture", config["architecture"])
+                assert arch == families.get(name).config(**trained), command                  # as loading builds it
 
 
 def test_a_switch_in_a_checkpoint_command_is_written_as_the_command_line_takes_it():

@@ -14,6 +14,7 @@ import torch
 import genai
 import genai.train
 from genai import families
+from genai.evaluate import _command
 from genai.train import parse_args
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,6 +127,13 @@ def test_new_critic_keeps_the_generator_and_starts_a_wider_discriminator(tmp_pat
     assert after.discriminator.body[0].weight.shape[0] == 16 and before.discriminator.body[0].weight.shape[0] == 8
     for (name, p), q in zip(before.generator.named_parameters(), after.generator.parameters()):
         assert torch.equal(p, q), name
+    # Each run keeps the architecture it trained, so the README's commands repeat the chain.
+    config = json.loads((tmp_path / "b" / "config.json").read_text())
+    (first,), second = config["runs"], config["training"]
+    assert first["architecture"]["d_width"] == 0 and second["architecture"]["d_width"] == 32
+    assert "--d-width" not in _command("gan", first, first["architecture"])
+    assert _command("gan", second, second["architecture"]).endswith("--lr 0.0 --new-critic --init-from checkpoints/gan "
+                                                                    "--z-dim 8 --width 16 --d-width 32")
     with pytest.raises(ValueError, match="--new-critic needs --init-from"):
         run_train("gan", tmp_path / "c", "--new-critic")
     run_train("vae", tmp_path / "v")
