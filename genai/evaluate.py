@@ -28,6 +28,7 @@ import genai
 from genai import families
 from genai.data import load_digits
 from genai.images import from_uint8, to_uint8
+from genai.train import TrainConfig, recorded_runs
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results.json"
@@ -478,9 +479,7 @@ def checkpoints_table() -> str:
         if not (folder / "config.json").is_file():
             continue
         config = json.loads((folder / "config.json").read_text())
-        runs = config.get("runs", []) + [config["training"]]
-        commands = " then ".join(f"`{_command(name, run, run.get('architecture', config['architecture']))}`"
-                                 for run in runs)
+        commands = " then ".join(f"`{_command(name, run, run['architecture'])}`" for run in recorded_runs(config))
         losses = ", ".join(f"{k} {v:.4f}" for k, v in config["metrics"].items() if k.startswith("loss"))
         size = (folder / "model.safetensors").stat().st_size / 2**20
         lines.append(f"| {name} | {commands} | {config['steps']} | {config['seconds'] / 60:.0f} min | {losses} | {size:.1f} MB |")
@@ -489,7 +488,6 @@ def checkpoints_table() -> str:
 
 def _command(name: str, run: dict, architecture: dict) -> str:
     """The shortest `python -m genai.train` line that reproduces a run's settings."""
-    from genai.train import TrainConfig
     fam = families.get(name)
     defaults = {**dataclasses.asdict(TrainConfig()), **fam.train_defaults, "out": f"checkpoints/{name}"}
     arch_defaults = {**dataclasses.asdict(fam.config()), **fam.arch_defaults}

@@ -167,7 +167,7 @@ def train(family: str, arch, cfg: TrainConfig, data: tuple[torch.Tensor, torch.T
             grids.append((step0 + n_step, round(seconds0 + seconds, 2), image))
         if cfg.out:
             save_run(cfg.out, family, model, cfg, history, grids, step0 + n_step, seconds0 + seconds, world,
-                     earlier_runs=_earlier_runs(before))
+                     earlier_runs=recorded_runs(before))
     if world > 1:
         dist.destroy_process_group()
     yield {"step": n_step, "total": total, "seconds": seconds, "done": True, "model": model, **losses}
@@ -188,11 +188,13 @@ def _previous_run(folder: str):
     return {"losses": old.get("losses", []), "snapshots": []}, grids, checkpoint.read_config(folder)
 
 
-def _earlier_runs(before: dict) -> list[dict]:
-    """The training settings of every run that made the checkpoint continued from, each with
-    the architecture it trained (runs saved before that was recorded trained the checkpoint's)."""
-    runs = before.get("runs", []) + ([before["training"]] if before else [])
-    return [{**run, "architecture": run.get("architecture", before["architecture"])} for run in runs]
+def recorded_runs(config: dict) -> list[dict]:
+    """The training settings of every run that made a checkpoint, first to last, each with the
+    architecture it trained (runs saved before that was recorded trained the checkpoint's)."""
+    if not config:
+        return []
+    runs = config.get("runs", []) + [config["training"]]
+    return [{**run, "architecture": run.get("architecture", config["architecture"])} for run in runs]
 
 
 def save_run(out, family, model, cfg, history, grids, n_step, seconds, world=1, earlier_runs=()) -> Path:
@@ -210,10 +212,11 @@ def save_run(out, family, model, cfg, history, grids, n_step, seconds, world=1, 
     recent = history["losses"][-100:]
     metrics = {k: round(float(np.mean([r[k] for r in recent])), 5)
                for k in (recent[0] if recent else {}) if k.startswith("loss")}
+    architecture = dataclasses.asdict(model.config)
     config = {
         "family": family,
-        "architecture": dataclasses.asdict(model.config),
-        "training": {**dataclasses.asdict(cfg), "world_size": world, "architecture": dataclasses.asdict(model.config)},
+        "architecture": architecture,
+        "training": {**dataclasses.asdict(cfg), "world_size": world, "architecture": architecture},
         "dataset": cfg.dataset,
         "steps": n_step,
         "seconds": round(seconds, 1),

@@ -1,16 +1,22 @@
 """python -m genai.evaluate: which settings it measures, the README table and the frontier plot
 (synthetic numbers here: the real run takes minutes)."""
 
+import dataclasses
 import json
+import re
+import shlex
 
 import numpy as np
 import pytest
 from PIL import Image
 
+import genai
 from genai import families
 from genai.data import load_digits
-from genai.evaluate import (ETA_0, EVERY_STEP, FLOW_STEPS, REAL, _conditional_jobs, _curves, frechet_distance,
-                            frechet_parts, main, merge, plot_frontier, real_digits, table, within_class_spread)
+from genai.evaluate import (ETA_0, EVERY_STEP, FLOW_STEPS, REAL, _command, _conditional_jobs, _curves,
+                            checkpoints_table, frechet_distance, frechet_parts, main, merge, plot_frontier,
+                            real_digits, table, within_class_spread)
+from genai.train import TrainConfig, parse_args
 
 
 def _frontier(defaults=(0.7, 2.0)):
@@ -176,13 +182,6 @@ def test_the_readmes_checkpoint_commands_repeat_every_run_of_the_shipped_checkpo
     """The README's checkpoint table (checkpoints_table) gives one command per recorded run;
     each parses, and sets every training setting its run recorded; a run from scratch also
     builds the architecture that was saved."""
-    import dataclasses
-    import re
-    import shlex
-
-    import genai
-    from genai.evaluate import checkpoints_table
-    from genai.train import TrainConfig, parse_args
     rows = {line.split(" | ")[0][2:]: line for line in checkpoints_table().splitlines()[2:]}
     fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"out", "init_from"}
     for name in genai.NAMES:
@@ -201,8 +200,6 @@ def test_the_readmes_checkpoint_commands_repeat_every_run_of_the_shipped_checkpo
 
 
 def test_a_switch_in_a_checkpoint_command_is_written_as_the_command_line_takes_it():
-    from genai.evaluate import _command
-    from genai.train import parse_args
     command = _command("gan", {"augment": True, "new_critic": True, "lr": 0.0001, "init_from": "x"}, {"d_width": 128})
     assert command == "python -m genai.train gan --augment --new-critic --lr 0.0001 --init-from checkpoints/gan --d-width 128"
     family, arch, cfg = parse_args(command.split()[3:])
