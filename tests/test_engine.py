@@ -60,15 +60,17 @@ def same(frames_a, frames_b):
         torch.equal(xa, xb) and torch.equal(pa, pb) for (xa, pa), (xb, pb) in zip(frames_a, frames_b))
 
 
-def attention_model():
-    """An untrained U-Net with self-attention at 7x7: its matrix products are per sample too."""
+def candidate_model(**options):
+    """An untrained U-Net of another layout (self-attention at 7x7: its matrix products are per
+    sample too; AdaGN: a scale and shift per sample)."""
     torch.manual_seed(0)
-    return Diffusion(UNetConfig(attention_heads=4))
+    return Diffusion(UNetConfig(**options))
 
 
-@pytest.mark.parametrize("which", ["shipped", "attention"])
+@pytest.mark.parametrize("which", [{}, {"attention_heads": 4}, {"attention_heads": 4, "scale_shift": True}],
+                         ids=["shipped", "attention", "attention+adagn"])
 def test_pair_kernels_do_not_depend_on_the_rest_of_the_batch(model, which):
-    model = model if which == "shipped" else attention_model()
+    model = candidate_model(**which) if which else model
     g = torch.Generator().manual_seed(0)
     x = torch.randn(12, 1, 28, 28, generator=g)
     t = torch.randint(0, 1000, (12,), generator=g)

@@ -7,7 +7,7 @@ import torch
 
 from genai import checks, data, images
 from genai.classifier import Classifier
-from genai.diffusion import (Diffusion, NoiseSchedule, SelfAttention, UNetConfig, ddim_step, ddpm_step,
+from genai.diffusion import (Diffusion, NoiseSchedule, ResBlock, SelfAttention, UNetConfig, ddim_step, ddpm_step,
                              diffusion_loss)
 from genai.gan import GAN, GANConfig, cutout, d_loss, diff_augment, g_loss, translate
 from genai.flow import FlowConfig, FlowMatching
@@ -335,6 +335,28 @@ def test_attention_is_optional_and_the_shipped_layout_has_none():
     extra = set(attn.state_dict()) - set(plain.state_dict())
     assert extra and all(k.startswith("unet.attn.") for k in extra) and not set(plain.state_dict()) - set(attn.state_dict())
     assert attn.generate(labels=[3, 7], seed=0, steps=3).shape == (2, 28, 28)
+
+
+def test_scale_shift_lets_the_embedding_scale_the_features():
+    """AdaGN (scale_shift): the block computes (1 + s) GroupNorm(h) + b with (s, b) from the
+    time+class embedding, so the embedding can silence a block's features (s = -1, b = 0),
+    which adding it (DDPM's way) cannot; the shipped layout adds it."""
+    torch.manual_seed(0)
+    x, emb = torch.randn(2, 16, 7, 7), torch.randn(2, 32)
+    for scale_shift in (False, True):
+        block = ResBlock(16, 16, 32, scale_shift)
+        assert block.emb.out_features == (32 if scale_shift else 16)
+        torch.nn.init.zeros_(block.emb.weight)
+        torch.nn.init.constant_(block.emb.bias, 0.0)
+        with torch.no_grad():
+            block.emb.bias[:16] = -1.0                       # AdaGN: scale -1; added: -1 on every feature
+        silenced = block.conv2(torch.zeros(2, 16, 7, 7)) + x   # what the block gives with its features at 0
+        assert torch.allclose(block(x, emb), silenced, atol=1e-6) == scale_shift
+    plain, adagn = UNetConfig(width=16, T=100), UNetConfig(width=16, T=100, scale_shift=True)
+    shapes = {k: v.shape for k, v in Diffusion(plain).state_dict().items()}
+    wider = {k for k, v in Diffusion(adagn).state_dict().items() if v.shape != shapes[k]}
+    assert wider and all(".emb." in k for k in wider)       # only the embeddings' projections grow
+    assert Diffusion(adagn).generate(labels=[3, 7], seed=0, steps=3).shape == (2, 28, 28)
 
 
 def test_min_snr_loss_weights_each_sample_by_min_snr_over_snr():
