@@ -112,9 +112,13 @@ def train(family: str, arch, cfg: TrainConfig, data: tuple[torch.Tensor, torch.T
     if cfg.init_from:
         model = load_checkpoint_model(cfg.init_from, family)
     if cfg.new_critic:
-        if not (cfg.init_from and fam.new_critic):
-            raise ValueError(f"--new-critic needs --init-from and a family with a critic; {family} from "
-                             f"{cfg.init_from or 'scratch'} has none to renew")
+        if not fam.new_critic:
+            with_critic = [name for name, f in families.REGISTRY.items() if f.new_critic]
+            raise ValueError(f"--new-critic renews a discriminator, which only {', '.join(with_critic)} "
+                             f"has; {family} has none")
+        if not cfg.init_from:
+            raise ValueError("--new-critic renews the discriminator of a trained model: give --init-from "
+                             "FOLDER, the checkpoint whose generator goes on training")
         model = fam.new_critic(model, arch)
     model.to(device)
     x_all, y_all = data if data is not None else load_digits(cfg.dataset, "train")
