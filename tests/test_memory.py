@@ -35,6 +35,10 @@ FAMILIES = ["gan", "vae"] * 9 + ["gan", "diffusion"]
 # The playground's widest models (width 256): ~12 MB a visitor with Adam's moments; ten of them
 # are well above the noise of a process's resident memory.
 PLAYERS, WIDE, RUN_STEPS = 10, 256, 50
+# The server's log line once a page's state is freed (ui/sessions.py). Not just "its state is
+# freed": the line a closing page gets first says so too ("... is freed in 1 s unless it comes
+# back"), and counting both ended the wait as soon as the pages had closed.
+FREED = "the page left, its state is freed"
 
 
 def rss_mb(pid: int) -> float:
@@ -185,12 +189,12 @@ def test_two_hundred_visitors_fine_tune_and_leave(server):
     # per process, and the memory allocator's pools grow to a class's working size and keep it
     # (the printed figures show it: later classes' peaks stay flat).
     fresh_mb = rss_mb(proc.pid)
-    before = log.read_text().count("its state is freed")       # visitors of the tests before this one
+    before = log.read_text().count(FREED)       # visitors of the tests before this one
     teach(0, CLASS_SIZE)
-    wait_for_line(log, "its state is freed", count=before + CLASS_SIZE)
+    wait_for_line(log, FREED, count=before + CLASS_SIZE)
     start_mb = settle(proc.pid)
     busy_mb = teach(CLASS_SIZE, CLASS_SIZE + VISITORS)
-    wait_for_line(log, "its state is freed", count=before + CLASS_SIZE + VISITORS)    # every visitor's state freed
+    wait_for_line(log, FREED, count=before + CLASS_SIZE + VISITORS)    # every visitor's state freed
     end_mb = settle(proc.pid)
 
     print(f"\nresident memory: {fresh_mb:.0f} MB fresh, {start_mb:.0f} MB after a first class; with each "

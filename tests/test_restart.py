@@ -28,6 +28,11 @@ CALLS = {                      # api_name: every input, as the page would send t
     "diffusion_compare": [5, "8", 6, 0, 1, 2],
 }
 FIRST_GAN_CAP = 2                  # seconds (GENAI_FIRST_GAN_SECONDS), on the second server
+# How late a queue message may reach us after the server sent it: the times below are when each
+# arrived here, and under CI's load a process_starts once came 0.15 s later than its run's end
+# allowed (a run of 1.85 s measured for one held to 2 s). A second lane, or a run cut short by a
+# second, would still be seen.
+DELIVERY_S = 0.5
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +150,8 @@ def test_the_first_gan_stops_at_its_time_cap_and_trains_one_run_at_a_time(server
         assert answer["ok"], answer
         assert re.fullmatch(rf"Done: \d+ steps in {FIRST_GAN_CAP} s\.", answer["output"][2]), answer["output"][2]
         ran = caller.seen["process_completed"] - caller.seen["process_starts"]
-        assert FIRST_GAN_CAP <= ran < FIRST_GAN_CAP + 10, ran        # + loading the digits on a busy machine
-    # One lane: the second run starts when the first ends (its end reaches us a moment after the
-    # server freed the lane, hence the quarter second).
+        assert FIRST_GAN_CAP - DELIVERY_S <= ran < FIRST_GAN_CAP + 10, ran    # + loading the digits on a busy machine
+    # One lane: the second run starts when the first ends (its end may reach us a moment after the
+    # server freed the lane).
     second = callers[1]
-    assert second.seen["process_starts"] > first.seen["process_completed"] - 0.25, (first.seen, second.seen)
+    assert second.seen["process_starts"] > first.seen["process_completed"] - DELIVERY_S, (first.seen, second.seen)
