@@ -28,7 +28,7 @@ from bench.load import Session, page_inputs, read_config
 from ui import playground_tab
 
 VISITORS, CLASS_SIZE = 200, 20       # ten classes of twenty: each class fine-tunes, then leaves
-LIMIT_MB = 100     # glibc's arena per thread left +37 to +263 MB (docs/memory.md); one arena, +1 to +17
+LIMIT_MB = 100     # glibc's arena per thread left +89 to +203 MB (docs/memory.md); one arena, +34
 # Mostly the quick families; one visitor of each class tunes the diffusion model (~5 s with its
 # previews, against 0.2-0.4 s for the others: one a class keeps the test near two minutes).
 FAMILIES = ["gan", "vae"] * 9 + ["gan", "diffusion"]
